@@ -1,0 +1,19 @@
+-- metadata.quote_table_key (macro)
+--
+-- Purpose: a table key with every part double-quoted, in order, ready to
+--   paste into SQL; NULL for an invalid key.
+-- Parameters:
+--   key_text  the table key, e.g. 'docs."odd.name"'
+-- Example:
+--   SELECT metadata.quote_table_key('docs."odd.name"');
+CREATE OR REPLACE MACRO metadata.quote_table_key(key_text) AS (
+    CASE
+        WHEN metadata.split_table_key(key_text) IS NULL THEN NULL
+        ELSE concat_ws(
+            '.',
+            metadata.quote_ident(metadata.split_table_key(key_text).catalog_name),
+            metadata.quote_ident(metadata.split_table_key(key_text).schema_name),
+            metadata.quote_ident(metadata.split_table_key(key_text).relation_name)
+        )
+    END
+);

@@ -1,0 +1,283 @@
+"""The SQL pack: reading it, rendering it for a schema, installing it.
+
+The files under ``macros/`` are written for the schema ``metadata``. To install
+elsewhere, every ``metadata`` name token is replaced by the target qualifier
+(found with sqlglot's tokenizer, so strings and comments are never touched).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.tokens import TokenType
+
+from ducksets._pack_source import default_script, join_script, read_manifest
+from ducksets.errors import PackError, PackVersionError, ReadOnlyDatabaseError
+from ducksets.sqltext import qualified_name, quote_literal
+
+PACK_SCHEMA = "metadata"
+"""The schema name the pack's files are written with, and the default target."""
+
+_HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
+_VERSION = re.compile(r"AS \('(?P<version>[0-9]+\.[0-9]+\.[0-9]+)'\)")
+_VERSION_FILE = "11_pack_version.sql"
+
+
+@dataclass(frozen=True)
+class PackFile:
+    """One file of the pack: its name, its SQL, and the object it makes."""
+
+    name: str
+    sql: str
+
+    @property
+    def object_name(self) -> str | None:
+        """The pack object the file makes (``dataset_rows``), ``None`` for the schema."""
+        return self._header().group("name")
+
+    @property
+    def kind(self) -> str:
+        """What the file makes: ``schema``, ``table``, ``macro``, ``table macro`` or ``row``."""
+        return self._header().group("kind")
+
+    def _header(self) -> re.Match[str]:
+        first_line = self.sql.split("\n", 1)[0]
+        match = _HEADER.match(first_line)
+        if match is None:
+            msg = (
+                f"{self.name}: first line {first_line!r} is not a pack header; "
+                "start the file with '-- metadata.<object> (<kind>)'"
+            )
+            raise PackError(msg)
+        return match
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """What ``install_macros`` did.
+
+    ``action`` is ``installed`` (no pack before), ``upgraded``, ``unchanged``
+    (same version, objects re-created), ``downgraded`` (``force=True``) or
+    ``present`` (read-only database that already has this version).
+    """
+
+    database: str
+    schema: str
+    version_before: str | None
+    version_after: str
+    action: str
+    created: tuple[str, ...]
+
+
+def pack_dir() -> Path:
+    """The directory holding the pack: inside the wheel, or ``macros/`` of a checkout."""
+    packaged = Path(__file__).with_name("macros")
+    if packaged.is_dir():
+        return packaged
+    # Editable installs and source checkouts: the pack sits at the repository root.
+    return Path(__file__).resolve().parents[2] / "macros"
+
+
+def pack_files(directory: Path | None = None) -> tuple[PackFile, ...]:
+    """The pack's files in install order, as ``MANIFEST`` lists them."""
+    root = directory or pack_dir()
+    return tuple(
+        PackFile(name, (root / name).read_text(encoding="utf-8")) for name in read_manifest(root)
+    )
+
+
+@cache
+def pack_version() -> str:
+    """The version of the pack this package installs (from ``11_pack_version.sql``)."""
+    text = (pack_dir() / _VERSION_FILE).read_text(encoding="utf-8")
+    match = _VERSION.search(text)
+    if match is None:
+        msg = f"{_VERSION_FILE}: no version literal like AS ('1.2.3') found"
+        raise PackError(msg)
+    return match.group("version")
+
+
+def render_sql(sql: str, *, schema: str = PACK_SCHEMA, database: str | None = None) -> str:
+    """``sql`` with every ``metadata`` name token replaced by the target qualifier."""
+    target = qualified_name(database, schema)
+    if target == PACK_SCHEMA:
+        return sql
+    pieces: list[str] = []
+    position = 0
+    for token in DuckDB().tokenize(sql):
+        if token.token_type == TokenType.VAR and token.text.lower() == PACK_SCHEMA:
+            pieces.append(sql[position : token.start])
+            pieces.append(target)
+            position = token.end + 1
+    pieces.append(sql[position:])
+    return "".join(pieces)
+
+
+def pack_script(*, schema: str = PACK_SCHEMA, database: str | None = None) -> str:
+    """The whole pack as one transactional script, for ``duckdb`` CLI users."""
+    if schema == PACK_SCHEMA and database is None:
+        return default_script(pack_dir())
+    rendered = tuple(
+        render_sql(f.sql, schema=schema, database=database) for f in pack_files()
+    )
+    return join_script(rendered)
+
+
+def installed_version(
+    con: duckdb.DuckDBPyConnection, *, schema: str = PACK_SCHEMA, database: str | None = None
+) -> str | None:
+    """The pack version recorded in the database, or ``None`` when none is installed."""
+    target_db = database or _current_database(con)
+    has_table = con.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE database_name = ? AND schema_name = ? AND table_name = 'pack_info'",
+        [target_db, schema],
+    ).fetchone()
+    if not has_table or not has_table[0]:
+        return None
+    table = qualified_name(database, schema, "pack_info")
+    row = con.execute(f"SELECT version FROM {table} WHERE pack = 'ducksets'").fetchone()
+    return None if row is None else str(row[0])
+
+
+def install_macros(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    schema: str = PACK_SCHEMA,
+    database: str | None = None,
+    force: bool = False,
+) -> InstallResult:
+    """Install or upgrade the pack, in one transaction.
+
+    Parameters
+    ----------
+    con
+        An open connection.
+    schema
+        Schema for the catalog and macros; every macro reads this schema's catalog.
+    database
+        An attached database to install into; default: the connection's current one.
+        Macros then name it, so attach it under the same name when you use them.
+    force
+        Replace a newer installed pack (a downgrade).
+
+    Returns
+    -------
+    InstallResult
+        Versions before and after, the action taken and the objects created.
+
+    Raises
+    ------
+    PackVersionError
+        A newer pack is installed and ``force`` is false.
+    ReadOnlyDatabaseError
+        The target database is read-only and lacks this pack version.
+    PackError
+        A pack statement failed; nothing was changed.
+    """
+    target_db = database or _current_database(con)
+    _require_database(con, target_db)
+    version = pack_version()
+    before = installed_version(con, schema=schema, database=database)
+    where = f"{target_db}.{schema}"
+    if _is_read_only(con, target_db):
+        if before == version:
+            return InstallResult(target_db, schema, before, version, "present", ())
+        found = f"pack {before}" if before else "no pack"
+        msg = (
+            f"database {target_db!r} is read-only and has {found} in schema {schema!r}; "
+            f"open it writable once to install pack {version} (ducksets install DB), "
+            "then read-only connections can use it"
+        )
+        raise ReadOnlyDatabaseError(msg)
+    downgrade = before is not None and _version_tuple(before) > _version_tuple(version)
+    if downgrade and not force:
+        msg = (
+            f"{where} has pack {before}, newer than {version} from this ducksets; "
+            f"upgrade ducksets, or pass force=True (ducksets install --force) to downgrade"
+        )
+        raise PackVersionError(msg)
+    objects_before = _pack_objects_present(con, target_db, schema)
+    statements = [render_sql(f.sql, schema=schema, database=database) for f in pack_files()]
+    names = [f.name for f in pack_files()]
+    if downgrade:
+        # The pack's own guard refuses downgrades; forgetting the record is what force means.
+        table = qualified_name(database, schema, "pack_info")
+        statements.insert(-1, f"DELETE FROM {table} WHERE pack = {quote_literal('ducksets')}")
+        names.insert(-1, "(force: forget the newer version)")
+    _run_in_transaction(con, statements, names)
+    created = tuple(sorted(_pack_objects_present(con, target_db, schema) - objects_before))
+    action = _action(before, version)
+    return InstallResult(target_db, schema, before, version, action, created)
+
+
+def _action(before: str | None, after: str) -> str:
+    if before is None:
+        return "installed"
+    if before == after:
+        return "unchanged"
+    return "upgraded" if _version_tuple(before) < _version_tuple(after) else "downgraded"
+
+
+def _run_in_transaction(
+    con: duckdb.DuckDBPyConnection, statements: Sequence[str], names: Sequence[str]
+) -> None:
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException as exc:
+        msg = "install_macros runs in its own transaction; commit or roll back yours first"
+        raise PackError(msg) from exc
+    for name, sql in zip(names, statements, strict=True):
+        try:
+            con.execute(sql)
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            first_line = str(exc).splitlines()[0]
+            msg = f"installing {name} failed, nothing was changed: {first_line}"
+            raise PackError(msg) from exc
+    con.execute("COMMIT")
+
+
+def _pack_objects_present(con: duckdb.DuckDBPyConnection, database: str, schema: str) -> set[str]:
+    expected = {f.object_name for f in pack_files() if f.kind != "row"} - {None}
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+        "UNION SELECT function_name FROM duckdb_functions() "
+        "WHERE database_name = ? AND schema_name = ? AND function_type IN ('macro', 'table_macro')",
+        [database, schema, database, schema],
+    ).fetchall()
+    return {row[0] for row in rows} & {name for name in expected if name}
+
+
+def _current_database(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT current_database()").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _require_database(con: duckdb.DuckDBPyConnection, database: str) -> None:
+    rows = con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+    attached = sorted(str(row[0]) for row in rows)
+    if database not in attached:
+        msg = (
+            f"no attached database {database!r}; attached: {', '.join(attached)}. "
+            f"ATTACH it first (ATTACH 'file.db' AS {qualified_name(database)})"
+        )
+        raise PackError(msg)
+
+
+def _is_read_only(con: duckdb.DuckDBPyConnection, database: str) -> bool:
+    row = con.execute(
+        "SELECT readonly FROM duckdb_databases() WHERE database_name = ?", [database]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))

@@ -1,0 +1,57 @@
+"""The one place where names and values become SQL text.
+
+Everything that pastes a schema, table key part, dataset name or path into a
+statement goes through these functions, which build the text with sqlglot.
+Where a value can be bound as a parameter (``?``), bind it instead.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import duckdb
+from sqlglot import exp
+
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@cache
+def duckdb_reserved_words() -> frozenset[str]:
+    """DuckDB's reserved keywords, which must be quoted to be used as names."""
+    rows = duckdb.connect().execute(
+        "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'"
+    )
+    return frozenset(row[0] for row in rows.fetchall())
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as a double-quoted identifier: ``we"ird`` -> ``"we""ird"``."""
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+
+
+def format_identifier(name: str) -> str:
+    """``name`` in canonical, minimally quoted form.
+
+    Bare when it is a lower-case plain name and not a reserved word, quoted
+    otherwise: the same rule as the pack's ``format_ident`` macro.
+
+    >>> format_identifier("goids"), format_identifier("Odd Name"), format_identifier("select")
+    ('goids', '"Odd Name"', '"select"')
+    """
+    bare = _PLAIN_NAME.fullmatch(name) is not None and name not in duckdb_reserved_words()
+    return exp.to_identifier(name, quoted=not bare).sql(dialect="duckdb")
+
+
+def qualified_name(*parts: str | None) -> str:
+    """Dot-joined, minimally quoted name from its parts; ``None`` parts are left out.
+
+    >>> qualified_name(None, "my schema", "t")
+    '"my schema".t'
+    """
+    return ".".join(format_identifier(part) for part in parts if part is not None)
+
+
+def quote_literal(text: str) -> str:
+    """``text`` as a SQL string literal: ``O'Brien`` -> ``'O''Brien'``."""
+    return exp.Literal.string(text).sql(dialect="duckdb")
