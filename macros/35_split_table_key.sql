@@ -8,19 +8,23 @@
 -- Example:
 --   SELECT metadata.split_table_key('db."my schema".t');
 CREATE OR REPLACE MACRO metadata.split_table_key(key_text) AS (
-    CASE
-        WHEN NOT regexp_full_match(key_text, metadata.table_key_pattern())
-            THEN NULL
-        WHEN regexp_extract(key_text, metadata.table_key_pattern(), 3) = ''
-            THEN {
+    -- A subquery binds the match once; repeating regexp_extract per part
+    -- multiplies the expanded expression and makes every caller slow to bind.
+    SELECT
+        CASE
+            WHEN m.p1 = '' THEN NULL
+            WHEN m.p3 = '' THEN {
                 'catalog_name': NULL::TEXT,
-                'schema_name': metadata.unquote_ident(regexp_extract(key_text, metadata.table_key_pattern(), 1)),
-                'relation_name': metadata.unquote_ident(regexp_extract(key_text, metadata.table_key_pattern(), 2))
+                'schema_name': metadata.unquote_ident(m.p1),
+                'relation_name': metadata.unquote_ident(m.p2)
             }
-        ELSE {
-            'catalog_name': metadata.unquote_ident(regexp_extract(key_text, metadata.table_key_pattern(), 1)),
-            'schema_name': metadata.unquote_ident(regexp_extract(key_text, metadata.table_key_pattern(), 2)),
-            'relation_name': metadata.unquote_ident(regexp_extract(key_text, metadata.table_key_pattern(), 3))
-        }
-    END
+            ELSE {
+                'catalog_name': metadata.unquote_ident(m.p1),
+                'schema_name': metadata.unquote_ident(m.p2),
+                'relation_name': metadata.unquote_ident(m.p3)
+            }
+        END
+    FROM (
+        SELECT unnest(regexp_extract(key_text, metadata.table_key_pattern(), ['p1', 'p2', 'p3']))
+    ) AS m
 );

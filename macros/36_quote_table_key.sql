@@ -7,13 +7,15 @@
 -- Example:
 --   SELECT metadata.quote_table_key('docs."odd.name"');
 CREATE OR REPLACE MACRO metadata.quote_table_key(key_text) AS (
-    CASE
-        WHEN metadata.split_table_key(key_text) IS NULL THEN NULL
-        ELSE concat_ws(
-            '.',
-            metadata.quote_ident(metadata.split_table_key(key_text).catalog_name),
-            metadata.quote_ident(metadata.split_table_key(key_text).schema_name),
-            metadata.quote_ident(metadata.split_table_key(key_text).relation_name)
-        )
-    END
+    SELECT
+        CASE
+            WHEN k.key_parts IS NULL THEN NULL
+            ELSE concat_ws(
+                '.',
+                metadata.quote_ident(k.key_parts.catalog_name),
+                metadata.quote_ident(k.key_parts.schema_name),
+                metadata.quote_ident(k.key_parts.relation_name)
+            )
+        END
+    FROM (SELECT metadata.split_table_key(key_text) AS key_parts) AS k
 );

@@ -1,0 +1,234 @@
+"""install_macros: idempotent, atomic, versioned, for any schema or attached database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import ducksets.pack
+from ducksets import (
+    PackError,
+    PackFile,
+    PackVersionError,
+    ReadOnlyDatabaseError,
+    install_macros,
+    installed_version,
+    pack_files,
+    pack_script,
+    pack_version,
+)
+from ducksets.pack import render_sql
+
+PACK_OBJECTS = {f.object_name for f in pack_files() if f.kind != "row"} - {None}
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    """Everything a pack install could change: schemas, tables, macros and pack rows."""
+    return con.execute(
+        """
+        SELECT 'schema', database_name, schema_name, NULL FROM duckdb_schemas() WHERE NOT internal
+        UNION ALL
+        SELECT 'table', database_name, schema_name, table_name FROM duckdb_tables()
+        UNION ALL
+        SELECT 'macro', database_name, schema_name, function_name || ':' || coalesce(macro_definition, '')
+        FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro') AND NOT internal
+        ORDER BY ALL
+        """
+    ).fetchall()
+
+
+def catalog_rows(con: duckdb.DuckDBPyConnection, schema: str = "metadata") -> list[tuple[object, ...]]:
+    return con.execute(f"FROM {schema}.datasets ORDER BY table_key").fetchall()
+
+
+def test_fresh_install_creates_every_pack_object(fresh_con: duckdb.DuckDBPyConnection) -> None:
+    result = install_macros(fresh_con)
+    assert result.action == "installed"
+    assert result.version_before is None
+    assert result.version_after == pack_version()
+    assert set(result.created) == PACK_OBJECTS
+    row = fresh_con.execute("SELECT version, duckdb_version FROM metadata.pack_info").fetchone()
+    assert row == (pack_version(), "v" + duckdb.__version__)
+
+
+def test_install_twice_is_idempotent(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("INSERT INTO metadata.datasets VALUES ('core.t', 't', FALSE, NULL, NULL)")
+    before = snapshot(con)
+    info_before = con.execute("FROM metadata.pack_info").fetchall()
+    result = install_macros(con)
+    assert result.action == "unchanged"
+    assert result.created == ()
+    assert snapshot(con) == before
+    assert con.execute("FROM metadata.pack_info").fetchall() == info_before
+    assert catalog_rows(con) == [("core.t", "t", False, None, None)]
+
+
+def broken_pack(position: int) -> tuple[PackFile, ...]:
+    files = list(pack_files())
+    bad = PackFile("55_injected.sql", "-- metadata.injected (macro)\nSELECT error('injected failure');")
+    files.insert(position, bad)
+    return tuple(files)
+
+
+@pytest.mark.parametrize("position", [1, 5, -1])
+def test_failure_mid_install_changes_nothing_in_a_fresh_database(
+    fresh_con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch, position: int
+) -> None:
+    before = snapshot(fresh_con)
+    monkeypatch.setattr(ducksets.pack, "pack_files", lambda: broken_pack(position))
+    with pytest.raises(PackError, match="55_injected.sql.*nothing was changed.*injected failure"):
+        install_macros(fresh_con)
+    assert snapshot(fresh_con) == before
+
+
+def test_failure_mid_upgrade_keeps_the_old_pack_and_rows(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    con.execute("UPDATE metadata.pack_info SET version = '0.0.1'")
+    con.execute("INSERT INTO metadata.datasets VALUES ('core.t', 't', FALSE, NULL, NULL)")
+    con.execute("DROP MACRO metadata.dataset_exists")
+    before = snapshot(con)
+    monkeypatch.setattr(ducksets.pack, "pack_files", lambda: broken_pack(8))
+    with pytest.raises(PackError):
+        install_macros(con)
+    assert snapshot(con) == before
+    assert installed_version(con) == "0.0.1"
+
+
+def test_upgrade_replaces_objects_and_keeps_catalog_rows(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("UPDATE metadata.pack_info SET version = '0.0.9'")
+    con.execute("INSERT INTO metadata.datasets VALUES ('core.t', 't', FALSE, 't.jsonl', NULL)")
+    con.execute("DROP MACRO metadata.dataset_exists")
+    result = install_macros(con)
+    assert (result.action, result.version_before, result.version_after) == (
+        "upgraded",
+        "0.0.9",
+        pack_version(),
+    )
+    assert result.created == ("dataset_exists",)
+    assert catalog_rows(con) == [("core.t", "t", False, "t.jsonl", None)]
+    assert con.execute("SELECT metadata.dataset_exists('t')").fetchone() == (True,)
+
+
+def test_newer_installed_pack_is_refused_unless_forced(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("UPDATE metadata.pack_info SET version = '99.0.0'")
+    before = snapshot(con)
+    with pytest.raises(PackVersionError, match=r"99\.0\.0, newer than .*force=True"):
+        install_macros(con)
+    assert snapshot(con) == before
+    result = install_macros(con, force=True)
+    assert (result.action, result.version_before) == ("downgraded", "99.0.0")
+    assert installed_version(con) == pack_version()
+
+
+def test_the_script_itself_refuses_a_downgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """CLI users run the script, not install_macros: the pack's own guard protects them."""
+    con.execute("UPDATE metadata.pack_info SET version = '10.0.0'")
+    with pytest.raises(duckdb.Error, match="10.0.0 is installed, newer than this pack"):
+        con.execute(pack_script())
+    con.execute("ROLLBACK")
+    assert installed_version(con) == "10.0.0"
+
+
+def test_versions_compare_numerically_not_as_text(con: duckdb.DuckDBPyConnection) -> None:
+    major, minor, patch = (int(p) for p in pack_version().split("."))
+    con.execute("UPDATE metadata.pack_info SET version = ?", [f"{major}.{minor}.{patch + 10}"])
+    with pytest.raises(PackVersionError):
+        install_macros(con)
+    con.execute("UPDATE metadata.pack_info SET version = ?", [f"{major}.{minor}.{patch}"])
+    assert install_macros(con).action == "unchanged"
+
+
+def test_other_schema_macros_read_their_own_catalog(con: duckdb.DuckDBPyConnection) -> None:
+    result = install_macros(con, schema="My Catalog")
+    assert result.schema == "My Catalog"
+    con.execute("CREATE TABLE main.t AS SELECT 1 AS x")
+    con.execute("""INSERT INTO "My Catalog".datasets VALUES ('main.t', 't', FALSE, NULL, NULL)""")
+    assert con.execute("""SELECT "My Catalog".dataset_exists('t')""").fetchone() == (True,)
+    assert con.execute("SELECT metadata.dataset_exists('t')").fetchone() == (False,)
+    sql_text = con.execute("""SELECT "My Catalog".dataset_export_sql('t')""").fetchone()
+    assert sql_text == ("""COPY (SELECT * FROM "main"."t") TO './t.parquet' (FORMAT PARQUET)""",)
+    assert con.execute("""FROM "My Catalog".catalog_drift()""").fetchall() == []
+
+
+def test_attached_database_install(fresh_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    fresh_con.execute(f"ATTACH '{tmp_path / 'side.db'}' AS side")
+    fresh_con.execute("CREATE SCHEMA side.core; CREATE TABLE side.core.t AS SELECT 42 AS x")
+    result = install_macros(fresh_con, database="side")
+    assert (result.database, result.action) == ("side", "installed")
+    fresh_con.execute("INSERT INTO side.metadata.datasets VALUES ('side.core.t', 't', FALSE, NULL, NULL)")
+    assert fresh_con.execute("SELECT side.metadata.dataset_exists('t')").fetchone() == (True,)
+    assert fresh_con.execute("FROM side.metadata.dataset_rows('side.core.t')").fetchall() == [(42,)]
+    assert fresh_con.execute("FROM side.metadata.catalog_drift()").fetchall() == []
+    # Nothing leaked into the default database.
+    assert installed_version(fresh_con) is None
+    assert installed_version(fresh_con, database="side") == pack_version()
+
+
+def test_unknown_attached_database_is_a_clear_error(fresh_con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(PackError, match="no attached database 'nope'.*ATTACH"):
+        install_macros(fresh_con, database="nope")
+
+
+def test_read_only_database_with_the_pack_is_used_as_is(db_path: Path) -> None:
+    with duckdb.connect(str(db_path)) as con:
+        install_macros(con)
+    before = db_path.read_bytes()
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        result = install_macros(con)
+        assert (result.action, result.created) == ("present", ())
+        assert con.execute("SELECT metadata.dataset_exists('x')").fetchone() == (False,)
+    assert db_path.read_bytes() == before
+
+
+def test_read_only_database_without_the_pack_says_how_to_proceed(db_path: Path) -> None:
+    duckdb.connect(str(db_path)).close()
+    before = db_path.read_bytes()
+    with (
+        duckdb.connect(str(db_path), read_only=True) as con,
+        pytest.raises(ReadOnlyDatabaseError, match="read-only and has no pack.*ducksets install"),
+    ):
+        install_macros(con)
+    assert db_path.read_bytes() == before
+
+
+def test_install_inside_an_open_transaction_is_refused(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("BEGIN TRANSACTION")
+    with pytest.raises(PackError, match="commit or roll back yours first"):
+        install_macros(con)
+    con.execute("ROLLBACK")
+
+
+def test_file_made_with_old_storage_settings(db_path: Path) -> None:
+    """Most user files have storage older than v1.4.0, where typed macros cannot be stored."""
+    with duckdb.connect(str(db_path), config={"storage_compatibility_version": "v1.0.0"}) as con:
+        con.execute("CREATE SCHEMA core; CREATE TABLE core.t AS SELECT range AS id FROM range(3)")
+    with duckdb.connect(str(db_path)) as con:
+        storage = con.execute(
+            "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'test'"
+        ).fetchone()
+        assert storage is not None and storage[0] < "v1.4.0"
+        install_macros(con)
+        con.execute("INSERT INTO metadata.datasets VALUES ('core.t', 't', FALSE, NULL, NULL)")
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = con.execute("FROM metadata.dataset_rows('core.t', row_limit := 2)").fetchall()
+        assert rows == [(0,), (1,)]
+
+
+def test_render_sql_rewrites_names_but_not_strings() -> None:
+    sql_text = "SELECT 'metadata.x' AS \"metadata\" FROM metadata.datasets -- metadata.y"
+    assert render_sql(sql_text, schema="cat") == (
+        "SELECT 'metadata.x' AS \"metadata\" FROM cat.datasets -- metadata.y"
+    )
+    assert render_sql(sql_text, schema="a b", database="db") == (
+        "SELECT 'metadata.x' AS \"metadata\" FROM db.\"a b\".datasets -- metadata.y"
+    )
+
+
+def test_default_script_is_the_pack_files_in_order() -> None:
+    script = pack_script()
+    assert script.startswith("BEGIN TRANSACTION;") and script.rstrip().endswith("COMMIT;")
+    positions = [script.index(f.sql.strip()) for f in pack_files()]
+    assert positions == sorted(positions)
