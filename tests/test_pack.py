@@ -232,3 +232,15 @@ def test_default_script_is_the_pack_files_in_order() -> None:
     assert script.startswith("BEGIN TRANSACTION;") and script.rstrip().endswith("COMMIT;")
     positions = [script.index(f.sql.strip()) for f in pack_files()]
     assert positions == sorted(positions)
+
+
+def test_one_version_everywhere() -> None:
+    """The pack file, the installed package and the top CHANGELOG release agree."""
+    from importlib.metadata import version
+
+    import ducksets
+
+    changelog = (Path(__file__).resolve().parents[1] / "CHANGELOG.md").read_text(encoding="utf-8")
+    releases = [line.split("]")[0][4:] for line in changelog.splitlines() if line.startswith("## [")]
+    assert releases[0] == "Unreleased"
+    assert releases[1] == pack_version() == ducksets.__version__ == version("ducksets")
