@@ -1,0 +1,1 @@
+CREATE OR REPLACE MACRO metadata.bare() AS (1);

@@ -1,0 +1,2 @@
+-- metadata.terse (macro)
+CREATE OR REPLACE MACRO metadata.terse() AS (1);
