@@ -10,9 +10,9 @@ CREATE OR REPLACE MACRO metadata.format_ident(ident_text) AS (
     CASE
         WHEN regexp_full_match(ident_text, '[a-z_][a-z0-9_]*')
             AND ident_text NOT IN (
-                SELECT k.keyword_name
-                FROM duckdb_keywords() AS k
-                WHERE k.keyword_category = 'reserved'
+                SELECT ducksets_kw.keyword_name
+                FROM duckdb_keywords() AS ducksets_kw
+                WHERE ducksets_kw.keyword_category = 'reserved'
             )
             THEN ident_text
         ELSE metadata.quote_ident(ident_text)

@@ -10,21 +10,23 @@
 CREATE OR REPLACE MACRO metadata.split_table_key(key_text) AS (
     -- A subquery binds the match once; repeating regexp_extract per part
     -- multiplies the expanded expression and makes every caller slow to bind.
+    -- Aliases carry a ducksets_ prefix because arguments are pasted into the
+    -- body: a caller's d.name would otherwise bind to an alias d in here.
     SELECT
         CASE
-            WHEN m.p1 = '' THEN NULL
-            WHEN m.p3 = '' THEN {
+            WHEN ducksets_m.p1 IS NULL OR ducksets_m.p1 = '' THEN NULL
+            WHEN ducksets_m.p3 = '' THEN {
                 'catalog_name': NULL::TEXT,
-                'schema_name': metadata.unquote_ident(m.p1),
-                'relation_name': metadata.unquote_ident(m.p2)
+                'schema_name': metadata.unquote_ident(ducksets_m.p1),
+                'relation_name': metadata.unquote_ident(ducksets_m.p2)
             }
             ELSE {
-                'catalog_name': metadata.unquote_ident(m.p1),
-                'schema_name': metadata.unquote_ident(m.p2),
-                'relation_name': metadata.unquote_ident(m.p3)
+                'catalog_name': metadata.unquote_ident(ducksets_m.p1),
+                'schema_name': metadata.unquote_ident(ducksets_m.p2),
+                'relation_name': metadata.unquote_ident(ducksets_m.p3)
             }
         END
     FROM (
         SELECT unnest(regexp_extract(key_text, metadata.table_key_pattern(), ['p1', 'p2', 'p3']))
-    ) AS m
+    ) AS ducksets_m
 );

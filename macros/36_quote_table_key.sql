@@ -9,13 +9,13 @@
 CREATE OR REPLACE MACRO metadata.quote_table_key(key_text) AS (
     SELECT
         CASE
-            WHEN k.key_parts IS NULL THEN NULL
+            WHEN ducksets_k.key_parts IS NULL THEN NULL
             ELSE concat_ws(
                 '.',
-                metadata.quote_ident(k.key_parts.catalog_name),
-                metadata.quote_ident(k.key_parts.schema_name),
-                metadata.quote_ident(k.key_parts.relation_name)
+                metadata.quote_ident(ducksets_k.key_parts.catalog_name),
+                metadata.quote_ident(ducksets_k.key_parts.schema_name),
+                metadata.quote_ident(ducksets_k.key_parts.relation_name)
             )
         END
-    FROM (SELECT metadata.split_table_key(key_text) AS key_parts) AS k
+    FROM (SELECT metadata.split_table_key(key_text) AS key_parts) AS ducksets_k
 );

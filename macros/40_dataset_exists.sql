@@ -9,7 +9,7 @@
 CREATE OR REPLACE MACRO metadata.dataset_exists(ds_name) AS (
     EXISTS (
         SELECT 1
-        FROM metadata.datasets AS d
-        WHERE d.name = ds_name
+        FROM metadata.datasets AS ducksets_ds
+        WHERE ducksets_ds.name = ds_name
     )
 );

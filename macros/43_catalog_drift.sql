@@ -7,6 +7,9 @@
 --     kind_mismatch          is_view disagrees with what the relation is
 --     unregistered_relation  a table or view in a schema the catalog uses,
 --                            with no catalog row (its canonical key is shown)
+--     missing_column         a column declared in metadata.dataset_columns is absent
+--     unexpected_column      the table has a column its declaration lacks
+--     type_mismatch          a declared column has another type in the database
 --   Two-part keys name a schema in the current default database, as
 --   query_table resolves them; names compare case-insensitively, as in DuckDB.
 --   Pack objects (comment 'ducksets: ...') are never unregistered.
@@ -61,6 +64,61 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
             ON lower(rel.database_name) = res.database_lc
             AND lower(rel.schema_name) = res.schema_lc
             AND lower(rel.relation_name) = res.relation_lc
+    ),
+    declared AS (
+        SELECT
+            res.table_key,
+            res.database_lc,
+            res.schema_lc,
+            res.relation_lc,
+            c.column_name,
+            c.declared_type
+        FROM resolved AS res
+        JOIN metadata.dataset_columns AS c
+            ON c.table_key = res.table_key
+        JOIN matched AS m
+            ON m.table_key = res.table_key
+            AND m.relation_found
+    ),
+    actual AS (
+        SELECT
+            lower(col.database_name) AS database_lc,
+            lower(col.schema_name) AS schema_lc,
+            lower(col.table_name) AS relation_lc,
+            col.column_name,
+            col.data_type
+        FROM duckdb_columns() AS col
+        WHERE NOT col.internal
+    ),
+    declared_vs_actual AS (
+        SELECT
+            d.table_key,
+            d.column_name,
+            d.declared_type,
+            a.data_type
+        FROM declared AS d
+        LEFT JOIN actual AS a
+            ON a.database_lc = d.database_lc
+            AND a.schema_lc = d.schema_lc
+            AND a.relation_lc = d.relation_lc
+            AND lower(a.column_name) = lower(d.column_name)
+    ),
+    undeclared AS (
+        SELECT DISTINCT
+            d.table_key,
+            a.column_name,
+            a.data_type
+        FROM declared AS d
+        JOIN actual AS a
+            ON a.database_lc = d.database_lc
+            AND a.schema_lc = d.schema_lc
+            AND a.relation_lc = d.relation_lc
+        WHERE NOT EXISTS (
+            SELECT 1
+            FROM declared AS d2
+            WHERE d2.table_key = d.table_key
+                AND lower(d2.column_name) = lower(a.column_name)
+        )
     )
     SELECT
         r.table_key,
@@ -88,6 +146,30 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         AND m.is_view <> m.relation_is_view
     UNION ALL
     SELECT
+        dva.table_key,
+        'missing_column',
+        'column ' || metadata.format_ident(dva.column_name) || ' (' || dva.declared_type
+            || ') is declared but the table has no such column'
+    FROM declared_vs_actual AS dva
+    WHERE dva.data_type IS NULL
+    UNION ALL
+    SELECT
+        dva.table_key,
+        'type_mismatch',
+        'column ' || metadata.format_ident(dva.column_name) || ' is declared ' || dva.declared_type
+            || ' but is ' || dva.data_type
+    FROM declared_vs_actual AS dva
+    WHERE dva.data_type IS NOT NULL
+        AND upper(dva.data_type) <> upper(dva.declared_type)
+    UNION ALL
+    SELECT
+        u.table_key,
+        'unexpected_column',
+        'column ' || metadata.format_ident(u.column_name) || ' (' || u.data_type
+            || ') is in the table but not declared'
+    FROM undeclared AS u
+    UNION ALL
+    SELECT
         concat_ws(
             '.',
             CASE
@@ -113,4 +195,4 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
                 AND res.schema_lc = lower(rel.schema_name)
                 AND res.relation_lc = lower(rel.relation_name)
         )
-    ORDER BY drift, table_key;
+    ORDER BY drift, table_key, detail;

@@ -9,15 +9,24 @@
 CREATE OR REPLACE MACRO metadata.check_no_downgrade() AS (
     SELECT coalesce(
         bool_and(
+            -- Element by element: before DuckDB 2.0, comparing whole
+            -- string_split(...)::INTEGER[] lists from a column compares as text.
             CASE
-                WHEN string_split(i.version, '.')::INTEGER[] > string_split(metadata.pack_version(), '.')::INTEGER[]
-                    THEN error('ducksets: pack ' || i.version || ' is installed, newer than this pack '
-                        || metadata.pack_version() || '; use ducksets ' || i.version
+                WHEN [ducksets_v.installed[1]::INTEGER, ducksets_v.installed[2]::INTEGER, ducksets_v.installed[3]::INTEGER]
+                    > [ducksets_v.current[1]::INTEGER, ducksets_v.current[2]::INTEGER, ducksets_v.current[3]::INTEGER]
+                    THEN error('ducksets: pack ' || ducksets_v.version || ' is installed, newer than this pack '
+                        || metadata.pack_version() || '; use ducksets ' || ducksets_v.version
                         || ' or newer, or force the downgrade (install_macros(con, force=True) or ducksets install --force)')
                 ELSE TRUE
             END
         ),
         TRUE
     )
-    FROM metadata.pack_info AS i
+    FROM (
+        SELECT
+            ducksets_i.version,
+            string_split(ducksets_i.version, '.') AS installed,
+            string_split(metadata.pack_version(), '.') AS current
+        FROM metadata.pack_info AS ducksets_i
+    ) AS ducksets_v
 );

@@ -32,14 +32,17 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
         UNION ALL
         SELECT 'table', database_name, schema_name, table_name FROM duckdb_tables()
         UNION ALL
-        SELECT 'macro', database_name, schema_name, function_name || ':' || coalesce(macro_definition, '')
+        SELECT 'macro', database_name, schema_name,
+            function_name || ':' || coalesce(macro_definition, '')
         FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro') AND NOT internal
         ORDER BY ALL
         """
     ).fetchall()
 
 
-def catalog_rows(con: duckdb.DuckDBPyConnection, schema: str = "metadata") -> list[tuple[object, ...]]:
+def catalog_rows(
+    con: duckdb.DuckDBPyConnection, schema: str = "metadata"
+) -> list[tuple[object, ...]]:
     return con.execute(f"FROM {schema}.datasets ORDER BY table_key").fetchall()
 
 
@@ -67,7 +70,9 @@ def test_install_twice_is_idempotent(con: duckdb.DuckDBPyConnection) -> None:
 
 def broken_pack(position: int) -> tuple[PackFile, ...]:
     files = list(pack_files())
-    bad = PackFile("55_injected.sql", "-- metadata.injected (macro)\nSELECT error('injected failure');")
+    bad = PackFile(
+        "55_injected.sql", "-- metadata.injected (macro)\nSELECT error('injected failure');"
+    )
     files.insert(position, bad)
     return tuple(files)
 
@@ -158,7 +163,9 @@ def test_attached_database_install(fresh_con: duckdb.DuckDBPyConnection, tmp_pat
     fresh_con.execute("CREATE SCHEMA side.core; CREATE TABLE side.core.t AS SELECT 42 AS x")
     result = install_macros(fresh_con, database="side")
     assert (result.database, result.action) == ("side", "installed")
-    fresh_con.execute("INSERT INTO side.metadata.datasets VALUES ('side.core.t', 't', FALSE, NULL, NULL)")
+    fresh_con.execute(
+        "INSERT INTO side.metadata.datasets VALUES ('side.core.t', 't', FALSE, NULL, NULL)"
+    )
     assert fresh_con.execute("SELECT side.metadata.dataset_exists('t')").fetchone() == (True,)
     assert fresh_con.execute("FROM side.metadata.dataset_rows('side.core.t')").fetchall() == [(42,)]
     assert fresh_con.execute("FROM side.metadata.catalog_drift()").fetchall() == []
@@ -223,7 +230,7 @@ def test_render_sql_rewrites_names_but_not_strings() -> None:
         "SELECT 'metadata.x' AS \"metadata\" FROM cat.datasets -- metadata.y"
     )
     assert render_sql(sql_text, schema="a b", database="db") == (
-        "SELECT 'metadata.x' AS \"metadata\" FROM db.\"a b\".datasets -- metadata.y"
+        'SELECT \'metadata.x\' AS "metadata" FROM db."a b".datasets -- metadata.y'
     )
 
 
@@ -241,6 +248,8 @@ def test_one_version_everywhere() -> None:
     import ducksets
 
     changelog = (Path(__file__).resolve().parents[1] / "CHANGELOG.md").read_text(encoding="utf-8")
-    releases = [line.split("]")[0][4:] for line in changelog.splitlines() if line.startswith("## [")]
+    releases = [
+        line.split("]")[0][4:] for line in changelog.splitlines() if line.startswith("## [")
+    ]
     assert releases[0] == "Unreleased"
     assert releases[1] == pack_version() == ducksets.__version__ == version("ducksets")

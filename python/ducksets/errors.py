@@ -38,3 +38,11 @@ class UnknownDatasetError(DucksetsError, KeyError):
     def __str__(self) -> str:
         # KeyError's str() repr-quotes its argument; show the message as written.
         return str(self.args[0]) if self.args else ""
+
+
+class SchemaError(DucksetsError, ValueError):
+    """A declared table schema or row binding is inconsistent."""
+
+
+class RowValidationError(DucksetsError, ValueError):
+    """A row to insert does not fit its dataset's schema; nothing was written."""

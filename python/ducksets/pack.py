@@ -14,11 +14,12 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+from sqlglot import TokenType
 from sqlglot.dialects.duckdb import DuckDB
-from sqlglot.tokens import TokenType
 
 from ducksets._pack_source import default_script, join_script, read_manifest
-from ducksets.errors import PackError, PackVersionError, ReadOnlyDatabaseError
+from ducksets._transaction import transaction
+from ducksets.errors import DucksetsError, PackError, PackVersionError, ReadOnlyDatabaseError
 from ducksets.sqltext import qualified_name, quote_literal
 
 PACK_SCHEMA = "metadata"
@@ -123,9 +124,7 @@ def pack_script(*, schema: str = PACK_SCHEMA, database: str | None = None) -> st
     """The whole pack as one transactional script, for ``duckdb`` CLI users."""
     if schema == PACK_SCHEMA and database is None:
         return default_script(pack_dir())
-    rendered = tuple(
-        render_sql(f.sql, schema=schema, database=database) for f in pack_files()
-    )
+    rendered = tuple(render_sql(f.sql, schema=schema, database=database) for f in pack_files())
     return join_script(rendered)
 
 
@@ -228,20 +227,18 @@ def _action(before: str | None, after: str) -> str:
 def _run_in_transaction(
     con: duckdb.DuckDBPyConnection, statements: Sequence[str], names: Sequence[str]
 ) -> None:
+    done = 0
     try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException as exc:
-        msg = "install_macros runs in its own transaction; commit or roll back yours first"
+        with transaction(con, "install_macros"):
+            for sql in statements:
+                con.execute(sql)
+                done += 1
+    except duckdb.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        msg = f"installing {names[done]} failed, nothing was changed: {first_line}"
         raise PackError(msg) from exc
-    for name, sql in zip(names, statements, strict=True):
-        try:
-            con.execute(sql)
-        except duckdb.Error as exc:
-            con.execute("ROLLBACK")
-            first_line = str(exc).splitlines()[0]
-            msg = f"installing {name} failed, nothing was changed: {first_line}"
-            raise PackError(msg) from exc
-    con.execute("COMMIT")
+    except DucksetsError as exc:
+        raise PackError(str(exc)) from exc
 
 
 def _pack_objects_present(con: duckdb.DuckDBPyConnection, database: str, schema: str) -> set[str]:

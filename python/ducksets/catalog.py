@@ -1,0 +1,580 @@
+"""The typed mirror of ``metadata.datasets``: datasets, the registry, and writing the catalog.
+
+DuckDB's catalog is the source of truth. Python adds what only Python can know
+(declared ``TableSchema``s and ``RowBinding``s) and writes the catalog in
+batches: one statement per table for a whole set of datasets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+from types import MappingProxyType
+from typing import Any
+
+import duckdb
+
+from ducksets._transaction import transaction
+from ducksets.errors import CatalogMissingError, DucksetsError, UnknownDatasetError
+from ducksets.keys import TableKey, parse_table_key
+from ducksets.pack import PACK_SCHEMA
+from ducksets.rowbinding import RowBinding
+from ducksets.schema import Column, TableSchema
+from ducksets.sqltext import qualified_name
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One catalog row, with the Python-only schema and row binding layered on."""
+
+    table_key: str
+    name: str
+    schema: TableSchema | None
+    row_binding: RowBinding[Any] | None = None
+    jsonl_filename: str | None = None
+    parquet_filename: str | None = None
+    is_view: bool = False
+
+    @property
+    def key(self) -> TableKey:
+        """The parsed table key."""
+        return parse_table_key(self.table_key)
+
+    @property
+    def kind(self) -> str:
+        """``view`` or ``table``."""
+        return "view" if self.is_view else "table"
+
+
+@dataclass(frozen=True)
+class DatasetRegistry:
+    """All datasets of a catalog, by name and by table key, with export filenames."""
+
+    by_name: Mapping[str, Dataset]
+    by_table_key: Mapping[str, Dataset]
+    jsonl_datasets: Mapping[str, str]
+    """table_key -> JSONL filename, for datasets that have one."""
+    parquet_datasets: Mapping[str, str]
+    """table_key -> Parquet filename, for datasets that have one."""
+    _by_key: Mapping[TableKey, Dataset] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_datasets(cls, datasets: Iterable[Dataset]) -> DatasetRegistry:
+        """Index datasets by name and key, and collect their filenames."""
+        ordered = sorted(datasets, key=lambda d: d.table_key)
+        return cls(
+            by_name=MappingProxyType({d.name: d for d in ordered}),
+            by_table_key=MappingProxyType({d.table_key: d for d in ordered}),
+            jsonl_datasets=MappingProxyType(
+                {d.table_key: d.jsonl_filename for d in ordered if d.jsonl_filename}
+            ),
+            parquet_datasets=MappingProxyType(
+                {d.table_key: d.parquet_filename for d in ordered if d.parquet_filename}
+            ),
+            _by_key=MappingProxyType({d.key: d for d in ordered}),
+        )
+
+    @property
+    def all_datasets(self) -> tuple[str, ...]:
+        """Every dataset name, sorted."""
+        return tuple(sorted(self.by_name))
+
+    def dataset_for_name(self, name: str) -> Dataset:
+        """The dataset called ``name``; ``UnknownDatasetError`` suggests close names."""
+        dataset = self.by_name.get(name)
+        if dataset is None:
+            raise UnknownDatasetError(unknown_dataset_message(name, self.by_name))
+        return dataset
+
+    def dataset_for_table(self, table_key: str | TableKey) -> Dataset:
+        """The dataset of a table key (compared as DuckDB does, ignoring case)."""
+        key = table_key if isinstance(table_key, TableKey) else parse_table_key(table_key)
+        dataset = self._by_key.get(key)
+        if dataset is None:
+            known = [str(k) for k in self._by_key]
+            raise UnknownDatasetError(unknown_dataset_message(str(key), known, "table key"))
+        return dataset
+
+    def resolve_table_key(self, name: str) -> str:
+        """The table key of the dataset called ``name``."""
+        return self.dataset_for_name(name).table_key
+
+
+def unknown_dataset_message(name: str, known: Iterable[str], what: str = "dataset") -> str:
+    """``no dataset 'x'; did you mean 'y'?`` (or a hint where the names come from)."""
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    if close:
+        hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    else:
+        hint = "list them with: ducksets datasets DB (or FROM metadata.datasets)"
+    return f"no {what} {name!r}; {hint}"
+
+
+def catalog_table(pack_schema: str, table: str) -> str:
+    """The quoted name of a pack table (``metadata.datasets``) in the current database."""
+    return qualified_name(pack_schema, table)
+
+
+def require_catalog(con: duckdb.DuckDBPyConnection, pack_schema: str = PACK_SCHEMA) -> None:
+    """Raise ``CatalogMissingError`` unless the pack's catalog tables exist."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name IN ('datasets', 'dataset_columns')",
+        [pack_schema],
+    ).fetchone()
+    if not row or row[0] < 2:
+        msg = (
+            f"no ducksets catalog in schema {pack_schema!r} (or an old pack without "
+            "dataset_columns); run install_macros(con) or: ducksets install DB"
+        )
+        raise CatalogMissingError(msg)
+
+
+def load_dataset_registry(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    schemas: Mapping[str, TableSchema] | None = None,
+    row_bindings: Mapping[str, RowBinding[Any]] | None = None,
+    pack_schema: str = PACK_SCHEMA,
+) -> DatasetRegistry:
+    """Read the catalog into a ``DatasetRegistry``, in one query.
+
+    Parameters
+    ----------
+    con
+        A connection whose database has the pack installed.
+    schemas
+        Declared table schemas by table key; where none is given, the columns
+        declared in ``metadata.dataset_columns`` are used. A base table with
+        neither gets ``schema=None``: drift, not a crash.
+    row_bindings
+        Row bindings by table key.
+    pack_schema
+        The schema the pack is installed in.
+
+    Raises
+    ------
+    CatalogMissingError
+        The pack is not installed.
+    """
+    require_catalog(con, pack_schema)
+    declared = {parse_table_key(k): s for k, s in (schemas or {}).items()}
+    bindings = {parse_table_key(k): b for k, b in (row_bindings or {}).items()}
+    rows = con.execute(
+        f"""
+        SELECT
+            d.table_key, d.name, d.is_view, d.jsonl_filename, d.parquet_filename,
+            list(
+                struct_pack(name := c.column_name, type := c.declared_type,
+                            nullable := c.is_nullable, pk := c.pk_position)
+                ORDER BY c.ordinal
+            ) FILTER (WHERE c.column_name IS NOT NULL)
+        FROM {catalog_table(pack_schema, "datasets")} AS d
+        LEFT JOIN {catalog_table(pack_schema, "dataset_columns")} AS c
+            ON c.table_key = d.table_key
+        GROUP BY ALL
+        ORDER BY d.table_key
+        """
+    ).fetchall()
+    datasets = []
+    for table_key, name, is_view, jsonl, parquet, stored_columns in rows:
+        key = parse_table_key(table_key)
+        schema = None if is_view else declared.get(key) or _stored_schema(stored_columns)
+        datasets.append(
+            Dataset(table_key, name, schema, bindings.get(key), jsonl, parquet, bool(is_view))
+        )
+    return DatasetRegistry.from_datasets(datasets)
+
+
+def _stored_schema(stored: list[dict[str, Any]] | None) -> TableSchema | None:
+    if not stored:
+        return None
+    columns = tuple(Column(c["name"], c["type"], bool(c["nullable"])) for c in stored)
+    in_key = sorted((c["pk"], c["name"]) for c in stored if c["pk"] is not None)
+    return TableSchema(columns, tuple(name for _, name in in_key))
+
+
+@dataclass(frozen=True)
+class _CatalogRow:
+    table_key: str
+    name: str | None  # None: the key's last part, as the catalog spells the key
+    is_view: bool
+    jsonl_filename: str | None
+    parquet_filename: str | None
+    schema: TableSchema | None
+
+
+def bootstrap_metadata_datasets(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    tables: Mapping[str, TableSchema],
+    views: Iterable[str] = (),
+    jsonl: Mapping[str, str] | None = None,
+    parquet: Mapping[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
+    pack_schema: str = PACK_SCHEMA,
+) -> tuple[str, ...]:
+    """Register declared tables and views in the catalog: an idempotent, batched upsert.
+
+    Parameters
+    ----------
+    con
+        A connection whose database has the pack installed.
+    tables
+        Declared base tables by table key; their columns are stored in
+        ``metadata.dataset_columns`` for ``catalog_drift``.
+    views
+        Table keys of views.
+    jsonl, parquet
+        Export filenames by table key (plain file names, no directories).
+    names
+        Dataset names by table key; default: the key's last part.
+    pack_schema
+        The schema the pack is installed in.
+
+    Returns
+    -------
+    tuple[str, ...]
+        The canonical table keys written.
+
+    Raises
+    ------
+    DucksetsError
+        Two keys would get the same name, a name belongs to another key, a
+        filename is not a plain file name, or a key is invalid; nothing is written.
+    """
+    jsonl, parquet, names = jsonl or {}, parquet or {}, names or {}
+    specs: list[tuple[str, bool, TableSchema | None]] = [
+        *((k, False, s) for k, s in tables.items()),
+        *((k, True, None) for k in views),
+    ]
+    by_key = {parse_table_key(k): k for k in (*jsonl, *parquet, *names)}
+    rows = []
+    for spelled, is_view, schema in specs:
+        key = parse_table_key(spelled)
+        original = by_key.get(key, spelled)
+        rows.append(
+            _CatalogRow(
+                table_key=str(key),
+                name=names.get(original),
+                is_view=is_view,
+                jsonl_filename=check_filename(jsonl.get(original)),
+                parquet_filename=check_filename(parquet.get(original)),
+                schema=schema,
+            )
+        )
+    return _upsert(con, rows, pack_schema)
+
+
+def register_dataset(
+    con: duckdb.DuckDBPyConnection,
+    table_key: str,
+    *,
+    name: str | None = None,
+    is_view: bool | None = None,
+    schema: TableSchema | None = None,
+    jsonl_filename: str | None = None,
+    parquet_filename: str | None = None,
+    pack_schema: str = PACK_SCHEMA,
+) -> str:
+    """Register (or update) one dataset; returns its canonical table key.
+
+    ``is_view`` defaults to what the relation is in the database.
+    """
+    key = parse_table_key(table_key)
+    if is_view is None:
+        kind = relation_kind(con, key)
+        if kind is None:
+            msg = f"no table or view {key}; create it first, or pass is_view="
+            raise DucksetsError(msg)
+        is_view = kind == "view"
+    row = _CatalogRow(
+        str(key),
+        name,
+        is_view,
+        check_filename(jsonl_filename),
+        check_filename(parquet_filename),
+        schema,
+    )
+    return _upsert(con, [row], pack_schema)[0]
+
+
+def unregister_dataset(
+    con: duckdb.DuckDBPyConnection, name: str, *, pack_schema: str = PACK_SCHEMA
+) -> str:
+    """Remove the dataset called ``name`` and its declared columns; returns its table key."""
+    require_catalog(con, pack_schema)
+    datasets = catalog_table(pack_schema, "datasets")
+    row = con.execute(f"SELECT table_key FROM {datasets} WHERE name = ?", [name]).fetchone()
+    if row is None:
+        known = [r[0] for r in con.execute(f"SELECT name FROM {datasets}").fetchall()]
+        raise UnknownDatasetError(unknown_dataset_message(name, known))
+    with transaction(con, "unregister_dataset"):
+        columns = catalog_table(pack_schema, "dataset_columns")
+        con.execute(f"DELETE FROM {columns} WHERE table_key = ?", [row[0]])
+        con.execute(f"DELETE FROM {datasets} WHERE table_key = ?", [row[0]])
+    return str(row[0])
+
+
+def relation_kind(con: duckdb.DuckDBPyConnection, key: TableKey) -> str | None:
+    """``table``, ``view``, or ``None`` when no such relation exists (names ignore case)."""
+    database = key.database
+    row = con.execute(
+        """
+        SELECT kind FROM (
+            SELECT 'table' AS kind, database_name, schema_name, table_name AS relation_name
+            FROM duckdb_tables()
+            UNION ALL
+            SELECT 'view', database_name, schema_name, view_name FROM duckdb_views()
+        )
+        WHERE lower(database_name) = lower(coalesce(?, current_database()))
+            AND lower(schema_name) = lower(?) AND lower(relation_name) = lower(?)
+        """,
+        [database, key.schema, key.name],
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def check_filename(filename: str | None) -> str | None:
+    """``filename`` if it is a plain file name that stays in the output directory.
+
+    Raises
+    ------
+    DucksetsError
+        Empty, absolute, ``.``/``..``, or holding a path separator.
+    """
+    if filename is None:
+        return None
+    posix, windows = PurePosixPath(filename), PureWindowsPath(filename)
+    if (
+        not filename.strip()
+        or filename in {".", ".."}
+        or posix.is_absolute()
+        or windows.is_absolute()
+        or len(posix.parts) != 1
+        or len(windows.parts) != 1
+        or "\x00" in filename
+    ):
+        msg = (
+            f"export filename {filename!r} is not a plain file name; "
+            "give a name like 'goids.parquet' (no directories, no '..', not absolute)"
+        )
+        raise DucksetsError(msg)
+    return filename
+
+
+def check_dataset_name(name: str) -> str:
+    """``name`` if it can also name export files (``<name>.jsonl``), else ``DucksetsError``."""
+    try:
+        check_filename(name)
+    except DucksetsError:
+        msg = (
+            f"dataset name {name!r} cannot name a file ({name}.parquet is the default export); "
+            "use a name without '/', '\\' or '..'"
+        )
+        raise DucksetsError(msg) from None
+    return name
+
+
+def _upsert(
+    con: duckdb.DuckDBPyConnection, rows: Sequence[_CatalogRow], pack_schema: str
+) -> tuple[str, ...]:
+    require_catalog(con, pack_schema)
+    datasets = catalog_table(pack_schema, "datasets")
+    existing = con.execute(f"SELECT table_key, name FROM {datasets}").fetchall()
+    rows = _reuse_spelling(rows, existing)
+    _check_names(rows, existing)
+    with_columns = [r for r in rows if r.schema is not None]
+    columns = catalog_table(pack_schema, "dataset_columns")
+    with transaction(con, "writing the catalog"):
+        con.execute(
+            f"""
+            INSERT INTO {datasets} (table_key, name, is_view, jsonl_filename, parquet_filename)
+            SELECT
+                CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS BOOLEAN),
+                CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR)
+            ON CONFLICT (table_key) DO UPDATE SET
+                name = excluded.name,
+                is_view = excluded.is_view,
+                jsonl_filename = excluded.jsonl_filename,
+                parquet_filename = excluded.parquet_filename
+            """,
+            [
+                [r.table_key for r in rows],
+                [r.name for r in rows],
+                [r.is_view for r in rows],
+                [r.jsonl_filename for r in rows],
+                [r.parquet_filename for r in rows],
+            ],
+        )
+        con.execute(
+            f"DELETE FROM {columns} WHERE table_key IN (SELECT CAST(unnest(?) AS VARCHAR))",
+            [[r.table_key for r in rows]],
+        )
+        declared = [
+            (r.table_key, c.name, ordinal, c.type, c.nullable, _pk_position(r.schema, c.name))
+            for r in with_columns
+            if r.schema is not None
+            for ordinal, c in enumerate(r.schema.columns, start=1)
+        ]
+        if declared:
+            con.execute(
+                f"""
+                INSERT INTO {columns}
+                    (table_key, column_name, ordinal, declared_type, is_nullable, pk_position)
+                SELECT
+                    CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR),
+                    CAST(unnest(?) AS INTEGER), CAST(unnest(?) AS VARCHAR),
+                    CAST(unnest(?) AS BOOLEAN), CAST(unnest(?) AS INTEGER)
+                """,
+                [list(values) for values in zip(*declared, strict=True)],
+            )
+    return tuple(r.table_key for r in rows)
+
+
+def _pk_position(schema: TableSchema, column: str) -> int | None:
+    folded = [k.casefold() for k in schema.primary_key]
+    return folded.index(column.casefold()) + 1 if column.casefold() in folded else None
+
+
+def _reuse_spelling(
+    rows: Sequence[_CatalogRow], existing: Sequence[tuple[str, str]]
+) -> list[_CatalogRow]:
+    """Rows whose key names an already registered relation take that row's spelling.
+
+    Keys that differ only in case are one relation in DuckDB, so they must be
+    one catalog row, and ``ON CONFLICT (table_key)`` compares text exactly.
+    """
+    spelled = {parse_table_key(k): k for k, _ in existing if _valid(k)}
+    seen: dict[TableKey, _CatalogRow] = {}
+    for row in rows:
+        key = parse_table_key(row.table_key)
+        if key in seen:
+            msg = f"table keys {seen[key].table_key!r} and {row.table_key!r} name the same relation"
+            raise DucksetsError(msg)
+        table_key = spelled.get(key, row.table_key)
+        name = check_dataset_name(parse_table_key(table_key).name if row.name is None else row.name)
+        seen[key] = dataclasses.replace(row, table_key=table_key, name=name)
+    return list(seen.values())
+
+
+def _check_names(rows: Sequence[_CatalogRow], existing: Sequence[tuple[str, str]]) -> None:
+    owner = {name: key for key, name in existing}
+    batch_keys = {r.table_key for r in rows}
+    claimed: dict[str, str] = {}
+    for table_key, name in ((r.table_key, r.name) for r in rows if r.name is not None):
+        other = claimed.get(name)
+        if other is None:
+            other = owner.get(name)
+            if other is not None and other in batch_keys:
+                other = None  # that key is re-registered in this batch; it may change its name
+        if other is not None and other != table_key:
+            msg = (
+                f"dataset name {name!r} would belong to both {other!r} and "
+                f"{table_key!r}; give one of them another name (names=...)"
+            )
+            raise DucksetsError(msg)
+        claimed[name] = table_key
+
+
+def _valid(table_key: str) -> bool:
+    try:
+        parse_table_key(table_key)
+    except DucksetsError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What ``sync_catalog`` did (or would do, with ``dry_run``): table keys by outcome."""
+
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    left: tuple[str, ...]
+    dry_run: bool = False
+
+
+def sync_catalog(
+    con: duckdb.DuckDBPyConnection,
+    schemas: Sequence[str],
+    *,
+    dry_run: bool = False,
+    pack_schema: str = PACK_SCHEMA,
+) -> SyncReport:
+    """Register every table and view that exists in ``schemas`` (of the current database).
+
+    New relations are added with their last key part as name (prefixed with
+    ``<schema>_`` where that name is taken); registered ones whose kind is wrong
+    are updated; the rest are left as they are. Pack objects are skipped.
+
+    Raises
+    ------
+    DucksetsError
+        A schema does not exist.
+    """
+    require_catalog(con, pack_schema)
+    present = {
+        str(r[0]).lower()
+        for r in con.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    missing = [s for s in schemas if s.lower() not in present]
+    if missing:
+        msg = f"no schema {missing[0]!r} in the current database; schemas: {sorted(present)}"
+        raise DucksetsError(msg)
+    relations = con.execute(
+        """
+        SELECT schema_name, table_name, FALSE FROM duckdb_tables()
+        WHERE database_name = current_database() AND lower(schema_name) IN (SELECT unnest(?))
+            AND coalesce(comment, '') NOT LIKE 'ducksets:%'
+        UNION ALL
+        SELECT schema_name, view_name, TRUE FROM duckdb_views()
+        WHERE database_name = current_database() AND lower(schema_name) IN (SELECT unnest(?))
+            AND NOT internal AND coalesce(comment, '') NOT LIKE 'ducksets:%'
+        ORDER BY ALL
+        """,
+        [[s.lower() for s in schemas]] * 2,
+    ).fetchall()
+    datasets = catalog_table(pack_schema, "datasets")
+    existing = con.execute(f"SELECT table_key, name, is_view FROM {datasets}").fetchall()
+    registered = {parse_table_key(k): (k, n, v) for k, n, v in existing if _valid(k)}
+    taken = {n for _, n, _ in existing}
+    added: list[_CatalogRow] = []
+    updated: list[_CatalogRow] = []
+    left: list[str] = []
+    for schema_name, relation_name, is_view in relations:
+        key = TableKey(None, schema_name, relation_name)
+        if key in registered:
+            table_key, name, was_view = registered[key]
+            if bool(was_view) == is_view:
+                left.append(table_key)
+                continue
+            updated.append(_keep_row(con, table_key, name, is_view, pack_schema))
+            continue
+        name = relation_name if relation_name not in taken else f"{schema_name}_{relation_name}"
+        taken.add(name)
+        added.append(_CatalogRow(str(key), name, is_view, None, None, None))
+    if not dry_run and (added or updated):
+        _upsert(con, [*added, *updated], pack_schema)
+    return SyncReport(
+        tuple(r.table_key for r in added), tuple(r.table_key for r in updated), tuple(left), dry_run
+    )
+
+
+def _keep_row(
+    con: duckdb.DuckDBPyConnection, table_key: str, name: str, is_view: bool, pack_schema: str
+) -> _CatalogRow:
+    """A registered row with only its kind changed (filenames and columns kept)."""
+    datasets = catalog_table(pack_schema, "datasets")
+    row = con.execute(
+        f"SELECT jsonl_filename, parquet_filename FROM {datasets} WHERE table_key = ?", [table_key]
+    ).fetchone()
+    jsonl, parquet = row if row else (None, None)
+    registry = load_dataset_registry(con, pack_schema=pack_schema)
+    schema = None if is_view else registry.by_table_key[table_key].schema
+    return _CatalogRow(table_key, name, is_view, jsonl, parquet, schema)

@@ -1,0 +1,81 @@
+"""TableSchema: declared columns in DuckDB's spelling, and its own CREATE TABLE."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pytest
+
+from ducksets.errors import InvalidTableKeyError, SchemaError
+from ducksets.schema import Column, TableSchema, duckdb_type_name, schemas_from_catalog
+
+
+def test_types_take_duckdb_spelling() -> None:
+    assert [Column("a", t).type for t in ("text", "int", "DECIMAL(38,0)", "json", "VARCHAR[]")] == [
+        "VARCHAR",
+        "INTEGER",
+        "DECIMAL(38,0)",
+        "JSON",
+        "VARCHAR[]",
+    ]
+
+
+@pytest.mark.parametrize("bad", ["nope", "INT; DROP TABLE x", "", "INT)"])
+def test_unknown_types_are_refused_with_a_hint(bad: str) -> None:
+    with pytest.raises(SchemaError, match="unknown column type.*use a DuckDB type"):
+        duckdb_type_name(bad)
+
+
+def test_schema_checks_itself() -> None:
+    with pytest.raises(SchemaError, match="declared twice: id"):
+        TableSchema((Column("id", "INT"), Column("ID", "INT")))
+    with pytest.raises(SchemaError, match="primary key names unknown columns"):
+        TableSchema((Column("id", "INT"),), ("nope",))
+    with pytest.raises(SchemaError, match="at least one column"):
+        TableSchema(())
+
+
+def test_create_table_sql_runs_and_matches_the_declaration(
+    fresh_con: duckdb.DuckDBPyConnection,
+) -> None:
+    schema = TableSchema(
+        (Column("id", "BIGINT", nullable=False), Column('Odd "Name"', "TEXT"), Column("j", "JSON")),
+        ("id",),
+    )
+    fresh_con.execute('CREATE SCHEMA "my schema"')
+    fresh_con.execute(schema.create_table_sql('"my schema".items'))
+    fresh_con.execute(schema.create_table_sql('"my schema".items'))  # IF NOT EXISTS
+    rows = fresh_con.execute(
+        "SELECT column_name, data_type, is_nullable FROM duckdb_columns() "
+        "WHERE schema_name = 'my schema' ORDER BY column_index"
+    ).fetchall()
+    assert rows == [("id", "BIGINT", False), ('Odd "Name"', "VARCHAR", True), ("j", "JSON", True)]
+    with pytest.raises(duckdb.ConstraintException):
+        fresh_con.execute("""INSERT INTO "my schema".items VALUES (1, 'a', NULL), (1, 'b', NULL)""")
+
+
+def test_create_table_sql_refuses_a_bad_key() -> None:
+    schema = TableSchema((Column("id", "INT"),))
+    with pytest.raises(InvalidTableKeyError):
+        schema.create_table_sql("core.t; DROP TABLE x")
+
+
+def test_every_codeintel_table_builds(
+    fresh_con: duckdb.DuckDBPyConnection, codeintel_catalog: dict[str, Any]
+) -> None:
+    schemas = schemas_from_catalog(codeintel_catalog["tables"])
+    assert len(schemas) == 74
+    assert sum(len(s.columns) for s in schemas.values()) == 1089
+    for schema_name in {key.split(".")[0] for key in schemas}:
+        fresh_con.execute(f"CREATE SCHEMA {schema_name}")
+    for key, schema in schemas.items():
+        fresh_con.execute(schema.create_table_sql(key))
+    declared = {(k, c.name, c.type) for k, s in schemas.items() for c in s.columns}
+    actual = set(
+        fresh_con.execute(
+            "SELECT schema_name || '.' || table_name, column_name, data_type "
+            "FROM duckdb_columns() WHERE NOT internal"
+        ).fetchall()
+    )
+    assert declared == actual
