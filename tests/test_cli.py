@@ -1,0 +1,206 @@
+"""The ducksets command line and the pure-SQL path through the real ``duckdb`` binary."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ducksets import pack_script, pack_version
+
+BIN = Path(sys.executable).parent
+VERBS = ("install", "sql", "version", "demo", "lint", "check")
+
+
+def run(
+    *args: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, input=stdin, capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def ducksets(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run(str(BIN / "ducksets"), *args, stdin=stdin)
+
+
+def duckdb_cli(db: Path, sql_text: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    """The real duckdb binary (from the duckdb-cli package), CSV output."""
+    return run(str(BIN / "duckdb"), "-no-init", "-csv", *flags, str(db), "-c", sql_text)
+
+
+def python_written_file(path: Path) -> None:
+    """A database file written by the Python duckdb package, readable by the CLI's DuckDB."""
+    with duckdb.connect(str(path), config={"storage_compatibility_version": "v1.0.0"}) as con:
+        con.execute(
+            """
+            CREATE SCHEMA core;
+            CREATE TABLE core.goids AS SELECT range AS id, 'g' || range AS name FROM range(10);
+            CREATE SCHEMA docs;
+            CREATE VIEW docs.v_goids AS SELECT id, name FROM core.goids WHERE id % 2 = 0;
+            CREATE SCHEMA "odd schema";
+            CREATE TABLE "odd schema"."it's; here" AS SELECT 1 AS x;
+            """
+        )
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_has_help_with_an_example(verb: str) -> None:
+    result = ducksets(verb, "--help")
+    assert result.returncode == 0
+    assert "example: ducksets " in result.stdout
+
+
+def test_python_dash_m_is_the_same_command() -> None:
+    result = run(sys.executable, "-m", "ducksets", "version")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"ducksets {pack_version()}")
+
+
+@pytest.mark.parametrize(
+    "args", [(), ("frobnicate",), ("install",), ("lint", "--format", "xml"), ("demo", "a", "b")]
+)
+def test_bad_usage_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
+    result = ducksets(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "ducksets" in result.stderr and "--help" in result.stderr
+
+
+def test_missing_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    result = ducksets("check", str(tmp_path / "nope.db"))
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip() == f"ducksets check: no database file {tmp_path / 'nope.db'}; "
+        "check the path (ducksets demo makes one to try)"
+    )
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_sql_prints_the_pack_script() -> None:
+    result = ducksets("sql")
+    assert result.returncode == 0
+    assert result.stdout == pack_script()
+
+
+def test_install_then_use_from_the_duckdb_cli(db_path: Path) -> None:
+    python_written_file(db_path)
+    first = ducksets("install", str(db_path))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"installed: pack none -> {pack_version()}")
+    again = ducksets("install", str(db_path))
+    assert again.stdout.startswith(f"unchanged: pack {pack_version()} -> {pack_version()}")
+    shown = duckdb_cli(db_path, "SELECT version FROM metadata.pack_info", "-readonly")
+    assert shown.stdout.splitlines() == ["version", pack_version()]
+
+
+def test_pure_sql_path_with_the_duckdb_binary(db_path: Path, tmp_path: Path) -> None:
+    """No Python after the file exists: pipe the script in, register, call every macro."""
+    python_written_file(db_path)
+    piped = run(str(BIN / "duckdb"), "-no-init", str(db_path), stdin=pack_script())
+    assert piped.returncode == 0, piped.stderr
+    register = duckdb_cli(
+        db_path,
+        "INSERT INTO metadata.datasets VALUES "
+        "('core.goids', 'goids', FALSE, 'goids.jsonl', NULL), "
+        "('docs.v_goids', 'v_goids', TRUE, NULL, NULL), "
+        """('"odd schema"."it''s; here"', 'odd', FALSE, NULL, 'odd''s.parquet')""",
+    )
+    assert register.returncode == 0, register.stderr
+
+    rows = duckdb_cli(
+        db_path, "FROM metadata.dataset_rows('docs.v_goids', row_limit := 2, row_offset := 1)"
+    )
+    assert rows.stdout.splitlines() == ["id,name", "2,g2", "4,g4"]
+    exists = duckdb_cli(
+        db_path, "SELECT metadata.dataset_exists('goids'), metadata.dataset_exists('x')"
+    )
+    assert exists.stdout.splitlines()[1] == "true,false"
+    drift = duckdb_cli(db_path, "SELECT count(*) FROM metadata.catalog_drift()")
+    assert drift.stdout.splitlines()[1] == "0"
+
+    # The export statement, built by the macro, runs in the CLI and writes only that dataset.
+    out_dir = tmp_path / "out dir"
+    out_dir.mkdir()
+    statement = duckdb_cli(
+        db_path,
+        f"SELECT metadata.dataset_export_sql('odd', output_dir := '{out_dir}')",
+        "-noheader",
+        "-list",
+    ).stdout.strip()
+    assert statement == (
+        """COPY (SELECT * FROM "odd schema"."it's; here") """
+        f"""TO '{out_dir}/odd''s.parquet' (FORMAT PARQUET)"""
+    )
+    exported = duckdb_cli(db_path, statement, "-readonly")
+    assert exported.returncode == 0, exported.stderr
+    assert [p.name for p in out_dir.iterdir()] == ["odd's.parquet"]
+    assert duckdb.sql(f"SELECT x FROM read_parquet('{out_dir}/odd''s.parquet')").fetchall() == [
+        (1,)
+    ]
+
+
+def test_cli_script_is_atomic_when_a_newer_pack_is_installed(db_path: Path) -> None:
+    python_written_file(db_path)
+    assert ducksets("install", str(db_path)).returncode == 0
+    bump = duckdb_cli(db_path, "UPDATE metadata.pack_info SET version = '42.0.0'")
+    assert bump.returncode == 0
+    piped = run(str(BIN / "duckdb"), "-no-init", str(db_path), stdin=pack_script())
+    assert piped.returncode != 0
+    assert "42.0.0 is installed, newer than this pack" in piped.stderr
+    assert (
+        duckdb_cli(db_path, "SELECT version FROM metadata.pack_info").stdout.splitlines()[1]
+        == "42.0.0"
+    )
+    refused = ducksets("install", str(db_path))
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    forced = ducksets("install", str(db_path), "--force")
+    assert forced.returncode == 0 and forced.stdout.startswith("downgraded: pack 42.0.0")
+
+
+def test_version_shows_the_installed_pack_and_opens_read_only(db_path: Path) -> None:
+    python_written_file(db_path)
+    before = db_path.read_bytes()
+    result = ducksets("version", str(db_path))
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[1] == f"{db_path}: pack not installed"
+    assert db_path.read_bytes() == before
+
+
+def test_demo_builds_a_database_and_its_suggested_lines_run(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    result = ducksets("demo", str(path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "6 datasets registered" in out
+    assert "docs.v_function_summary" in out and "(no rows)" in out  # drift: in sync
+    again = ducksets("demo", str(path))
+    assert again.returncode == 1 and "--replace" in again.stderr
+    assert ducksets("demo", str(path), "--replace").returncode == 0
+    suggested = [line.strip() for line in out.splitlines() if line.strip().startswith("duckdb ")]
+    assert len(suggested) == 5
+    for line in suggested:
+        argv = shlex.split(line)
+        completed = run(str(BIN / "duckdb"), "-no-init", "-readonly", *argv[1:], cwd=tmp_path)
+        assert completed.returncode == 0, (line, completed.stderr)
+        assert completed.stdout.strip()
+
+
+def test_check_and_lint_emit_json(tmp_path: Path) -> None:
+    lint = ducksets("lint", "--format", "json")
+    assert lint.returncode == 0, lint.stdout
+    assert json.loads(lint.stdout) == []
+    path = tmp_path / "demo.duckdb"
+    assert ducksets("demo", str(path)).returncode == 0
+    clean = ducksets("check", str(path), "--format", "json")
+    assert (clean.returncode, json.loads(clean.stdout)) == (0, [])
+    with duckdb.connect(str(path)) as con:
+        con.execute("INSERT INTO metadata.datasets VALUES ('core.gone', 'gone', FALSE, NULL, NULL)")
+    broken = ducksets("check", str(path), "--format", "json")
+    assert broken.returncode == 1
+    [problem] = json.loads(broken.stdout)
+    assert set(problem) == {"file", "line", "column", "rule", "severity", "message"}
+    assert "core.gone" in problem["message"]
