@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ducksets import install_macros
+from ducksets._dialect import DIALECT
 from ducksets.errors import InvalidTableKeyError
-from ducksets.keys import TableKey, parse_table_key
+from ducksets.keys import TableKey, _parse_with_sqlglot, parse_table_key
 from ducksets.sqltext import quote_identifier
 
 # Any identifier text DuckDB can hold: non-empty, any character but NUL; lone
@@ -196,3 +197,29 @@ def test_sql_accepts_bare_reserved_words_that_python_refuses(
     assert row[0] is not None
     with pytest.raises(InvalidTableKeyError):
         parse_table_key("a.select")
+
+
+# --- the fast path for plain keys ------------------------------------------------
+
+_WORDS = st.one_of(
+    st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True),
+    # sqlglot keywords and DuckDB reserved words in lower case: the fast path must defer them.
+    st.sampled_from(sorted(k.lower() for k in DIALECT.tokenizer_class.KEYWORDS if k.isalpha())),
+)
+
+
+@given(st.lists(_WORDS, min_size=1, max_size=4))
+def test_plain_keys_parse_the_same_on_the_fast_and_the_sqlglot_path(parts: list[str]) -> None:
+    text = ".".join(parts)
+    try:
+        slow: TableKey | InvalidTableKeyError = _parse_with_sqlglot(text)
+    except InvalidTableKeyError as exc:
+        slow = exc
+    try:
+        fast: TableKey | InvalidTableKeyError = parse_table_key(text)
+    except InvalidTableKeyError as exc:
+        fast = exc
+    if isinstance(slow, TableKey):
+        assert isinstance(fast, TableKey) and fast.parts == slow.parts
+    else:
+        assert isinstance(fast, InvalidTableKeyError) and str(fast) == str(slow)

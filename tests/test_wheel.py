@@ -33,7 +33,7 @@ def test_wheel_carries_the_pack_and_the_script(tmp_path: Path) -> None:
     assert wheel.name.startswith(f"ducksets-{pack_version()}-")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        assert {"ducksets/py.typed", "ducksets/macros/MANIFEST", "ducksets/demo_data.sql"} <= names
+        assert {"ducksets/py.typed", "ducksets/macros/MANIFEST"} <= names
         assert {f"ducksets/macros/{f.name}" for f in pack_files()} <= names
         script = archive.read("ducksets/ducksets.sql").decode("utf-8")
     assert script == pack_script()

@@ -160,8 +160,8 @@ def _report(diagnostics: Sequence[Diagnostic], output_format: str) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     path: Path = args.path
-    result = build_demo(path, replace=args.replace)
-    print(f"Built {path}: demo data, pack {result.version_after}, 6 datasets registered.\n")
+    registered = build_demo(path, replace=args.replace)
+    print(f"Built {path}: demo data, pack {pack_version()}, {registered} datasets registered.\n")
     with duckdb.connect(str(path), read_only=True) as con:
         print("The catalog (FROM metadata.datasets):")
         _print_query(con, "FROM metadata.datasets ORDER BY table_key")
@@ -182,11 +182,18 @@ def _demo(args: argparse.Namespace) -> int:
         "SELECT metadata.dataset_export_sql('goids', fmt := 'jsonl', output_dir := '/tmp')",
         "FROM metadata.catalog_drift()",
     ):
-        print(f"  duckdb {db} -c {shlex.quote(sql_text)}")
+        print(f"  duckdb {db} -c {_shell_quote(sql_text)}")
     print("or with ducksets:")
     print(f"  ducksets check {db}")
     print(f"  ducksets version {db}")
     return 0
+
+
+def _shell_quote(text: str) -> str:
+    """Double quotes where the shell would leave the text alone, which reads best for SQL."""
+    if not any(ch in text for ch in '"$`\\!'):
+        return f'"{text}"'
+    return shlex.quote(text)
 
 
 def _print_query(con: duckdb.DuckDBPyConnection, sql_text: str) -> None:

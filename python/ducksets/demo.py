@@ -1,33 +1,149 @@
-"""``ducksets demo``: build a small real database, install the pack, register its datasets."""
+"""``ducksets demo``: a small code-intelligence database built through the public API.
+
+The demo declares its tables (``TableSchema``) and views, opens a writable
+gateway (which installs the pack, creates the tables and registers every
+dataset), and fills the tables through typed row bindings (``insert_rows``).
+Its shape follows the codeintel catalog: ``core``, ``graph`` and ``analytics``
+tables and ``docs.v_*`` views.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import duckdb
 
 from ducksets.errors import DucksetsError
-from ducksets.gateway import create_view_sql
+from ducksets.gateway import StorageConfig, create_view_sql, open_gateway
 from ducksets.keys import parse_table_key
-from ducksets.pack import InstallResult, install_macros
-from ducksets.schema import TableSchema, schemas_from_catalog
+from ducksets.rowbinding import RowBinding, insert_rows
+from ducksets.schema import Column, TableSchema, schemas_from_catalog
 from ducksets.sqltext import quote_identifier, quote_literal
 
-DEMO_DATASETS: tuple[tuple[str, bool, str | None, str | None], ...] = (
-    # (table key, is_view, jsonl filename, parquet filename)
-    ("core.modules", False, "modules.jsonl", "modules.parquet"),
-    ("core.goids", False, "goids.jsonl", "goids.parquet"),
-    ("graph.call_graph_edges", False, "call_graph_edges.jsonl", "call_graph_edges.parquet"),
-    ("analytics.function_metrics", False, "function_metrics.jsonl", None),
-    ("docs.v_function_summary", True, None, "function_summary.parquet"),
-    ("docs.v_module_summary", True, None, None),
+MODULES = TableSchema(
+    (
+        Column("module", "VARCHAR", nullable=False),
+        Column("path", "VARCHAR", nullable=False),
+        Column("language", "VARCHAR"),
+    ),
+    ("module", "path"),
+)
+GOIDS = TableSchema(
+    (
+        Column("goid_h128", "DECIMAL(38,0)", nullable=False),
+        Column("urn", "VARCHAR", nullable=False),
+        Column("rel_path", "VARCHAR", nullable=False),
+        Column("kind", "VARCHAR", nullable=False),
+        Column("qualname", "VARCHAR", nullable=False),
+        Column("start_line", "INTEGER"),
+        Column("end_line", "INTEGER"),
+        Column("created_at", "TIMESTAMP", nullable=False),
+    ),
+    ("goid_h128",),
+)
+CALL_GRAPH_EDGES = TableSchema(
+    (
+        Column("caller_goid_h128", "DECIMAL(38,0)", nullable=False),
+        Column("callee_goid_h128", "DECIMAL(38,0)"),
+        Column("callsite_line", "INTEGER", nullable=False),
+        Column("kind", "VARCHAR", nullable=False),
+        Column("confidence", "DOUBLE"),
+    )
+)
+FUNCTION_METRICS = TableSchema(
+    (
+        Column("function_goid_h128", "DECIMAL(38,0)"),
+        Column("qualname", "VARCHAR"),
+        Column("loc", "INTEGER"),
+        Column("cyclomatic_complexity", "INTEGER"),
+        Column("has_docstring", "BOOLEAN"),
+    )
 )
 
 
-def build_demo(path: Path, *, replace: bool = False) -> InstallResult:
-    """Write the demo database to ``path``: data, the pack, and its catalog rows.
+class ModuleRow(TypedDict):
+    module: str
+    path: str
+    language: str | None
+
+
+class GoidRow(TypedDict):
+    goid_h128: Decimal
+    urn: str
+    rel_path: str
+    kind: str
+    qualname: str
+    start_line: int | None
+    end_line: int | None
+    created_at: dt.datetime
+
+
+class CallGraphEdgeRow(TypedDict):
+    caller_goid_h128: Decimal
+    callee_goid_h128: Decimal | None
+    callsite_line: int
+    kind: str
+    confidence: float | None
+
+
+class FunctionMetricsRow(TypedDict):
+    function_goid_h128: Decimal | None
+    qualname: str | None
+    loc: int | None
+    cyclomatic_complexity: int | None
+    has_docstring: bool | None
+
+
+DEMO_CONFIG = StorageConfig(
+    tables={
+        "core.modules": MODULES,
+        "core.goids": GOIDS,
+        "graph.call_graph_edges": CALL_GRAPH_EDGES,
+        "analytics.function_metrics": FUNCTION_METRICS,
+    },
+    views={
+        "docs.v_function_summary": """
+            SELECT g.goid_h128, g.qualname, g.rel_path, m.loc, m.cyclomatic_complexity,
+                   count(e.callee_goid_h128) AS outgoing_calls
+            FROM core.goids AS g
+            JOIN analytics.function_metrics AS m ON m.function_goid_h128 = g.goid_h128
+            LEFT JOIN graph.call_graph_edges AS e ON e.caller_goid_h128 = g.goid_h128
+            GROUP BY ALL""",
+        "docs.v_module_summary": """
+            SELECT mo.module, mo.path, count(g.goid_h128) AS symbols,
+                   count(*) FILTER (WHERE g.kind = 'class') AS classes
+            FROM core.modules AS mo
+            LEFT JOIN core.goids AS g ON g.rel_path = mo.path
+            GROUP BY ALL""",
+    },
+    jsonl={
+        "core.modules": "modules.jsonl",
+        "core.goids": "goids.jsonl",
+        "graph.call_graph_edges": "call_graph_edges.jsonl",
+        "analytics.function_metrics": "function_metrics.jsonl",
+    },
+    parquet={
+        "core.goids": "goids.parquet",
+        "graph.call_graph_edges": "call_graph_edges.parquet",
+        "docs.v_function_summary": "function_summary.parquet",
+    },
+    row_bindings={
+        "core.modules": RowBinding.for_schema(MODULES, ModuleRow),
+        "core.goids": RowBinding.for_schema(GOIDS, GoidRow),
+        "graph.call_graph_edges": RowBinding.for_schema(CALL_GRAPH_EDGES, CallGraphEdgeRow),
+        "analytics.function_metrics": RowBinding.for_schema(FUNCTION_METRICS, FunctionMetricsRow),
+    },
+    # Storage v1.0.0 so that every DuckDB from 1.0 on, and today's duckdb CLI, can open it.
+    duckdb_config={"storage_compatibility_version": "v1.0.0"},
+)
+
+
+def build_demo(path: Path, *, replace: bool = False) -> int:
+    """Write the demo database to ``path``; returns the number of datasets registered.
 
     Parameters
     ----------
@@ -35,11 +151,6 @@ def build_demo(path: Path, *, replace: bool = False) -> InstallResult:
         The database file to create.
     replace
         Replace ``path`` if it exists; otherwise an existing file is an error.
-
-    Returns
-    -------
-    InstallResult
-        What installing the pack did.
     """
     if path.exists():
         if not replace:
@@ -47,17 +158,73 @@ def build_demo(path: Path, *, replace: bool = False) -> InstallResult:
             raise DucksetsError(msg)
         path.unlink()
         path.with_name(path.name + ".wal").unlink(missing_ok=True)
-    data_sql = Path(__file__).with_name("demo_data.sql").read_text(encoding="utf-8")
-    # Storage v1.0.0 so that every DuckDB from 1.0 on, and today's duckdb CLI, can open it.
-    with duckdb.connect(str(path), config={"storage_compatibility_version": "v1.0.0"}) as con:
-        con.execute(data_sql)
-        result = install_macros(con)
-        rows = [
-            (str(parse_table_key(key)), parse_table_key(key).name, is_view, jsonl, parquet)
-            for key, is_view, jsonl, parquet in DEMO_DATASETS
-        ]
-        con.executemany("INSERT INTO metadata.datasets VALUES (?, ?, ?, ?, ?)", rows)
-    return result
+    config = StorageConfig(**{**DEMO_CONFIG.__dict__, "path": path})
+    with open_gateway(config) as gateway:
+        modules = _modules()
+        goids = _goids(modules)
+        for name, rows in (
+            ("modules", modules),
+            ("goids", goids),
+            ("call_graph_edges", _edges(goids)),
+            ("function_metrics", _metrics(goids)),
+        ):
+            insert_rows(gateway.con, gateway.dataset(name), rows)
+        return len(gateway.datasets.mapping)
+
+
+def _modules() -> list[ModuleRow]:
+    return [
+        {
+            "module": f"demo.pkg{i // 5}.mod{i % 5}",
+            "path": f"src/demo/pkg{i // 5}/mod{i % 5}.py",
+            "language": "python",
+        }
+        for i in range(20)
+    ]
+
+
+def _goids(modules: list[ModuleRow]) -> list[GoidRow]:
+    start = dt.datetime(2026, 1, 1)
+    return [
+        {
+            "goid_h128": Decimal(1_000_000 + i),
+            "urn": f"goid:demo/{i}",
+            "rel_path": modules[i % 20]["path"],
+            "kind": "class" if i % 7 == 0 else "function",
+            "qualname": f"{modules[i % 20]['module']}.f{i}",
+            "start_line": 10 * (i // 20) + 1,
+            "end_line": 10 * (i // 20) + 1 + i % 9,
+            "created_at": start + dt.timedelta(minutes=i),
+        }
+        for i in range(300)
+    ]
+
+
+def _edges(goids: list[GoidRow]) -> list[CallGraphEdgeRow]:
+    return [
+        {
+            "caller_goid_h128": goids[i % 300]["goid_h128"],
+            "callee_goid_h128": None if i % 11 == 0 else goids[(i * 7 + 3) % 300]["goid_h128"],
+            "callsite_line": 1 + i % 200,
+            "kind": "unresolved" if i % 11 == 0 else "direct",
+            "confidence": round(0.5 + (i % 50) / 100, 2),
+        }
+        for i in range(600)
+    ]
+
+
+def _metrics(goids: list[GoidRow]) -> list[FunctionMetricsRow]:
+    return [
+        {
+            "function_goid_h128": g["goid_h128"],
+            "qualname": g["qualname"],
+            "loc": (g["end_line"] or 0) - (g["start_line"] or 0) + 1,
+            "cyclomatic_complexity": 1 + int(g["goid_h128"]) % 13,
+            "has_docstring": int(g["goid_h128"]) % 3 != 0,
+        }
+        for g in goids
+        if g["kind"] == "function"
+    ]
 
 
 # One generated value per row index ``i`` for each declared type; every value

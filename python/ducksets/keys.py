@@ -12,8 +12,10 @@ SQL the same way.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NoReturn
 
 import sqlglot
@@ -96,6 +98,31 @@ def parse_table_key(text: str) -> TableKey:
     """
     if not isinstance(text, str):
         _refuse(repr(text), "not a string")
+    return _parse_cached(text)
+
+
+# Plain lower-case keys are most keys (a catalog of 10,000 must bootstrap in
+# well under a second): their parts tokenize as sqlglot VARs whenever they are
+# neither sqlglot keywords nor DuckDB reserved words, and VAR.VAR[.VAR] always
+# parses as a table. Everything else takes the full sqlglot path below; a
+# property test checks the two paths agree.
+_PLAIN_KEY = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*){1,2}")
+
+
+@lru_cache(maxsize=65_536)
+def _parse_cached(text: str) -> TableKey:
+    if _PLAIN_KEY.fullmatch(text):
+        parts = text.split(".")
+        keywords = DIALECT.tokenizer_class.KEYWORDS
+        reserved = duckdb_reserved_words()
+        if not any(p.upper() in keywords or p in reserved for p in parts):
+            if len(parts) == 2:
+                return TableKey(None, parts[0], parts[1])
+            return TableKey(parts[0], parts[1], parts[2])
+    return _parse_with_sqlglot(text)
+
+
+def _parse_with_sqlglot(text: str) -> TableKey:
     tokens = _tokens(text)
     parts = _part_tokens(text, tokens)
     try:

@@ -39,8 +39,9 @@ def format_identifier(name: str) -> str:
     >>> format_identifier("goids"), format_identifier("Odd Name"), format_identifier("select")
     ('goids', '"Odd Name"', '"select"')
     """
-    bare = _PLAIN_NAME.fullmatch(name) is not None and name not in duckdb_reserved_words()
-    return exp.to_identifier(name, quoted=not bare).sql(dialect="duckdb")
+    if _PLAIN_NAME.fullmatch(name) is not None and name not in duckdb_reserved_words():
+        return name  # a bare name is its own SQL
+    return quote_identifier(name)
 
 
 def qualified_name(*parts: str | None) -> str:

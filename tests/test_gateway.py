@@ -1,0 +1,117 @@
+"""The gateway: writable ones install and bootstrap, read-only ones write nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ducksets.catalog import Dataset
+from ducksets.errors import CatalogMissingError, SchemaError, UnknownDatasetError
+from ducksets.gateway import StorageConfig, create_view_sql, open_gateway, open_memory_gateway
+from ducksets.schema import Column, TableSchema, schemas_from_catalog
+
+ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))
+
+
+def items_config(path: Path, **overrides: Any) -> StorageConfig:
+    settings: dict[str, Any] = {
+        "tables": {"core.items": ITEMS},
+        "views": {"docs.v_items": "SELECT id, upper(label) AS label FROM core.items"},
+        "jsonl": {"core.items": "items.jsonl"},
+        "parquet": {"docs.v_items": "items_view.parquet"},
+        **overrides,
+    }
+    return StorageConfig(path, **settings)
+
+
+def test_writable_gateway_creates_installs_and_registers(db_path: Path) -> None:
+    with open_gateway(items_config(db_path)) as gateway:
+        datasets = gateway.datasets
+        assert dict(datasets.mapping) == {"items": "core.items", "v_items": "docs.v_items"}
+        assert (datasets.tables, datasets.views) == (("items",), ("v_items",))
+        assert dict(datasets.jsonl_mapping) == {"core.items": "items.jsonl"}
+        assert dict(datasets.parquet_mapping) == {"docs.v_items": "items_view.parquet"}
+        assert datasets.resolve("v_items") == "docs.v_items"
+        assert datasets.meta["items"] == Dataset(
+            "core.items", "items", ITEMS, jsonl_filename="items.jsonl"
+        )
+        assert gateway.con.execute("FROM metadata.catalog_drift()").fetchall() == []
+        with pytest.raises(UnknownDatasetError, match="did you mean 'items'"):
+            datasets.resolve("itemz")
+
+
+def test_reopening_is_idempotent(db_path: Path) -> None:
+    open_gateway(items_config(db_path)).close()
+    with duckdb.connect(str(db_path)) as con:
+        before = con.execute("FROM metadata.datasets ORDER BY ALL").fetchall()
+        con.execute("INSERT INTO core.items VALUES (1, 'kept')")
+    with open_gateway(items_config(db_path)) as gateway:
+        assert gateway.con.execute("FROM metadata.datasets ORDER BY ALL").fetchall() == before
+        assert gateway.con.execute("FROM docs.v_items").fetchall() == [(1, "KEPT")]
+
+
+def test_read_only_gateway_writes_nothing(db_path: Path) -> None:
+    open_gateway(items_config(db_path)).close()
+    before = db_path.read_bytes()
+    changed = items_config(
+        db_path,
+        read_only=True,
+        tables={"core.items": ITEMS, "core.more": ITEMS},
+        jsonl={"core.items": "other.jsonl"},
+    )
+    with open_gateway(changed) as gateway:
+        # It reads what the writable run left, not what this config declares.
+        assert dict(gateway.datasets.jsonl_mapping) == {"core.items": "items.jsonl"}
+        assert "more" not in gateway.datasets.mapping
+        assert gateway.dataset("items").schema == ITEMS
+    assert db_path.read_bytes() == before
+
+
+def test_read_only_gateway_without_catalog_says_to_install(db_path: Path) -> None:
+    duckdb.connect(str(db_path)).close()
+    with pytest.raises(CatalogMissingError, match="ducksets install"):
+        open_gateway(StorageConfig(db_path, read_only=True))
+
+
+def test_refresh_sees_new_catalog_rows() -> None:
+    with open_memory_gateway(tables={"core.items": ITEMS}) as gateway:
+        gateway.con.execute("CREATE TABLE core.extra (x INT)")
+        gateway.con.execute(
+            "INSERT INTO metadata.datasets VALUES ('core.extra', 'extra', FALSE, NULL, NULL)"
+        )
+        assert "extra" not in gateway.datasets.mapping
+        assert gateway.refresh().mapping["extra"] == "core.extra"
+        assert gateway.dataset("extra").schema is None
+
+
+def test_failing_open_closes_and_reports(db_path: Path) -> None:
+    with pytest.raises(SchemaError, match="exactly one SELECT"):
+        open_gateway(items_config(db_path, views={"docs.v": "SELECT 1; DROP TABLE core.items"}))
+
+
+def test_view_definitions_must_be_one_query() -> None:
+    assert (
+        create_view_sql('docs."v 1"', "SELECT 1 AS x")
+        == 'CREATE OR REPLACE VIEW "docs"."v 1" AS SELECT 1 AS x'
+    )
+    with pytest.raises(SchemaError, match="does not parse"):
+        create_view_sql("docs.v", "SELEC 1 FROM")
+    with pytest.raises(SchemaError, match="exactly one SELECT"):
+        create_view_sql("docs.v", "DELETE FROM core.items")
+
+
+def test_codeintel_gateway(tmp_path: Path, codeintel_catalog: dict[str, Any]) -> None:
+    tables = schemas_from_catalog(codeintel_catalog["tables"])
+    config = StorageConfig(
+        tmp_path / "codeintel.db",
+        tables=tables,
+        jsonl=codeintel_catalog["jsonl_filenames"],
+        parquet={k: v for k, v in codeintel_catalog["parquet_filenames"].items() if k in tables},
+    )
+    with open_gateway(config) as gateway:
+        assert len(gateway.datasets.tables) == 74
+        assert gateway.datasets.resolve("function_metrics") == "analytics.function_metrics"
+        assert gateway.con.execute("FROM metadata.catalog_drift()").fetchall() == []
