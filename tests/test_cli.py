@@ -14,7 +14,8 @@ import pytest
 from ducksets import pack_script, pack_version
 
 BIN = Path(sys.executable).parent
-VERBS = ("install", "sql", "version", "demo", "lint", "check")
+VERBS = ("install", "sql", "version", "demo", "lint", "check", "datasets", "show", "drift", "sync")
+DB_VERBS = ("install", "version", "check", "datasets", "show", "drift", "sync")
 
 
 def run(
@@ -52,6 +53,11 @@ def test_every_verb_has_help_with_an_example(verb: str) -> None:
     result = ducksets(verb, "--help")
     assert result.returncode == 0
     assert "example: ducksets " in result.stdout
+
+
+@pytest.mark.parametrize("verb", DB_VERBS)
+def test_every_database_verb_says_how_it_opens_the_database(verb: str) -> None:
+    assert "Opens DB" in ducksets(verb, "--help").stdout
 
 
 def test_python_dash_m_is_the_same_command() -> None:
@@ -204,3 +210,113 @@ def test_check_and_lint_emit_json(tmp_path: Path) -> None:
     [problem] = json.loads(broken.stdout)
     assert set(problem) == {"file", "line", "column", "rule", "severity", "message"}
     assert "core.gone" in problem["message"]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    assert ducksets("demo", str(path)).returncode == 0
+    return path
+
+
+def test_datasets_lists_as_json_when_piped_and_opens_read_only(demo_db: Path) -> None:
+    before = demo_db.read_bytes()
+    result = ducksets("datasets", str(demo_db))
+    assert result.returncode == 0
+    listing = json.loads(result.stdout)
+    assert [d["name"] for d in listing] == [
+        "call_graph_edges",
+        "function_metrics",
+        "goids",
+        "modules",
+        "v_function_summary",
+        "v_module_summary",
+    ]
+    assert listing[2] == {
+        "name": "goids",
+        "table_key": "core.goids",
+        "kind": "table",
+        "jsonl_filename": "goids.jsonl",
+        "parquet_filename": "goids.parquet",
+    }
+    counted = json.loads(ducksets("ls", str(demo_db), "--counts").stdout)
+    assert {d["name"]: d["rows"] for d in counted}["goids"] == 300
+    csv_lines = ducksets("ls", str(demo_db), "--format", "csv").stdout.splitlines()
+    assert csv_lines[0] == "name,table_key,kind,jsonl_filename,parquet_filename"
+    assert csv_lines[3] == "goids,core.goids,table,goids.jsonl,goids.parquet"
+    table = ducksets("ls", str(demo_db), "--format", "table").stdout.splitlines()
+    assert table[0].split() == ["name", "table_key", "kind", "jsonl_filename", "parquet_filename"]
+    assert demo_db.read_bytes() == before
+
+
+def test_show_one_dataset(demo_db: Path) -> None:
+    shown = json.loads(ducksets("show", str(demo_db), "goids").stdout)
+    assert set(shown) == {
+        "name",
+        "table_key",
+        "kind",
+        "jsonl_filename",
+        "parquet_filename",
+        "declared_columns",
+        "actual_columns",
+        "drift",
+    }
+    assert shown["declared_columns"][0] == {
+        "name": "goid_h128",
+        "type": "DECIMAL(38,0)",
+        "nullable": False,
+        "primary_key": True,
+    }
+    assert [c["name"] for c in shown["actual_columns"]] == [
+        c["name"] for c in shown["declared_columns"]
+    ]
+    assert shown["drift"] == []
+    view = json.loads(ducksets("show", str(demo_db), "v_module_summary").stdout)
+    assert view["declared_columns"] is None and view["kind"] == "view"
+    text = ducksets("show", str(demo_db), "goids", "--format", "table").stdout
+    assert "table_key:        core.goids" in text and "drift: none" in text
+
+
+def test_unknown_dataset_is_one_line_with_a_suggestion(demo_db: Path) -> None:
+    result = ducksets("show", str(demo_db), "goid")
+    assert result.returncode == 1
+    assert result.stderr == "ducksets show: no dataset 'goid'; did you mean 'goids'?\n"
+
+
+def test_drift_gates_ci(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    assert ducksets("demo", str(path)).returncode == 0
+    in_sync = ducksets("drift", str(path))
+    assert (in_sync.returncode, json.loads(in_sync.stdout)) == (0, [])
+    with duckdb.connect(str(path)) as con:
+        con.execute("ALTER TABLE core.goids ADD COLUMN extra INTEGER")
+    drifted = ducksets("drift", str(path))
+    assert drifted.returncode == 1
+    assert json.loads(drifted.stdout) == [
+        {
+            "table_key": "core.goids",
+            "drift": "unexpected_column",
+            "detail": "column extra (INTEGER) is in the table but not declared",
+        }
+    ]
+
+
+def test_sync_dry_run_changes_nothing_then_sync_registers(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    assert ducksets("demo", str(path)).returncode == 0
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE core.added (x INTEGER)")
+    before = path.read_bytes()
+    dry = ducksets("sync", str(path), "--schema", "core", "--dry-run")
+    assert json.loads(dry.stdout) == {
+        "added": ["core.added"],
+        "updated": [],
+        "left": ["core.goids", "core.modules"],
+        "dry_run": True,
+    }
+    assert path.read_bytes() == before
+    done = ducksets("sync", str(path), "--schema", "core")
+    assert json.loads(done.stdout)["added"] == ["core.added"]
+    assert json.loads(ducksets("drift", str(path)).stdout) == []
+    missing = ducksets("sync", str(path))
+    assert missing.returncode == 2

@@ -17,6 +17,8 @@ from typing import Any
 
 import duckdb
 
+from ducksets._html import html_table
+from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import CatalogMissingError, DucksetsError, UnknownDatasetError
 from ducksets.keys import TableKey, parse_table_key
@@ -47,6 +49,23 @@ class Dataset:
     def kind(self) -> str:
         """``view`` or ``table``."""
         return "view" if self.is_view else "table"
+
+    def __repr__(self) -> str:
+        declared = "undeclared" if self.schema is None else f"{len(self.schema.columns)} columns"
+        files = ", ".join(f for f in (self.jsonl_filename, self.parquet_filename) if f) or "-"
+        return f"<Dataset {self.name!r}: {self.kind} {self.table_key}, {declared}; files: {files}>"
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("name", self.name),
+            ("table_key", self.table_key),
+            ("kind", self.kind),
+            ("jsonl_filename", self.jsonl_filename),
+            ("parquet_filename", self.parquet_filename),
+        ]
+        if self.schema is not None:
+            rows += [(f"column {c.name}", _column_text(c)) for c in self.schema.columns]
+        return html_table(("field", "value"), rows, caption=f"dataset {self.name}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,19 @@ class DatasetRegistry:
         """Every dataset name, sorted."""
         return tuple(sorted(self.by_name))
 
+    def __repr__(self) -> str:
+        views = sum(d.is_view for d in self.by_name.values())
+        tables = len(self.by_name) - views
+        return f"<DatasetRegistry: {tables} tables, {views} views>"
+
+    def _repr_html_(self) -> str:
+        rows = (
+            (d.name, d.table_key, d.kind, d.jsonl_filename, d.parquet_filename)
+            for d in sorted(self.by_name.values(), key=lambda d: d.name)
+        )
+        columns = ("name", "table_key", "kind", "jsonl_filename", "parquet_filename")
+        return html_table(columns, rows, caption=repr(self).strip("<>"))
+
     def dataset_for_name(self, name: str) -> Dataset:
         """The dataset called ``name``; ``UnknownDatasetError`` suggests close names."""
         dataset = self.by_name.get(name)
@@ -103,6 +135,10 @@ class DatasetRegistry:
         return self.dataset_for_name(name).table_key
 
 
+def _column_text(column: Column) -> str:
+    return column.type + ("" if column.nullable else " NOT NULL")
+
+
 def unknown_dataset_message(name: str, known: Iterable[str], what: str = "dataset") -> str:
     """``no dataset 'x'; did you mean 'y'?`` (or a hint where the names come from)."""
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
@@ -120,11 +156,12 @@ def catalog_table(pack_schema: str, table: str) -> str:
 
 def require_catalog(con: duckdb.DuckDBPyConnection, pack_schema: str = PACK_SCHEMA) -> None:
     """Raise ``CatalogMissingError`` unless the pack's catalog tables exist."""
-    row = con.execute(
+    row = fetch_one(
+        con,
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = ? AND table_name IN ('datasets', 'dataset_columns')",
         [pack_schema],
-    ).fetchone()
+    )
     if not row or row[0] < 2:
         msg = (
             f"no ducksets catalog in schema {pack_schema!r} (or an old pack without "
@@ -308,7 +345,7 @@ def unregister_dataset(
     """Remove the dataset called ``name`` and its declared columns; returns its table key."""
     require_catalog(con, pack_schema)
     datasets = catalog_table(pack_schema, "datasets")
-    row = con.execute(f"SELECT table_key FROM {datasets} WHERE name = ?", [name]).fetchone()
+    row = fetch_one(con, f"SELECT table_key FROM {datasets} WHERE name = ?", [name])
     if row is None:
         known = [r[0] for r in con.execute(f"SELECT name FROM {datasets}").fetchall()]
         raise UnknownDatasetError(unknown_dataset_message(name, known))
@@ -322,7 +359,8 @@ def unregister_dataset(
 def relation_kind(con: duckdb.DuckDBPyConnection, key: TableKey) -> str | None:
     """``table``, ``view``, or ``None`` when no such relation exists (names ignore case)."""
     database = key.database
-    row = con.execute(
+    row = fetch_one(
+        con,
         """
         SELECT kind FROM (
             SELECT 'table' AS kind, database_name, schema_name, table_name AS relation_name
@@ -334,7 +372,7 @@ def relation_kind(con: duckdb.DuckDBPyConnection, key: TableKey) -> str | None:
             AND lower(schema_name) = lower(?) AND lower(relation_name) = lower(?)
         """,
         [database, key.schema, key.name],
-    ).fetchone()
+    )
     return None if row is None else str(row[0])
 
 
@@ -571,9 +609,11 @@ def _keep_row(
 ) -> _CatalogRow:
     """A registered row with only its kind changed (filenames and columns kept)."""
     datasets = catalog_table(pack_schema, "datasets")
-    row = con.execute(
-        f"SELECT jsonl_filename, parquet_filename FROM {datasets} WHERE table_key = ?", [table_key]
-    ).fetchone()
+    row = fetch_one(
+        con,
+        f"SELECT jsonl_filename, parquet_filename FROM {datasets} WHERE table_key = ?",
+        [table_key],
+    )
     jsonl, parquet = row if row else (None, None)
     registry = load_dataset_registry(con, pack_schema=pack_schema)
     schema = None if is_view else registry.by_table_key[table_key].schema

@@ -1,36 +1,35 @@
 """The ``ducksets`` command line: parse arguments, call the public function, print.
 
-Expected errors (``DucksetsError``, DuckDB errors) become one line on stderr
-and exit code 1; bad usage exits 2 (argparse's convention).
+Expected errors (``DucksetsError``, DuckDB errors, missing files) become one
+line on stderr and exit code 1; bad usage exits 2 (argparse's convention).
+Listings print a table on a terminal and JSON when piped (``--format`` picks).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import duckdb
 
+from ducksets._query import fetch_one
+from ducksets.catalog import load_dataset_registry, sync_catalog
 from ducksets.demo import build_demo
+from ducksets.drift import catalog_drift
 from ducksets.errors import DucksetsError
+from ducksets.keys import parse_table_key
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
+from ducksets.output import FORMATS, default_format, render, to_json
 from ducksets.pack import PACK_SCHEMA, install_macros, installed_version, pack_script, pack_version
-from ducksets.sqltext import quote_literal
 
-EPILOG_EXAMPLES = {
-    "install": "example: ducksets install my.db",
-    "sql": 'example: ducksets sql | duckdb my.db   (or: duckdb my.db -c ".read pack.sql")',
-    "version": "example: ducksets version my.db",
-    "demo": "example: ducksets demo ducksets-demo.duckdb --replace",
-    "lint": "example: ducksets lint macros/ --format json",
-    "check": "example: ducksets check my.db",
-}
+READ_ONLY = "Opens DB read-only."
+WRITABLE = "Opens DB writable."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,44 +62,128 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        return commands.add_parser(
+    def command(
+        name: str, summary: str, example: str, run: Callable[[argparse.Namespace], int], **kw: Any
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
             name,
-            help=help_text,
-            description=help_text,
-            epilog=EPILOG_EXAMPLES[name],
+            help=summary,
+            description=summary,
+            epilog=f"example: {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            **kw,
+        )
+        sub.set_defaults(run=run)
+        return sub
+
+    def listing(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--format",
+            choices=FORMATS,
+            help="output format (default: table on a terminal, else json)",
         )
 
-    install = command("install", "Install or upgrade the pack in a database (opens it writable).")
+    install = command(
+        "install",
+        f"Install or upgrade the pack in a database. {WRITABLE}",
+        "ducksets install my.db",
+        _install,
+    )
     install.add_argument("db", type=Path, help="database file (created if missing)")
     install.add_argument("--schema", default=PACK_SCHEMA, help="schema for the pack")
     install.add_argument("--force", action="store_true", help="replace a newer installed pack")
-    install.set_defaults(run=_install)
 
-    sql = command("sql", "Print the whole pack as one SQL script (opens no database).")
+    sql = command(
+        "sql",
+        "Print the whole pack as one SQL script. Opens no database.",
+        "ducksets sql | duckdb my.db",
+        _sql,
+    )
     sql.add_argument("--schema", default=PACK_SCHEMA, help="schema for the pack")
-    sql.set_defaults(run=_sql)
 
-    version = command("version", "Print versions: package, pack, DuckDB (opens DB read-only).")
+    version = command(
+        "version",
+        f"Print the package, pack and DuckDB versions. {READ_ONLY}",
+        "ducksets version my.db",
+        _version,
+    )
     version.add_argument("db", type=Path, nargs="?", help="also show the pack installed here")
-    version.set_defaults(run=_version)
 
-    demo = command("demo", "Build a demo database with the pack and a catalog, and tour it.")
+    demo = command(
+        "demo",
+        "Build a demo database (writes PATH) and tour it.",
+        "ducksets demo ducksets-demo.duckdb --replace",
+        _demo,
+    )
     demo.add_argument("path", type=Path, nargs="?", default=Path("ducksets-demo.duckdb"))
     demo.add_argument("--replace", action="store_true", help="rebuild PATH if it exists")
-    demo.set_defaults(run=_demo)
 
-    lint = command("lint", "Check the SQL pack with sqlglot, then install it in a scratch DB.")
+    lint = command(
+        "lint",
+        "Check the SQL pack with sqlglot, then install it into a scratch in-memory database.",
+        "ducksets lint macros/ --format json",
+        _lint,
+    )
     lint.add_argument("paths", type=Path, nargs="*", help="pack directories or .sql files")
     lint.add_argument("--format", choices=("text", "json"), default="text")
-    lint.set_defaults(run=_lint)
 
-    check = command("check", "Validate every table key in a database's catalog (read-only).")
+    check = command(
+        "check",
+        f"Validate every table key in a database's catalog. {READ_ONLY}",
+        "ducksets check my.db --format json",
+        _check,
+    )
     check.add_argument("db", type=Path, help="database file")
     check.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.set_defaults(run=_check)
+
+    datasets = command(
+        "datasets",
+        f"List the datasets: name, table key, kind, (rows), filenames. {READ_ONLY}",
+        "ducksets datasets my.db --counts --format csv",
+        _datasets,
+        aliases=["ls"],
+    )
+    datasets.add_argument("db", type=Path, help="database file")
+    datasets.add_argument("--counts", action="store_true", help="count each dataset's rows")
+    datasets.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
+    listing(datasets)
+
+    show = command(
+        "show",
+        f"One dataset: its catalog row, declared and actual columns, and drift. {READ_ONLY}",
+        "ducksets show my.db goids",
+        _show,
+    )
+    show.add_argument("db", type=Path, help="database file")
+    show.add_argument("name", help="dataset name")
+    show.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
+    listing(show)
+
+    drift = command(
+        "drift",
+        f"Where the catalog and the database disagree; exit 1 when they do. {READ_ONLY}",
+        "ducksets drift my.db || echo 'catalog out of date'",
+        _drift,
+    )
+    drift.add_argument("db", type=Path, help="database file")
+    drift.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
+    listing(drift)
+
+    sync = command(
+        "sync",
+        "Register every table and view of the given schemas. "
+        "Opens DB writable (read-only with --dry-run).",
+        "ducksets sync my.db --schema core --schema docs --dry-run",
+        _sync,
+    )
+    sync.add_argument("db", type=Path, help="database file")
+    sync.add_argument(
+        "--schema", dest="schemas", action="append", required=True, help="schema to register"
+    )
+    sync.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    sync.add_argument("--pack-schema", default=PACK_SCHEMA, help="schema of the pack")
+    listing(sync)
     return parser
 
 
@@ -109,6 +192,16 @@ def _existing_db(path: Path) -> str:
         msg = f"no database file {path}; check the path (ducksets demo makes one to try)"
         raise DucksetsError(msg)
     return str(path)
+
+
+@contextmanager
+def _read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with duckdb.connect(_existing_db(path), read_only=True) as con:
+        yield con
+
+
+def _print_listing(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str | None) -> None:
+    print(render(columns, rows, fmt or default_format()))
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -131,7 +224,7 @@ def _sql(args: argparse.Namespace) -> int:
 def _version(args: argparse.Namespace) -> int:
     print(f"ducksets {pack_version()} (pack {pack_version()}), duckdb {duckdb.__version__}")
     if args.db is not None:
-        with duckdb.connect(_existing_db(args.db), read_only=True) as con:
+        with _read_only(args.db) as con:
             installed = installed_version(con)
         print(f"{args.db}: pack {installed or 'not installed'}")
     return 0
@@ -142,14 +235,14 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    with duckdb.connect(_existing_db(args.db), read_only=True) as con:
+    with _read_only(args.db) as con:
         diagnostics = check_catalog_keys(con, schema=args.schema)
     return _report(diagnostics, args.format)
 
 
 def _report(diagnostics: Sequence[Diagnostic], output_format: str) -> int:
     if output_format == "json":
-        print(json.dumps([asdict(d) for d in diagnostics], indent=2))
+        print(to_json([asdict(d) for d in diagnostics]))
     else:
         for d in diagnostics:
             print(f"{d.file}:{d.line}:{d.column}: {d.severity} {d.rule} {d.message}")
@@ -158,23 +251,144 @@ def _report(diagnostics: Sequence[Diagnostic], output_format: str) -> int:
     return 1 if any(d.severity == "error" for d in diagnostics) else 0
 
 
+def _datasets(args: argparse.Namespace) -> int:
+    with _read_only(args.db) as con:
+        registry = load_dataset_registry(con, pack_schema=args.schema)
+        columns = ["name", "table_key", "kind", "jsonl_filename", "parquet_filename"]
+        rows: list[list[Any]] = [
+            [d.name, d.table_key, d.kind, d.jsonl_filename, d.parquet_filename]
+            for d in sorted(registry.by_name.values(), key=lambda d: d.name)
+        ]
+        if args.counts:
+            columns.insert(3, "rows")
+            for row in rows:
+                counted = fetch_one(con, f"SELECT count(*) FROM {parse_table_key(row[1]).sql()}")
+                row.insert(3, counted[0] if counted else None)
+    _print_listing(columns, rows, args.format)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    with _read_only(args.db) as con:
+        dataset = load_dataset_registry(con, pack_schema=args.schema).dataset_for_name(args.name)
+        key = parse_table_key(dataset.table_key)
+        try:
+            described = con.execute(f"DESCRIBE SELECT * FROM {key.sql()}").fetchall()
+            actual = [{"name": r[0], "type": r[1], "nullable": r[2] != "NO"} for r in described]
+        except duckdb.Error:
+            actual = []  # the relation is missing: drift says so
+        drift = [
+            i
+            for i in catalog_drift(con, pack_schema=args.schema)
+            if i.table_key == dataset.table_key
+        ]
+    declared = (
+        []
+        if dataset.schema is None
+        else [
+            {
+                "name": c.name,
+                "type": c.type,
+                "nullable": c.nullable,
+                "primary_key": c.name in dataset.schema.primary_key,
+            }
+            for c in dataset.schema.columns
+        ]
+    )
+    document = {
+        "name": dataset.name,
+        "table_key": dataset.table_key,
+        "kind": dataset.kind,
+        "jsonl_filename": dataset.jsonl_filename,
+        "parquet_filename": dataset.parquet_filename,
+        "declared_columns": declared if dataset.schema is not None else None,
+        "actual_columns": actual,
+        "drift": [{"drift": i.drift, "detail": i.detail} for i in drift],
+    }
+    output_format = args.format or default_format()
+    if output_format == "json":
+        print(to_json(document))
+        return 0
+    columns = _column_comparison(declared, actual)
+    if output_format == "csv":
+        print(render(("column", "declared_type", "actual_type"), columns, "csv"))
+        return 0
+    for field in ("name", "table_key", "kind", "jsonl_filename", "parquet_filename"):
+        print(f"{field + ':':<18}{document[field] if document[field] is not None else '-'}")
+    print()
+    print(render(("column", "declared_type", "actual_type"), columns, "table"))
+    print()
+    print("drift: " + ("none" if not drift else ""))
+    for item in drift:
+        print(f"  {item.drift}: {item.detail}")
+    return 0
+
+
+def _column_comparison(
+    declared: list[dict[str, Any]], actual: list[dict[str, Any]]
+) -> list[tuple[str, str | None, str | None]]:
+    by_name = {c["name"].lower(): c for c in actual}
+    rows = [
+        (c["name"], c["type"], by_name.pop(c["name"].lower(), {}).get("type")) for c in declared
+    ]
+    rows += [(c["name"], None, c["type"]) for c in by_name.values()]
+    return rows
+
+
+def _drift(args: argparse.Namespace) -> int:
+    with _read_only(args.db) as con:
+        report = catalog_drift(con, pack_schema=args.schema)
+    rows = [(i.table_key, i.drift, i.detail) for i in report]
+    output_format = args.format or default_format()
+    if output_format == "table" and report.in_sync:
+        print("in sync: every dataset matches the database")
+    else:
+        _print_listing(("table_key", "drift", "detail"), rows, output_format)
+    return 0 if report.in_sync else 1
+
+
+def _sync(args: argparse.Namespace) -> int:
+    path = _existing_db(args.db)
+    with duckdb.connect(path, read_only=args.dry_run) as con:
+        report = sync_catalog(con, args.schemas, dry_run=args.dry_run, pack_schema=args.pack_schema)
+    rows = [
+        (key, outcome)
+        for outcome, keys in (
+            ("added", report.added),
+            ("updated", report.updated),
+            ("left", report.left),
+        )
+        for key in keys
+    ]
+    if (args.format or default_format()) == "json":
+        print(to_json(asdict(report)))
+    else:
+        _print_listing(("table_key", "outcome"), rows, args.format)
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     path: Path = args.path
     registered = build_demo(path, replace=args.replace)
     print(f"Built {path}: demo data, pack {pack_version()}, {registered} datasets registered.\n")
     with duckdb.connect(str(path), read_only=True) as con:
-        print("The catalog (FROM metadata.datasets):")
-        _print_query(con, "FROM metadata.datasets ORDER BY table_key")
-        print("\nOne page of a view (FROM metadata.dataset_rows('docs.v_function_summary', ...)):")
-        _print_query(
-            con,
-            "FROM metadata.dataset_rows("
-            f"{quote_literal('docs.v_function_summary')}, row_limit := 5, row_offset := 0)",
-        )
-        print("\nDrift between catalog and database (FROM metadata.catalog_drift()):")
-        _print_query(con, "FROM metadata.catalog_drift()")
+        for title, sql_text in (
+            ("The catalog (FROM metadata.datasets):", "FROM metadata.datasets ORDER BY table_key"),
+            (
+                "One page of a view (FROM metadata.dataset_rows('docs.v_function_summary', ...)):",
+                "FROM metadata.dataset_rows('docs.v_function_summary', row_limit := 5)",
+            ),
+            (
+                "Drift between catalog and database (FROM metadata.catalog_drift()):",
+                "FROM metadata.catalog_drift()",
+            ),
+        ):
+            relation = con.sql(sql_text)
+            print(title)
+            print(_indent(render(relation.columns, relation.fetchall(), "table")))
+            print()
     db = shlex.quote(str(path))
-    print("\nTry next, with the duckdb CLI (no Python needed):")
+    print("Try next, with the duckdb CLI (no Python needed):")
     for sql_text in (
         "FROM metadata.datasets",
         "FROM metadata.dataset_rows('core.goids', row_limit := 5, row_offset := 10)",
@@ -184,9 +398,13 @@ def _demo(args: argparse.Namespace) -> int:
     ):
         print(f"  duckdb {db} -c {_shell_quote(sql_text)}")
     print("or with ducksets:")
-    print(f"  ducksets check {db}")
-    print(f"  ducksets version {db}")
+    for verb in ("datasets", "drift", "check", "show"):
+        print(f"  ducksets {verb} {db}" + (" goids" if verb == "show" else ""))
     return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def _shell_quote(text: str) -> str:
@@ -194,15 +412,3 @@ def _shell_quote(text: str) -> str:
     if not any(ch in text for ch in '"$`\\!'):
         return f'"{text}"'
     return shlex.quote(text)
-
-
-def _print_query(con: duckdb.DuckDBPyConnection, sql_text: str) -> None:
-    relation = con.sql(sql_text)
-    columns = [str(c) for c in relation.columns]
-    rows = [["NULL" if v is None else str(v) for v in row] for row in relation.fetchall()]
-    if not rows:
-        print("  (no rows)")
-        return
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
-    for line in (columns, ["-" * w for w in widths], *rows):
-        print("  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))

@@ -61,6 +61,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from ducksets._dialect import DIALECT
 from ducksets._pack_source import MANIFEST_NAME, read_manifest
+from ducksets._query import fetch_one
 from ducksets.errors import CatalogMissingError, InvalidTableKeyError
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros, pack_dir
@@ -808,6 +809,6 @@ def _relation_exists(
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> str:
-    row = con.execute(sql).fetchone()
+    row = fetch_one(con, sql)
     assert row is not None
     return str(row[0])

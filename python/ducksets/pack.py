@@ -18,6 +18,7 @@ from sqlglot import TokenType
 from sqlglot.dialects.duckdb import DuckDB
 
 from ducksets._pack_source import default_script, join_script, read_manifest
+from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import DucksetsError, PackError, PackVersionError, ReadOnlyDatabaseError
 from ducksets.sqltext import qualified_name, quote_literal
@@ -133,15 +134,16 @@ def installed_version(
 ) -> str | None:
     """The pack version recorded in the database, or ``None`` when none is installed."""
     target_db = database or _current_database(con)
-    has_table = con.execute(
+    has_table = fetch_one(
+        con,
         "SELECT count(*) FROM duckdb_tables() "
         "WHERE database_name = ? AND schema_name = ? AND table_name = 'pack_info'",
         [target_db, schema],
-    ).fetchone()
+    )
     if not has_table or not has_table[0]:
         return None
     table = qualified_name(database, schema, "pack_info")
-    row = con.execute(f"SELECT version FROM {table} WHERE pack = 'ducksets'").fetchone()
+    row = fetch_one(con, f"SELECT version FROM {table} WHERE pack = 'ducksets'")
     return None if row is None else str(row[0])
 
 
@@ -253,7 +255,7 @@ def _pack_objects_present(con: duckdb.DuckDBPyConnection, database: str, schema:
 
 
 def _current_database(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute("SELECT current_database()").fetchone()
+    row = fetch_one(con, "SELECT current_database()")
     assert row is not None
     return str(row[0])
 
@@ -270,9 +272,9 @@ def _require_database(con: duckdb.DuckDBPyConnection, database: str) -> None:
 
 
 def _is_read_only(con: duckdb.DuckDBPyConnection, database: str) -> bool:
-    row = con.execute(
-        "SELECT readonly FROM duckdb_databases() WHERE database_name = ?", [database]
-    ).fetchone()
+    row = fetch_one(
+        con, "SELECT readonly FROM duckdb_databases() WHERE database_name = ?", [database]
+    )
     return bool(row and row[0])
 
 
