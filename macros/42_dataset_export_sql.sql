@@ -19,7 +19,7 @@ CREATE OR REPLACE MACRO metadata.dataset_export_sql(ds_name, fmt := 'parquet', o
         WHEN lower(fmt) NOT IN ('parquet', 'jsonl')
             THEN error('dataset_export_sql: unknown fmt ' || metadata.quote_literal(fmt) || '; use ''parquet'' or ''jsonl''')
         WHEN NOT metadata.dataset_exists(ds_name) THEN NULL
-        WHEN metadata.dataset_quoted_key(ds_name) IS NULL
+        WHEN NOT regexp_full_match(metadata.dataset_table_key(ds_name), metadata.table_key_pattern())
             THEN error('dataset_export_sql: dataset ' || metadata.quote_literal(ds_name)
                 || ' has an invalid table_key ' || metadata.quote_literal(metadata.dataset_table_key(ds_name))
                 || '; fix its row in metadata.datasets')

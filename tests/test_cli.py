@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -320,3 +321,80 @@ def test_sync_dry_run_changes_nothing_then_sync_registers(tmp_path: Path) -> Non
     assert json.loads(ducksets("drift", str(path)).stdout) == []
     missing = ducksets("sync", str(path))
     assert missing.returncode == 2
+
+
+def test_export_writes_files_and_manifest(demo_db: Path, tmp_path: Path) -> None:
+    before = demo_db.read_bytes()
+    out = tmp_path / "exports"
+    result = ducksets("export", str(demo_db), "--format", "parquet", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [f["name"] for f in report["written"]] == [
+        "call_graph_edges",
+        "goids",
+        "v_function_summary",
+    ]
+    assert report["failed"] == []
+    assert sorted(p.name for p in out.iterdir()) == [
+        "call_graph_edges.parquet",
+        "function_summary.parquet",
+        "goids.parquet",
+        "manifest.json",
+    ]
+    assert demo_db.read_bytes() == before  # exports open the database read-only
+
+
+def test_export_of_an_unknown_dataset_writes_nothing(demo_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    result = ducksets("export", str(demo_db), "--out", str(out), "--dataset", "goid")
+    assert result.returncode == 1
+    assert result.stderr == "ducksets export: no dataset 'goid'; did you mean 'goids'?\n"
+    assert not out.exists()
+
+
+def test_export_failure_exits_1_and_keeps_going(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    assert ducksets("demo", str(path)).returncode == 0
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE VIEW docs.v_broken AS SELECT error('boom') AS x FROM range(3)")
+        con.execute(
+            "INSERT INTO metadata.datasets "
+            "VALUES ('docs.v_broken', 'broken', TRUE, 'b.jsonl', NULL)"
+        )
+    out = tmp_path / "exports"
+    result = ducksets("export", str(path), "--format", "jsonl", "--out", str(out))
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert [f["name"] for f in report["failed"]] == ["broken"]
+    assert "boom" in report["failed"][0]["reason"]
+    assert len(report["written"]) == 4
+    assert "ducksets export: broken (jsonl): " in result.stderr
+    assert not (out / "b.jsonl").exists()
+
+
+def test_export_shows_progress_on_a_terminal(demo_db: Path, tmp_path: Path) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    out = tmp_path / "exports"
+    done = subprocess.run(
+        [str(BIN / "ducksets"), "export", str(demo_db), "--format", "jsonl", "--out", str(out)],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    lines = shown.decode().splitlines()
+    assert done.returncode == 0
+    assert any(line.split()[:2] == ["goids", "jsonl"] and "300 rows" in line for line in lines)
+    assert lines[-1] == f"4 file(s) written to {out}, 0 failed"

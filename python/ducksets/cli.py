@@ -8,6 +8,7 @@ Listings print a table on a terminal and JSON when piped (``--format`` picks).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,8 @@ from ducksets.catalog import load_dataset_registry, sync_catalog
 from ducksets.demo import build_demo
 from ducksets.drift import catalog_drift
 from ducksets.errors import DucksetsError
+from ducksets.export import ExportedFile, ExportFormat, ExportOutcome, export_datasets
+from ducksets.gateway import StorageConfig, open_gateway
 from ducksets.keys import parse_table_key
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
 from ducksets.output import FORMATS, default_format, render, to_json
@@ -37,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         code: int = args.run(args)
+    except BrokenPipeError:
+        # The reader went away (`ducksets ls db | head`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (DucksetsError, duckdb.Error, OSError) as exc:
         print(f"ducksets {args.command}: {_first_line(exc)}", file=sys.stderr)
         return 1
@@ -184,6 +191,26 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true", help="report, change nothing")
     sync.add_argument("--pack-schema", default=PACK_SCHEMA, help="schema of the pack")
     listing(sync)
+
+    export = command(
+        "export",
+        f"Export datasets to JSONL and/or Parquet files with a manifest.json. {READ_ONLY}",
+        "ducksets export my.db --format parquet --out exports --dataset goids",
+        _export,
+    )
+    export.add_argument("db", type=Path, help="database file")
+    export.add_argument(
+        "--format", dest="file_format", choices=("jsonl", "parquet", "both"), default="both"
+    )
+    export.add_argument("--out", type=Path, required=True, help="output directory")
+    export.add_argument(
+        "--dataset",
+        dest="datasets",
+        action="append",
+        help="dataset to export (repeatable; "
+        "default: every dataset with a filename for the format)",
+    )
+    export.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
     return parser
 
 
@@ -365,6 +392,63 @@ def _sync(args: argparse.Namespace) -> int:
     else:
         _print_listing(("table_key", "outcome"), rows, args.format)
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    formats: tuple[ExportFormat, ...] = (
+        ("jsonl", "parquet") if args.file_format == "both" else (args.file_format,)
+    )
+    on_terminal = sys.stdout.isatty()
+
+    def progress(outcome: ExportOutcome) -> None:
+        if not on_terminal:
+            return
+        if isinstance(outcome, ExportedFile):
+            print(
+                f"  {outcome.dataset_name:<32} {outcome.format:<8} {outcome.rows:>12,} rows"
+                f"  {outcome.seconds:6.2f}s  {outcome.path.name}"
+            )
+        else:
+            print(f"  {outcome.dataset_name:<32} {outcome.format:<8} FAILED: {outcome.reason}")
+
+    config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.schema)
+    with open_gateway(config) as gateway:
+        results = [
+            export_datasets(gateway, args.out, fmt, args.datasets, progress=progress)
+            for fmt in formats
+        ]
+    written = [f for r in results for f in r.written]
+    failed = [f for r in results for f in r.failed]
+    if on_terminal:
+        print(f"{len(written)} file(s) written to {args.out}, {len(failed)} failed")
+    else:
+        print(
+            to_json(
+                {
+                    "written": [
+                        {
+                            "name": f.dataset_name,
+                            "format": f.format,
+                            "file": str(f.path),
+                            "rows": f.rows,
+                            "bytes": f.bytes,
+                            "sha256": f.sha256,
+                        }
+                        for f in written
+                    ],
+                    "failed": [
+                        {"name": f.dataset_name, "format": f.format, "reason": f.reason}
+                        for f in failed
+                    ],
+                }
+            )
+        )
+    for failure in failed:
+        print(
+            f"ducksets export: {failure.dataset_name} ({failure.format}): {failure.reason}",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
 
 
 def _demo(args: argparse.Namespace) -> int:

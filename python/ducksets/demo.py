@@ -9,6 +9,7 @@ tables and ``docs.v_*`` views.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
@@ -18,7 +19,7 @@ from typing import Any, TypedDict
 import duckdb
 
 from ducksets.errors import DucksetsError
-from ducksets.gateway import StorageConfig, create_view_sql, open_gateway
+from ducksets.gateway import Gateway, StorageConfig, create_view_sql, open_gateway
 from ducksets.keys import parse_table_key
 from ducksets.rowbinding import RowBinding, insert_rows
 from ducksets.schema import Column, TableSchema, schemas_from_catalog
@@ -158,18 +159,22 @@ def build_demo(path: Path, *, replace: bool = False) -> int:
             raise DucksetsError(msg)
         path.unlink()
         path.with_name(path.name + ".wal").unlink(missing_ok=True)
-    config = StorageConfig(**{**DEMO_CONFIG.__dict__, "path": path})
-    with open_gateway(config) as gateway:
-        modules = _modules()
-        goids = _goids(modules)
-        for name, rows in (
-            ("modules", modules),
-            ("goids", goids),
-            ("call_graph_edges", _edges(goids)),
-            ("function_metrics", _metrics(goids)),
-        ):
-            insert_rows(gateway.con, gateway.dataset(name), rows)
+    with open_gateway(dataclasses.replace(DEMO_CONFIG, path=path)) as gateway:
+        fill_demo(gateway)
         return len(gateway.datasets.mapping)
+
+
+def fill_demo(gateway: Gateway) -> None:
+    """Insert the demo rows, through each table's typed row binding."""
+    modules = _modules()
+    goids = _goids(modules)
+    for name, rows in (
+        ("modules", modules),
+        ("goids", goids),
+        ("call_graph_edges", _edges(goids)),
+        ("function_metrics", _metrics(goids)),
+    ):
+        insert_rows(gateway.con, gateway.dataset(name), rows)
 
 
 def _modules() -> list[ModuleRow]:

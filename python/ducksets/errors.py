@@ -46,3 +46,7 @@ class SchemaError(DucksetsError, ValueError):
 
 class RowValidationError(DucksetsError, ValueError):
     """A row to insert does not fit its dataset's schema; nothing was written."""
+
+
+class ExportError(DucksetsError):
+    """An export could not be written; no partial file was left behind."""

@@ -5,7 +5,7 @@ and trailing statements cannot slip through, and each refusal gets a precise
 reason) and by sqlglot, which must read it as a plain table reference.
 
 Bare (unquoted) parts are accepted only when the pack's SQL pattern
-(``metadata.table_key_pattern``: ``[\\pL_][\\pL\\pN_$]*``) accepts them too and
+(``metadata.table_key_pattern``, which admits any non-ASCII character there) accepts them too and
 they are not DuckDB reserved words, so every key Python accepts also splits in
 SQL the same way.
 """
@@ -188,7 +188,7 @@ def _check_part(text: str, token: Token) -> None:
 
 
 def _is_bare_name(part: str) -> bool:
-    # The pack's SQL pattern for a bare part: [\pL_][\pL\pN_$]*
+    # Letters and digits of any script; the pack's SQL pattern admits a superset.
     first, rest = part[:1], part[1:]
     if not first or not (first == "_" or unicodedata.category(first).startswith("L")):
         return False
