@@ -12,9 +12,12 @@ from ducksets.catalog import (
     sync_catalog,
     unregister_dataset,
 )
+from ducksets.drift import DriftItem, DriftReport, catalog_drift
 from ducksets.errors import (
     CatalogMissingError,
+    ConfigError,
     DucksetsError,
+    ExportError,
     InvalidTableKeyError,
     PackError,
     PackVersionError,
@@ -22,6 +25,17 @@ from ducksets.errors import (
     RowValidationError,
     SchemaError,
     UnknownDatasetError,
+)
+from ducksets.export import (
+    ExportedFile,
+    ExportFailure,
+    ExportResult,
+    export_all_jsonl,
+    export_all_parquet,
+    export_dataset_to_jsonl,
+    export_dataset_to_parquet,
+    export_datasets,
+    write_dataset_manifest,
 )
 from ducksets.gateway import (
     Gateway,
@@ -42,27 +56,47 @@ from ducksets.pack import (
     pack_script,
     pack_version,
 )
+from ducksets.relation import dataset_relation
 from ducksets.rowbinding import RowBinding, insert_rows
+from ducksets.rows import (
+    BackendLimits,
+    DatasetQueryService,
+    DatasetRowsResponse,
+    Message,
+    ResponseMeta,
+)
 from ducksets.schema import Column, TableSchema
 
 __version__ = pack_version()
 
 __all__ = [
     "PACK_SCHEMA",
+    "BackendLimits",
     "CatalogMissingError",
+    "ConfigError",
     "Column",
     "Dataset",
+    "DatasetQueryService",
     "DatasetRegistry",
+    "DatasetRowsResponse",
     "Diagnostic",
+    "DriftItem",
+    "DriftReport",
     "DucksetsError",
+    "ExportError",
+    "ExportFailure",
+    "ExportResult",
+    "ExportedFile",
     "Gateway",
     "GatewayDatasets",
     "InstallResult",
     "InvalidTableKeyError",
+    "Message",
     "PackError",
     "PackFile",
     "PackVersionError",
     "ReadOnlyDatabaseError",
+    "ResponseMeta",
     "RowBinding",
     "RowValidationError",
     "SchemaError",
@@ -73,7 +107,14 @@ __all__ = [
     "UnknownDatasetError",
     "__version__",
     "bootstrap_metadata_datasets",
+    "catalog_drift",
     "check_catalog_keys",
+    "dataset_relation",
+    "export_all_jsonl",
+    "export_all_parquet",
+    "export_dataset_to_jsonl",
+    "export_dataset_to_parquet",
+    "export_datasets",
     "insert_rows",
     "install_macros",
     "installed_version",
@@ -88,4 +129,5 @@ __all__ = [
     "register_dataset",
     "sync_catalog",
     "unregister_dataset",
+    "write_dataset_manifest",
 ]

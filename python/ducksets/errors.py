@@ -50,3 +50,7 @@ class RowValidationError(DucksetsError, ValueError):
 
 class ExportError(DucksetsError):
     """An export could not be written; no partial file was left behind."""
+
+
+class ConfigError(DucksetsError, ValueError):
+    """A setting is out of its range (such as ``BackendLimits(max_rows_per_call=0)``)."""

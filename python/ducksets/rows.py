@@ -1,0 +1,233 @@
+"""Reading datasets page by page: ``DatasetQueryService`` and its responses.
+
+Every page comes from the pack's ``dataset_rows`` macro, which cuts pages from
+a total order over all columns: reading ``offset = 0, limit, 2 * limit, ...``
+until a page is not ``truncated`` yields every row of the dataset exactly
+once (duplicates as often as the dataset holds them), in the same order on
+every read, for tables and views alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+import duckdb
+
+from ducksets._html import html_table
+from ducksets.errors import ConfigError, DucksetsError
+from ducksets.gateway import Gateway
+from ducksets.sqltext import qualified_name
+
+Severity = Literal["info", "warning"]
+
+MAX_OFFSET = 2**63 - 1
+"""The largest offset DuckDB takes (BIGINT); larger requests are clamped to it."""
+
+_NO_CONTEXT: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class BackendLimits:
+    """What one call may return.
+
+    Parameters
+    ----------
+    max_rows_per_call
+        The largest page; a larger ``limit`` is clamped to it (with a message).
+    """
+
+    max_rows_per_call: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.max_rows_per_call < 1:
+            msg = f"max_rows_per_call must be at least 1, not {self.max_rows_per_call}"
+            raise ConfigError(msg)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A note about how a request was served: a clamped argument, an empty page.
+
+    ``code`` is stable (``limit_clamped``, ``offset_clamped``, ``dataset_empty``);
+    ``detail`` is for people; ``context`` holds the numbers behind it.
+    """
+
+    code: str
+    severity: Severity
+    detail: str
+    context: Mapping[str, Any] = field(default_factory=lambda: _NO_CONTEXT)
+
+
+@dataclass(frozen=True)
+class ResponseMeta:
+    """What was asked, what was applied, and whether more rows follow.
+
+    ``truncated`` is True when the dataset has rows beyond this page, so the
+    page at ``applied_offset + applied_limit`` is not empty. It says nothing
+    about clamping; a clamped limit has its own message.
+    """
+
+    requested_limit: int
+    applied_limit: int
+    requested_offset: int
+    applied_offset: int
+    truncated: bool
+    messages: tuple[Message, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatasetRowsResponse:
+    """One page of a dataset: rows as ``column -> value`` dicts, in the pack's order."""
+
+    dataset: str
+    limit: int
+    offset: int
+    rows: tuple[dict[str, Any], ...]
+    meta: ResponseMeta
+    columns: tuple[str, ...] = ()
+    """The column names, in order (also known when the page is empty)."""
+
+    @property
+    def next_offset(self) -> int | None:
+        """The offset of the next page, ``None`` when this page is the last."""
+        return self.offset + len(self.rows) if self.meta.truncated else None
+
+    def __repr__(self) -> str:
+        if self.rows:
+            span = f"rows {self.offset}-{self.offset + len(self.rows) - 1}"
+        else:
+            span = f"no rows at offset {self.offset}"
+        more = ", more follow" if self.meta.truncated else ""
+        notes = f"; messages: {', '.join(m.code for m in self.meta.messages)}"
+        return (
+            f"<DatasetRowsResponse {self.dataset!r}: {span} (limit {self.limit}){more}"
+            f"{notes if self.meta.messages else ''}>"
+        )
+
+    def _repr_html_(self) -> str:
+        body = (tuple(row[c] for c in self.columns) for row in self.rows)
+        return html_table(self.columns, body, caption=repr(self).strip("<>"))
+
+
+class DatasetQueryService:
+    """Paged reads of registered datasets, with limits clamped and explained.
+
+    Parameters
+    ----------
+    gateway
+        An open gateway: its connection, registry and pack schema are used.
+    limits
+        The limits of one call.
+
+    Examples
+    --------
+    >>> from ducksets.gateway import open_memory_gateway
+    >>> gateway = open_memory_gateway(views={"main.nums": "SELECT range AS n FROM range(5)"})
+    >>> service = DatasetQueryService(gateway, limits=BackendLimits(max_rows_per_call=2))
+    >>> page = service.read_dataset_rows(dataset_name="nums", limit=10, offset=2)
+    >>> page.rows, page.meta.truncated, [m.code for m in page.meta.messages]
+    (({'n': 2}, {'n': 3}), True, ['limit_clamped'])
+    >>> gateway.close()
+    """
+
+    def __init__(self, gateway: Gateway, *, limits: BackendLimits | None = None) -> None:
+        self.gateway = gateway
+        self.limits = limits or BackendLimits()
+
+    def __repr__(self) -> str:
+        return f"<DatasetQueryService {self.gateway!r}, {self.limits}>"
+
+    def read_dataset_rows(
+        self, *, dataset_name: str, limit: int = 100, offset: int = 0
+    ) -> DatasetRowsResponse:
+        """One page of ``dataset_name``: up to ``limit`` rows after the first ``offset``.
+
+        Parameters
+        ----------
+        dataset_name
+            A registered dataset name.
+        limit
+            Rows wanted; clamped to ``0 .. limits.max_rows_per_call``.
+        offset
+            Rows to skip; clamped to ``0 .. MAX_OFFSET``.
+
+        Returns
+        -------
+        DatasetRowsResponse
+            The rows, the applied limit and offset, ``meta.truncated`` (more
+            rows follow) and messages for each clamp and for an empty page.
+
+        Raises
+        ------
+        UnknownDatasetError
+            No dataset has that name; the message suggests close names.
+        DucksetsError
+            The catalog names a relation that does not exist.
+        """
+        table_key = self.gateway.dataset(dataset_name).table_key
+        messages: list[Message] = []
+        applied_limit = _clamp("limit", limit, self.limits.max_rows_per_call, messages)
+        applied_offset = _clamp("offset", offset, MAX_OFFSET, messages)
+        # One row more than asked tells whether the dataset goes on past this page.
+        columns, fetched = self._fetch(dataset_name, table_key, applied_limit + 1, applied_offset)
+        truncated = len(fetched) > applied_limit
+        rows = tuple(dict(zip(columns, row, strict=True)) for row in fetched[:applied_limit])
+        if not rows:
+            messages.append(_empty_message(dataset_name, applied_limit, applied_offset, truncated))
+        meta = ResponseMeta(
+            requested_limit=limit,
+            applied_limit=applied_limit,
+            requested_offset=offset,
+            applied_offset=applied_offset,
+            truncated=truncated,
+            messages=tuple(messages),
+        )
+        return DatasetRowsResponse(dataset_name, applied_limit, applied_offset, rows, meta, columns)
+
+    def _fetch(
+        self, dataset_name: str, table_key: str, row_limit: int, row_offset: int
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        macro = qualified_name(self.gateway.config.pack_schema, "dataset_rows")
+        sql = f"SELECT * FROM {macro}(?, row_limit := ?, row_offset := ?)"
+        try:
+            result = self.gateway.con.execute(sql, [table_key, row_limit, row_offset])
+        except duckdb.CatalogException as exc:
+            msg = (
+                f"dataset {dataset_name!r} is registered as {table_key}, which cannot be "
+                f"read ({str(exc).splitlines()[0]}); check the catalog with: ducksets drift DB"
+            )
+            raise DucksetsError(msg) from exc
+        columns = tuple(d[0] for d in result.description or ())
+        return columns, result.fetchall()
+
+
+def _clamp(what: str, requested: int, maximum: int, messages: list[Message]) -> int:
+    """``requested`` within ``0 .. maximum``; a message in ``messages`` when it was not."""
+    applied = min(max(requested, 0), maximum)
+    if applied != requested:
+        reason = "is negative" if requested < 0 else f"is above the maximum {maximum}"
+        messages.append(
+            Message(
+                code=f"{what}_clamped",
+                severity="warning",
+                detail=f"{what} {requested} {reason}; using {applied}",
+                context=MappingProxyType(
+                    {"requested": requested, "applied": applied, "maximum": maximum}
+                ),
+            )
+        )
+    return applied
+
+
+def _empty_message(dataset_name: str, limit: int, offset: int, more_rows: bool) -> Message:
+    if more_rows:
+        detail = f"limit 0 asks for no rows; dataset {dataset_name!r} has rows at offset {offset}"
+    elif offset == 0:
+        detail = f"dataset {dataset_name!r} has no rows"
+    else:
+        detail = f"dataset {dataset_name!r} has no rows at offset {offset} (it ends before)"
+    context = {"dataset": dataset_name, "limit": limit, "offset": offset, "more_rows": more_rows}
+    return Message("dataset_empty", "info", detail, MappingProxyType(context))

@@ -1,0 +1,359 @@
+"""DatasetQueryService: paged reads with clamping, messages and a stable order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ducksets import (
+    Column,
+    ConfigError,
+    DucksetsError,
+    Gateway,
+    StorageConfig,
+    TableSchema,
+    UnknownDatasetError,
+    bootstrap_metadata_datasets,
+    install_macros,
+    open_memory_gateway,
+    register_dataset,
+)
+from ducksets.demo import build_from_catalog
+from ducksets.rows import (
+    MAX_OFFSET,
+    BackendLimits,
+    DatasetQueryService,
+    DatasetRowsResponse,
+    Message,
+)
+
+GOIDS = TableSchema((Column("goid", "INTEGER", nullable=False), Column("label", "VARCHAR")))
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    """25 goids (0..24, label NULL for multiples of 10), an even-goid view and an empty table."""
+    with open_memory_gateway(
+        tables={"core.goids": GOIDS, "core.empty": GOIDS},
+        views={"docs.v_even": "SELECT goid, label FROM core.goids WHERE goid % 2 = 0"},
+    ) as opened:
+        opened.con.execute(
+            "INSERT INTO core.goids SELECT range, CASE WHEN range % 10 <> 0 THEN 'g' || range END "
+            "FROM range(24, -1, -1)"  # inserted backwards: pages follow the pack's order
+        )
+        yield opened
+
+
+def service(gateway: Gateway, max_rows: int = 100) -> DatasetQueryService:
+    return DatasetQueryService(gateway, limits=BackendLimits(max_rows_per_call=max_rows))
+
+
+def codes(response: DatasetRowsResponse) -> list[str]:
+    return [m.code for m in response.meta.messages]
+
+
+def test_a_page_is_dicts_in_order(gateway: Gateway) -> None:
+    page = service(gateway).read_dataset_rows(dataset_name="goids", limit=3, offset=9)
+    assert page.rows == (
+        {"goid": 9, "label": "g9"},
+        {"goid": 10, "label": None},
+        {"goid": 11, "label": "g11"},
+    )
+    assert (page.dataset, page.limit, page.offset) == ("goids", 3, 9)
+    assert page.columns == ("goid", "label")
+    assert page.meta.messages == ()
+    assert page.meta.truncated
+    assert page.next_offset == 12
+
+
+def test_values_keep_their_python_types(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE SCHEMA s;
+        CREATE TABLE s.typed AS SELECT
+            12345678901234567890::DECIMAL(38, 0) AS h128, TIMESTAMP '2026-01-02 03:04:05' AS at,
+            [1, 2] AS ids, {'k': 'v'} AS meta, NULL::DOUBLE AS missing, TRUE AS flag
+        """
+    )
+    register_dataset(con, "s.typed")
+    page = DatasetQueryService(Gateway(StorageConfig(), con)).read_dataset_rows(
+        dataset_name="typed"
+    )
+    assert page.rows == (
+        {
+            "h128": Decimal(12345678901234567890),
+            "at": dt.datetime(2026, 1, 2, 3, 4, 5),
+            "ids": [1, 2],
+            "meta": {"k": "v"},
+            "missing": None,
+            "flag": True,
+        },
+    )
+
+
+def test_limit_above_the_maximum_is_clamped(gateway: Gateway) -> None:
+    page = service(gateway, max_rows=4).read_dataset_rows(dataset_name="goids", limit=50)
+    assert [r["goid"] for r in page.rows] == [0, 1, 2, 3]
+    assert (page.meta.requested_limit, page.meta.applied_limit, page.limit) == (50, 4, 4)
+    assert page.meta.messages == (
+        Message(
+            "limit_clamped",
+            "warning",
+            "limit 50 is above the maximum 4; using 4",
+            {"requested": 50, "applied": 4, "maximum": 4},
+        ),
+    )
+    assert page.meta.truncated
+
+
+def test_limit_at_the_maximum_is_not_clamped(gateway: Gateway) -> None:
+    page = service(gateway, max_rows=4).read_dataset_rows(dataset_name="goids", limit=4)
+    assert page.meta.messages == ()
+
+
+def test_negative_limit_and_offset_are_clamped_to_zero(gateway: Gateway) -> None:
+    page = service(gateway).read_dataset_rows(dataset_name="goids", limit=-5, offset=-1)
+    meta = page.meta
+    assert (meta.requested_limit, meta.applied_limit) == (-5, 0)
+    assert (meta.requested_offset, meta.applied_offset) == (-1, 0)
+    assert page.rows == ()
+    assert codes(page) == ["limit_clamped", "offset_clamped", "dataset_empty"]
+    assert meta.messages[0].detail == "limit -5 is negative; using 0"
+    assert meta.messages[1].detail == "offset -1 is negative; using 0"
+    # Nothing was returned, but the dataset goes on: limit 0 is not the end of the data.
+    assert meta.truncated
+    assert meta.messages[2].context["more_rows"] is True
+    assert "limit 0 asks for no rows" in meta.messages[2].detail
+
+
+def test_negative_offset_alone(gateway: Gateway) -> None:
+    page = service(gateway).read_dataset_rows(dataset_name="goids", limit=2, offset=-3)
+    assert [r["goid"] for r in page.rows] == [0, 1]
+    assert codes(page) == ["offset_clamped"]
+
+
+def test_offset_beyond_bigint_is_clamped(gateway: Gateway) -> None:
+    page = service(gateway).read_dataset_rows(dataset_name="goids", limit=5, offset=2**70)
+    assert page.offset == MAX_OFFSET
+    assert codes(page) == ["offset_clamped", "dataset_empty"]
+
+
+def test_unknown_dataset_suggests_close_names(gateway: Gateway) -> None:
+    with pytest.raises(UnknownDatasetError) as raised:
+        service(gateway).read_dataset_rows(dataset_name="goid")
+    assert str(raised.value) == "no dataset 'goid'; did you mean 'goids'?"
+    assert isinstance(raised.value, KeyError)
+
+
+def test_unknown_dataset_without_close_names(gateway: Gateway) -> None:
+    with pytest.raises(UnknownDatasetError, match="no dataset 'zzz'; list them with"):
+        service(gateway).read_dataset_rows(dataset_name="zzz")
+
+
+def test_views_read_like_tables(gateway: Gateway) -> None:
+    page = service(gateway).read_dataset_rows(dataset_name="v_even", limit=3, offset=1)
+    assert page.rows == (
+        {"goid": 2, "label": "g2"},
+        {"goid": 4, "label": "g4"},
+        {"goid": 6, "label": "g6"},
+    )
+
+
+def test_empty_dataset_has_a_message(gateway: Gateway) -> None:
+    page = service(gateway).read_dataset_rows(dataset_name="empty")
+    assert page.rows == ()
+    assert page.columns == ("goid", "label")
+    assert not page.meta.truncated
+    assert page.next_offset is None
+    (message,) = page.meta.messages
+    assert (message.code, message.severity) == ("dataset_empty", "info")
+    assert message.detail == "dataset 'empty' has no rows"
+
+
+def test_offset_past_the_end_is_an_empty_page(gateway: Gateway) -> None:
+    page = service(gateway).read_dataset_rows(dataset_name="goids", limit=5, offset=25)
+    assert page.rows == ()
+    assert (
+        page.meta.messages[0].detail == "dataset 'goids' has no rows at offset 25 (it ends before)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset", "count", "truncated"),
+    [
+        (10, 0, 10, True),
+        (10, 10, 10, True),
+        (10, 20, 5, False),  # a short last page
+        (5, 20, 5, False),  # a full last page: nothing follows, so not truncated
+        (4, 20, 4, True),
+        (10, 24, 1, False),
+    ],
+)
+def test_truncated_means_more_rows_follow(
+    gateway: Gateway, limit: int, offset: int, count: int, truncated: bool
+) -> None:
+    page = service(gateway).read_dataset_rows(dataset_name="goids", limit=limit, offset=offset)
+    assert len(page.rows) == count
+    assert page.meta.truncated is truncated
+    assert page.next_offset == (offset + count if truncated else None)
+
+
+def test_a_relation_dropped_behind_the_catalog(gateway: Gateway) -> None:
+    gateway.con.execute("DROP TABLE core.empty")
+    with pytest.raises(DucksetsError, match=r"registered as core\.empty, which cannot be read"):
+        service(gateway).read_dataset_rows(dataset_name="empty")
+
+
+def test_pack_in_another_schema(fresh_con: duckdb.DuckDBPyConnection) -> None:
+    install_macros(fresh_con, schema="my pack")
+    fresh_con.execute("CREATE TABLE main.t AS SELECT 1 AS x")
+    register_dataset(fresh_con, "main.t", pack_schema="my pack")
+    gateway = Gateway(StorageConfig(pack_schema="my pack"), fresh_con)
+    assert DatasetQueryService(gateway).read_dataset_rows(dataset_name="t").rows == ({"x": 1},)
+
+
+def test_reprs(gateway: Gateway) -> None:
+    page = service(gateway, max_rows=2).read_dataset_rows(dataset_name="goids", limit=3, offset=9)
+    text = (
+        "<DatasetRowsResponse 'goids': rows 9-10 (limit 2), more follow; messages: limit_clamped>"
+    )
+    assert repr(page) == text
+    html = page._repr_html_()
+    assert html.startswith("<table><caption>DatasetRowsResponse &#x27;goids&#x27;: rows 9-10")
+    assert "<th>goid</th><th>label</th>" in html
+    assert "<td>10</td><td><i>NULL</i></td>" in html
+    empty = service(gateway).read_dataset_rows(dataset_name="empty")
+    assert repr(empty) == (
+        "<DatasetRowsResponse 'empty': no rows at offset 0 (limit 100); messages: dataset_empty>"
+    )
+    assert "<th>goid</th>" in empty._repr_html_()
+
+
+def test_limits_must_allow_a_row() -> None:
+    with pytest.raises(ConfigError, match="at least 1"):
+        BackendLimits(max_rows_per_call=0)
+
+
+# Paging property: for any relation and page size, the pages together are the
+# relation as a multiset, and every read gives the same order.
+
+
+def read_all(query: DatasetQueryService, name: str, page_size: int) -> list[tuple[Any, ...]]:
+    """Every row of ``name``, page by page until a page is not truncated."""
+    rows: list[tuple[Any, ...]] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = query.read_dataset_rows(dataset_name=name, limit=page_size, offset=offset)
+        assert len(page.rows) <= page_size
+        rows += [tuple(row.values()) for row in page.rows]
+        offset = page.next_offset
+    return rows
+
+
+def relation_rows(con: duckdb.DuckDBPyConnection, table_key: str) -> list[tuple[Any, ...]]:
+    return con.execute(f"SELECT * FROM {table_key}").fetchall()
+
+
+SMALL_INT = st.one_of(st.none(), st.integers(-3, 3))
+SHORT_TEXT = st.one_of(st.none(), st.sampled_from(["", "a", "A", "b", "ünï"]))
+VIEWS = {
+    "s.v_copy": "SELECT * FROM s.t",
+    # Duplicate rows on purpose: every row of t twice.
+    "s.v_twice": "SELECT t.a, t.b FROM s.t AS t UNION ALL SELECT t.a, t.b FROM s.t AS t",
+    # A join and an aggregate whose output has duplicate rows (b is not the group key).
+    "s.v_join_agg": """
+        SELECT t.b, count(*) AS matches, sum(u.w) AS weight
+        FROM s.t AS t
+        JOIN s.u AS u ON u.a = t.a
+        GROUP BY t.a, t.b, u.w % 2""",
+}
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    t_rows=st.lists(st.tuples(SMALL_INT, SHORT_TEXT), max_size=40),
+    u_rows=st.lists(st.tuples(SMALL_INT, st.integers(0, 5)), max_size=20),
+    view=st.sampled_from(sorted(VIEWS)),
+    page_size=st.integers(1, 12),
+)
+def test_pages_together_are_the_relation(
+    con: duckdb.DuckDBPyConnection,
+    t_rows: list[tuple[int | None, str | None]],
+    u_rows: list[tuple[int | None, int]],
+    view: str,
+    page_size: int,
+) -> None:
+    con.execute("SET threads = 2")
+    con.execute("DROP SCHEMA IF EXISTS s CASCADE; CREATE SCHEMA s")
+    con.execute("DELETE FROM metadata.datasets")
+    con.execute("CREATE TABLE s.t (a INTEGER, b VARCHAR)")
+    con.execute("CREATE TABLE s.u (a INTEGER, w INTEGER)")
+    if t_rows:
+        con.executemany("INSERT INTO s.t VALUES (?, ?)", t_rows)
+    if u_rows:
+        con.executemany("INSERT INTO s.u VALUES (?, ?)", u_rows)
+    con.execute(f"CREATE VIEW {view} AS {VIEWS[view]}")
+    register_dataset(con, "s.t", name="t")
+    register_dataset(con, view, name="v")
+    query = DatasetQueryService(
+        Gateway(StorageConfig(), con), limits=BackendLimits(max_rows_per_call=page_size)
+    )
+    for name, key in (("t", "s.t"), ("v", view)):
+        paged = read_all(query, name, page_size)
+        assert Counter(paged) == Counter(relation_rows(con, key))
+        assert len(paged) == len(relation_rows(con, key))
+        assert read_all(query, name, page_size) == paged
+
+
+def test_a_parallel_aggregate_pages_consistently(con: duckdb.DuckDBPyConnection) -> None:
+    """Big enough for a parallel hash aggregate, whose output order varies between runs."""
+    con.execute("SET threads = 2")
+    con.execute(
+        """
+        CREATE SCHEMA s;
+        CREATE TABLE s.calls AS
+            SELECT range % 50000 AS caller, range % 7 AS kind FROM range(300000);
+        CREATE TABLE s.funcs AS SELECT range AS goid, range % 3 AS lang FROM range(50000);
+        CREATE VIEW s.per_caller AS
+            SELECT f.lang, c.kind, count(*) AS calls
+            FROM s.calls AS c JOIN s.funcs AS f ON f.goid = c.caller
+            GROUP BY c.caller, f.lang, c.kind
+        """
+    )
+    register_dataset(con, "s.per_caller")
+    query = DatasetQueryService(
+        Gateway(StorageConfig(), con), limits=BackendLimits(max_rows_per_call=20000)
+    )
+    first = read_all(query, "per_caller", 20000)
+    assert Counter(first) == Counter(relation_rows(con, "s.per_caller"))
+    assert read_all(query, "per_caller", 20000) == first
+    assert first == sorted(first)
+
+
+def test_every_codeintel_dataset_pages_completely(
+    fresh_con: duckdb.DuckDBPyConnection, codeintel_catalog: dict[str, Any]
+) -> None:
+    install_macros(fresh_con)
+    tables, views = build_from_catalog(fresh_con, codeintel_catalog, rows_per_table=7)
+    bootstrap_metadata_datasets(fresh_con, tables=tables, views=tuple(views))
+    gateway = Gateway(StorageConfig(tables=tables), fresh_con)
+    query = DatasetQueryService(gateway, limits=BackendLimits(max_rows_per_call=3))
+    names = gateway.datasets.all_datasets
+    assert len(names) == len(codeintel_catalog["tables"]) + len(codeintel_catalog["views"])
+    for name in names:
+        key = gateway.datasets.mapping[name]
+        paged = read_all(query, name, 3)
+        assert Counter(paged) == Counter(relation_rows(fresh_con, key)), name
+        assert len(paged) == (7 if name in gateway.datasets.tables else len(paged)), name
