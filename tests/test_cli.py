@@ -15,8 +15,21 @@ import pytest
 from ducksets import pack_script, pack_version
 
 BIN = Path(sys.executable).parent
-VERBS = ("install", "sql", "version", "demo", "lint", "check", "datasets", "show", "drift", "sync")
-DB_VERBS = ("install", "version", "check", "datasets", "show", "drift", "sync")
+VERBS = (
+    "install",
+    "sql",
+    "version",
+    "demo",
+    "lint",
+    "check",
+    "datasets",
+    "show",
+    "drift",
+    "sync",
+    "rows",
+    "export",
+)
+DB_VERBS = ("install", "version", "check", "datasets", "show", "drift", "sync", "rows", "export")
 
 
 def run(
@@ -398,3 +411,21 @@ def test_export_shows_progress_on_a_terminal(demo_db: Path, tmp_path: Path) -> N
     assert done.returncode == 0
     assert any(line.split()[:2] == ["goids", "jsonl"] and "300 rows" in line for line in lines)
     assert lines[-1] == f"4 file(s) written to {out}, 0 failed"
+
+
+def test_rows_reads_a_page_in_every_format(demo_db: Path) -> None:
+    page = json.loads(
+        ducksets("rows", str(demo_db), "goids", "--limit", "2", "--offset", "10").stdout
+    )
+    assert [r["urn"] for r in page] == ["goid:demo/10", "goid:demo/11"]
+    assert page[0]["goid_h128"] == 1000010 and page[0]["created_at"] == "2026-01-01T00:10:00"
+    csv_lines = ducksets("rows", str(demo_db), "modules", "--limit", "1", "--format", "csv").stdout
+    assert csv_lines.splitlines() == [
+        "module,path,language",
+        "demo.pkg0.mod0,src/demo/pkg0/mod0.py,python",
+    ]
+    clamped = ducksets("rows", str(demo_db), "goids", "--limit", "5", "--max-rows", "2")
+    assert len(json.loads(clamped.stdout)) == 2
+    assert clamped.stderr == "ducksets rows: limit 5 is above the maximum 2; using 2\n"
+    past_end = ducksets("rows", str(demo_db), "goids", "--offset", "1000")
+    assert (past_end.returncode, json.loads(past_end.stdout), past_end.stderr) == (0, [], "")

@@ -18,9 +18,7 @@ def test_in_sync_then_drift(con: duckdb.DuckDBPyConnection) -> None:
     assert "in sync" in report._repr_html_()
     con.execute("INSERT INTO metadata.datasets VALUES ('core.<gone>', 'gone', FALSE, NULL, NULL)")
     report = catalog_drift(con)
-    assert list(report) == [
-        DriftItem("core.<gone>", "invalid_key", report.items[0].detail)
-    ]
+    assert list(report) == [DriftItem("core.<gone>", "invalid_key", report.items[0].detail)]
     assert "invalid_key" in repr(report)
     assert "core.&lt;gone&gt;" in report._repr_html_()
 

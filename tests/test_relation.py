@@ -11,7 +11,7 @@ from ducksets.relation import dataset_relation
 
 
 def test_relation_of_an_oddly_named_view(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute('''CREATE SCHEMA "we.ird"; CREATE VIEW "we.ird"."it's; a view" AS SELECT 1 AS x''')
+    con.execute("""CREATE SCHEMA "we.ird"; CREATE VIEW "we.ird"."it's; a view" AS SELECT 1 AS x""")
     register_dataset(con, '"we.ird"."it\'s; a view"', name="odd")
     relation = dataset_relation(con, "odd")
     assert isinstance(relation, duckdb.DuckDBPyRelation)

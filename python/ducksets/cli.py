@@ -30,6 +30,7 @@ from ducksets.keys import parse_table_key
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
 from ducksets.output import FORMATS, default_format, render, to_json
 from ducksets.pack import PACK_SCHEMA, install_macros, installed_version, pack_script, pack_version
+from ducksets.rows import BackendLimits, DatasetQueryService
 
 READ_ONLY = "Opens DB read-only."
 WRITABLE = "Opens DB writable."
@@ -191,6 +192,22 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true", help="report, change nothing")
     sync.add_argument("--pack-schema", default=PACK_SCHEMA, help="schema of the pack")
     listing(sync)
+
+    rows = command(
+        "rows",
+        f"Read one page of a dataset (stable order, tables and views alike). {READ_ONLY}",
+        "ducksets rows my.db goids --limit 20 --offset 40 --format csv",
+        _rows,
+    )
+    rows.add_argument("db", type=Path, help="database file")
+    rows.add_argument("name", help="dataset name")
+    rows.add_argument("--limit", type=int, default=100, help="rows to read (default 100)")
+    rows.add_argument("--offset", type=int, default=0, help="rows to skip first (default 0)")
+    rows.add_argument(
+        "--max-rows", type=int, default=10_000, help="largest page allowed (default 10000)"
+    )
+    rows.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
+    listing(rows)
 
     export = command(
         "export",
@@ -391,6 +408,22 @@ def _sync(args: argparse.Namespace) -> int:
         print(to_json(asdict(report)))
     else:
         _print_listing(("table_key", "outcome"), rows, args.format)
+    return 0
+
+
+def _rows(args: argparse.Namespace) -> int:
+    config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.schema)
+    with open_gateway(config) as gateway:
+        service = DatasetQueryService(
+            gateway, limits=BackendLimits(max_rows_per_call=args.max_rows)
+        )
+        page = service.read_dataset_rows(
+            dataset_name=args.name, limit=args.limit, offset=args.offset
+        )
+    for message in page.meta.messages:
+        if message.severity != "info":
+            print(f"ducksets rows: {message.detail}", file=sys.stderr)
+    _print_listing(page.columns, [tuple(r.values()) for r in page.rows], args.format)
     return 0
 
 
