@@ -69,6 +69,7 @@ def test_every_rule_has_a_fixture() -> None:
         ),
         ("DS006", "ds006_manifest", {"MANIFEST", "20_unlisted.sql"}),
         ("DS007", "ds007_unordered_aggregate", {"10_names.sql"}),
+        ("DS009", "ds009_alias_prefix", {"10_lookup.sql"}),
         ("DS008", "ds008_install", {"10_uses_missing.sql"}),
     ],
 )

@@ -35,6 +35,11 @@ DS007 unordered-aggregate
 DS008 install
     The pack installs into an empty in-memory DuckDB, and installs again over
     itself (installs must be idempotent).
+DS009 alias-prefix
+    In a macro with parameters, every table alias and CTE name starts with
+    ``ducksets_``: DuckDB pastes arguments into the body, so a caller's
+    ``d.name`` would bind to a body alias ``d`` (measured: ``dataset_exists(d.name)``
+    compared a column with itself).
 
 ``check_catalog_keys`` reports under one id:
 
@@ -76,6 +81,7 @@ RULES: Mapping[str, str] = {
     "DS006": "manifest",
     "DS007": "unordered-aggregate",
     "DS008": "install",
+    "DS009": "alias-prefix",
     "DS101": "catalog-key",
 }
 """Rule id -> short name, as documented in this module's docstring."""
@@ -331,6 +337,7 @@ def _lint_file(sql_file: _SqlFile, model: _PackModel) -> list[Diagnostic]:
         diagnostics.extend(_check_schema(sql_file, statement, model))
         diagnostics.extend(_check_shadowing(sql_file, statement, model))
         diagnostics.extend(_check_aggregates(sql_file, statement))
+        diagnostics.extend(_check_alias_prefix(sql_file, statement))
     diagnostics.extend(_check_header(sql_file, statements[0]))
     return diagnostics
 
@@ -533,6 +540,29 @@ def _check_shadowing(
                 )
                 diagnostics.append(
                     sql_file.diagnostic("DS004", message, _offset(parameter, statement.start))
+                )
+    return diagnostics
+
+
+ALIAS_PREFIX = "ducksets_"
+
+
+def _check_alias_prefix(sql_file: _SqlFile, statement: _Statement) -> list[Diagnostic]:
+    tree = statement.tree
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.UserDefinedFunction):
+        return []
+    diagnostics = []
+    for parameters, body in _overloads(tree):
+        if not parameters:
+            continue  # nothing is pasted into a body without parameters
+        for alias in body.find_all(exp.TableAlias):
+            if alias.name and not alias.name.startswith(ALIAS_PREFIX):
+                message = (
+                    f"alias {alias.name} could capture a caller's {alias.name}.column argument; "
+                    f"name it {ALIAS_PREFIX}{alias.name}"
+                )
+                diagnostics.append(
+                    sql_file.diagnostic("DS009", message, _offset(alias, statement.start))
                 )
     return diagnostics
 
