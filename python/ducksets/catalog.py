@@ -339,21 +339,36 @@ def register_dataset(
     return _upsert(con, [row], pack_schema)[0]
 
 
-def unregister_dataset(
+def lookup_table_key(
     con: duckdb.DuckDBPyConnection, name: str, *, pack_schema: str = PACK_SCHEMA
 ) -> str:
-    """Remove the dataset called ``name`` and its declared columns; returns its table key."""
+    """The table key of the dataset called ``name``, read from the catalog.
+
+    Raises
+    ------
+    UnknownDatasetError
+        No dataset has that name; the message suggests close names.
+    """
     require_catalog(con, pack_schema)
     datasets = catalog_table(pack_schema, "datasets")
     row = fetch_one(con, f"SELECT table_key FROM {datasets} WHERE name = ?", [name])
     if row is None:
         known = [r[0] for r in con.execute(f"SELECT name FROM {datasets}").fetchall()]
         raise UnknownDatasetError(unknown_dataset_message(name, known))
-    with transaction(con, "unregister_dataset"):
-        columns = catalog_table(pack_schema, "dataset_columns")
-        con.execute(f"DELETE FROM {columns} WHERE table_key = ?", [row[0]])
-        con.execute(f"DELETE FROM {datasets} WHERE table_key = ?", [row[0]])
     return str(row[0])
+
+
+def unregister_dataset(
+    con: duckdb.DuckDBPyConnection, name: str, *, pack_schema: str = PACK_SCHEMA
+) -> str:
+    """Remove the dataset called ``name`` and its declared columns; returns its table key."""
+    table_key = lookup_table_key(con, name, pack_schema=pack_schema)
+    with transaction(con, "unregister_dataset"):
+        for table in ("dataset_columns", "datasets"):
+            con.execute(
+                f"DELETE FROM {catalog_table(pack_schema, table)} WHERE table_key = ?", [table_key]
+            )
+    return table_key
 
 
 def relation_kind(con: duckdb.DuckDBPyConnection, key: TableKey) -> str | None:

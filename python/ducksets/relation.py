@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ducksets._query import fetch_one
-from ducksets.catalog import catalog_table, require_catalog, unknown_dataset_message
-from ducksets.errors import UnknownDatasetError
+from ducksets.catalog import lookup_table_key
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA
 
@@ -30,10 +28,5 @@ def dataset_relation(
     UnknownDatasetError
         No dataset has that name; the message suggests close names.
     """
-    require_catalog(con, pack_schema)
-    datasets = catalog_table(pack_schema, "datasets")
-    row = fetch_one(con, f"SELECT table_key FROM {datasets} WHERE name = ?", [name])
-    if row is None:
-        known = [r[0] for r in con.execute(f"SELECT name FROM {datasets}").fetchall()]
-        raise UnknownDatasetError(unknown_dataset_message(name, known))
-    return con.sql(f"SELECT * FROM {parse_table_key(row[0]).sql()}")
+    table_key = lookup_table_key(con, name, pack_schema=pack_schema)
+    return con.sql(f"SELECT * FROM {parse_table_key(table_key).sql()}")
