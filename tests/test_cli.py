@@ -196,7 +196,13 @@ def test_demo_builds_a_database_and_its_suggested_lines_run(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "6 datasets registered" in out
-    assert "docs.v_function_summary" in out and "(no rows)" in out  # drift: in sync
+    assert "docs.v_function_summary" in out and "  in sync" in out
+    assert sorted(p.name for p in (tmp_path / "demo-exports").iterdir()) == [
+        "call_graph_edges.parquet",
+        "function_summary.parquet",
+        "goids.parquet",
+        "manifest.json",
+    ]
     again = ducksets("demo", str(path))
     assert again.returncode == 1 and "--replace" in again.stderr
     assert ducksets("demo", str(path), "--replace").returncode == 0

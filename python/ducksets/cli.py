@@ -24,7 +24,13 @@ from ducksets.catalog import load_dataset_registry, sync_catalog
 from ducksets.demo import build_demo
 from ducksets.drift import catalog_drift
 from ducksets.errors import DucksetsError
-from ducksets.export import ExportedFile, ExportFormat, ExportOutcome, export_datasets
+from ducksets.export import (
+    MANIFEST_NAME,
+    ExportedFile,
+    ExportFormat,
+    ExportOutcome,
+    export_datasets,
+)
 from ducksets.gateway import StorageConfig, open_gateway
 from ducksets.keys import parse_table_key
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
@@ -488,22 +494,26 @@ def _demo(args: argparse.Namespace) -> int:
     path: Path = args.path
     registered = build_demo(path, replace=args.replace)
     print(f"Built {path}: demo data, pack {pack_version()}, {registered} datasets registered.\n")
-    with duckdb.connect(str(path), read_only=True) as con:
-        for title, sql_text in (
-            ("The catalog (FROM metadata.datasets):", "FROM metadata.datasets ORDER BY table_key"),
-            (
-                "One page of a view (FROM metadata.dataset_rows('docs.v_function_summary', ...)):",
-                "FROM metadata.dataset_rows('docs.v_function_summary', row_limit := 5)",
-            ),
-            (
-                "Drift between catalog and database (FROM metadata.catalog_drift()):",
-                "FROM metadata.catalog_drift()",
-            ),
-        ):
-            relation = con.sql(sql_text)
-            print(title)
-            print(_indent(render(relation.columns, relation.fetchall(), "table")))
-            print()
+    exports = path.with_name(path.stem + "-exports")
+    with open_gateway(StorageConfig(path, read_only=True)) as gateway:
+        catalog = gateway.con.sql("FROM metadata.datasets ORDER BY table_key")
+        print("The catalog (FROM metadata.datasets):")
+        print(_indent(render(catalog.columns, catalog.fetchall(), "table")) + "\n")
+        service = DatasetQueryService(gateway, limits=BackendLimits(max_rows_per_call=5))
+        page = service.read_dataset_rows(dataset_name="v_function_summary", limit=5)
+        print("A page of a view (DatasetQueryService, through metadata.dataset_rows):")
+        print(_indent(render(page.columns, [tuple(r.values()) for r in page.rows], "table")))
+        print(f"  ({len(page.rows)} rows; more after this page: {page.meta.truncated})\n")
+        drift = catalog_drift(gateway.con)
+        print("Drift between catalog and database (FROM metadata.catalog_drift()):")
+        print(f"  {'in sync' if drift.in_sync else drift}\n")
+        result = export_datasets(gateway, exports, "parquet")
+        print(f"Exported every dataset with a Parquet filename to {exports}/:")
+        for exported in result.written:
+            print(
+                f"  {exported.path.name:<28} {exported.rows:>5} rows  sha256 {exported.sha256[:12]}"
+            )
+        print(f"  and {MANIFEST_NAME}\n")
     db = shlex.quote(str(path))
     print("Try next, with the duckdb CLI (no Python needed):")
     for sql_text in (
@@ -515,8 +525,9 @@ def _demo(args: argparse.Namespace) -> int:
     ):
         print(f"  duckdb {db} -c {_shell_quote(sql_text)}")
     print("or with ducksets:")
-    for verb in ("datasets", "drift", "check", "show"):
-        print(f"  ducksets {verb} {db}" + (" goids" if verb == "show" else ""))
+    for verb in ("datasets", "show", "rows", "drift", "check"):
+        print(f"  ducksets {verb} {db}" + (" goids" if verb in {"show", "rows"} else ""))
+    print(f"  ducksets export {db} --format jsonl --out {shlex.quote(str(exports))}")
     return 0
 
 

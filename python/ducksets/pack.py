@@ -205,8 +205,9 @@ def install_macros(
         )
         raise PackVersionError(msg)
     objects_before = _pack_objects_present(con, target_db, schema)
-    statements = [render_sql(f.sql, schema=schema, database=database) for f in pack_files()]
-    names = [f.name for f in pack_files()]
+    files = pack_files()
+    statements = [render_sql(f.sql, schema=schema, database=database) for f in files]
+    names = [f.name for f in files]
     if downgrade:
         # The pack's own guard refuses downgrades; forgetting the record is what force means.
         table = qualified_name(database, schema, "pack_info")
