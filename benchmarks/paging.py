@@ -1,12 +1,15 @@
 """What the pack's stable page order costs, and what it buys.
 
 ``dataset_rows`` cuts pages from ``ORDER BY ALL`` (a total order over every
-column). On a 10-million-row table whose first column is not sorted, this
-times page 1 and a page at offset 9,000,000 through the macro (default order,
-and ``row_order := 'scan'``) against a bare ``SELECT * ... LIMIT ... OFFSET``
-in the same run, and prints ratios. Then it reads one page of a view with a
-join and an aggregate several times with ``threads = 2``: the bare query may
-return different rows each time; the macro must not.
+column) by default, or from a plain scan with ``row_order := 'scan'``, which
+the read service picks for base tables (the pack's ``scan_is_ordered``:
+DuckDB keeps insertion order there). On a 10-million-row table whose first
+column is not sorted, this times page 1 and a page at offset 9,000,000
+through the macro (both orders) and through ``DatasetQueryService`` against
+a bare ``SELECT * ... LIMIT ... OFFSET`` in the same run, and prints ratios.
+Then it reads one page of a view with a join and an aggregate several times
+with ``threads = 2``: the bare query may return different rows each time; the
+macro must not.
 
 Run: .venv/bin/python benchmarks/paging.py [ROWS]
 """
@@ -15,10 +18,18 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 
 import duckdb
 
-from ducksets import install_macros
+from ducksets import (
+    DatasetQueryService,
+    Gateway,
+    StorageConfig,
+    install_macros,
+    register_dataset,
+)
 
 PAGE = 100
 RUNS = 3
@@ -33,6 +44,15 @@ def best_time(con: duckdb.DuckDBPyConnection, sql: str) -> float:
     return min(times)
 
 
+def best_call(call: Callable[[], object]) -> float:
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def costs(con: duckdb.DuckDBPyConnection, rows: int) -> None:
     con.execute(
         "CREATE TABLE main.big AS SELECT hash(range) % 1000000 AS k, range AS id, "
@@ -40,6 +60,8 @@ def costs(con: duckdb.DuckDBPyConnection, rows: int) -> None:
         [rows],
     )
     print(f"table main.big: {rows:,} rows (k, id, label, score); best of {RUNS}")
+    register_dataset(con, "main.big")
+    service = DatasetQueryService(Gateway(StorageConfig(), con))
     for offset in (0, rows - rows // 10):
         bare = best_time(con, f"SELECT * FROM main.big LIMIT {PAGE} OFFSET {offset}")
         print(f"\npage of {PAGE} at offset {offset:,}")
@@ -52,6 +74,11 @@ def costs(con: duckdb.DuckDBPyConnection, rows: int) -> None:
                 f"row_offset := {offset}{order})",
             )
             print(f"  {label:<46}: {macro * 1000:9.1f} ms  ratio {macro / bare:8.1f}x")
+        served = best_call(
+            partial(service.read_dataset_rows, dataset_name="big", limit=PAGE, offset=offset)
+        )
+        label = "DatasetQueryService (picks 'scan' for a table)"
+        print(f"  {label:<46}: {served * 1000:9.1f} ms  ratio {served / bare:8.1f}x")
 
 
 def consistency(con: duckdb.DuckDBPyConnection, reads: int = 5) -> None:

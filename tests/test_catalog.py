@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from ducksets import install_macros
+from ducksets import install_macros, pack_files
 from ducksets.catalog import (
     Dataset,
     bootstrap_metadata_datasets,
@@ -257,12 +257,26 @@ def test_upgrade_from_pack_0_1_0_keeps_rows_and_adds_columns_table(
         load_dataset_registry(fresh_con)
     result = install_macros(fresh_con)
     assert (result.action, result.version_before) == ("upgraded", "0.1.0")
-    new_in_0_2_0 = {
-        "dataset_columns",
-        "dataset_table_key",
-        "dataset_filename",
-        "dataset_quoted_key",
+    # Everything the pack makes now that 0.1.0 did not: its tables and macros.
+    made_by_0_1_0 = {
+        "datasets",
+        "pack_info",
+        "pack_version",
+        "quote_ident",
+        "quote_literal",
+        "format_ident",
+        "table_key_pattern",
+        "unquote_ident",
+        "split_table_key",
+        "quote_table_key",
+        "dataset_exists",
+        "dataset_rows",
+        "dataset_export_sql",
+        "catalog_drift",
+        "check_no_downgrade",
     }
-    assert set(result.created) == new_in_0_2_0
+    made_now = {f.object_name for f in pack_files() if f.kind != "row"} - {None}
+    assert "dataset_columns" in made_now - made_by_0_1_0
+    assert set(result.created) == made_now - made_by_0_1_0
     registry = load_dataset_registry(fresh_con)
     assert registry.by_name["t"] == Dataset("core.t", "t", None, jsonl_filename="t.jsonl")

@@ -1,10 +1,12 @@
 """Reading datasets page by page: ``DatasetQueryService`` and its responses.
 
-Every page comes from the pack's ``dataset_rows`` macro, which cuts pages from
-a total order over all columns: reading ``offset = 0, limit, 2 * limit, ...``
-until a page is not ``truncated`` yields every row of the dataset exactly
-once (duplicates as often as the dataset holds them), in the same order on
-every read, for tables and views alike.
+Every page comes from the pack's ``dataset_rows`` macro: reading ``offset =
+0, limit, 2 * limit, ...`` until a page is not ``truncated`` yields every row
+of the dataset exactly once (duplicates as often as the dataset holds them),
+in the same order on every read, for tables and views alike. The pack's
+``scan_is_ordered`` says which order: a base table pages in insertion order
+(``row_order := 'scan'``, as fast as a bare ``LIMIT/OFFSET``), anything else
+from a total order over all columns (``'all'``, a sort).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Literal
 import duckdb
 
 from ducksets._html import html_table
+from ducksets._query import fetch_one
 from ducksets.errors import ConfigError, DucksetsError
 from ducksets.gateway import Gateway
 from ducksets.sqltext import qualified_name
@@ -190,10 +193,20 @@ class DatasetQueryService:
     def _fetch(
         self, dataset_name: str, table_key: str, row_limit: int, row_offset: int
     ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-        macro = qualified_name(self.gateway.config.pack_schema, "dataset_rows")
-        sql = f"SELECT * FROM {macro}(?, row_limit := ?, row_offset := ?)"
+        schema = qualified_name(self.gateway.config.pack_schema)
+        con = self.gateway.con
+        # The pack decides whether a plain scan already pages stably (a base
+        # table in insertion order) or the rows need sorting: a sort of 10
+        # million rows costs seconds for a deep page (benchmarks/paging.py).
+        # query_table takes constants only, so the answer is passed back in.
+        ordered = fetch_one(con, f"SELECT {schema}.scan_is_ordered(?)", [table_key])
+        row_order = "scan" if ordered and ordered[0] else "all"
+        sql = (
+            f"SELECT * FROM {schema}.dataset_rows"
+            "(?, row_limit := ?, row_offset := ?, row_order := ?)"
+        )
         try:
-            result = self.gateway.con.execute(sql, [table_key, row_limit, row_offset])
+            result = con.execute(sql, [table_key, row_limit, row_offset, row_order])
         except duckdb.CatalogException as exc:
             msg = (
                 f"dataset {dataset_name!r} is registered as {table_key}, which cannot be "
