@@ -280,3 +280,19 @@ def test_upgrade_from_pack_0_1_0_keeps_rows_and_adds_columns_table(
     assert set(result.created) == made_now - made_by_0_1_0
     registry = load_dataset_registry(fresh_con)
     assert registry.by_name["t"] == Dataset("core.t", "t", None, jsonl_filename="t.jsonl")
+
+
+def test_a_row_with_an_invalid_key_is_drift_not_a_crash(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA core; CREATE TABLE core.t (x INT)")
+    con.execute(
+        "INSERT INTO metadata.datasets VALUES "
+        "('core.t', 't', FALSE, NULL, NULL), ('not a key', 'broken', FALSE, NULL, NULL)"
+    )
+    registry = load_dataset_registry(con)
+    assert registry.dataset_for_name("broken").schema is None
+    assert registry.dataset_for_table("core.t").name == "t"
+    assert [i[1] for i in con.execute("FROM metadata.catalog_drift()").fetchall()] == [
+        "invalid_key"
+    ]
+    report = sync_catalog(con, ["core"])
+    assert (report.added, report.left) == ((), ("core.t",))

@@ -93,7 +93,9 @@ class DatasetRegistry:
             parquet_datasets=MappingProxyType(
                 {d.table_key: d.parquet_filename for d in ordered if d.parquet_filename}
             ),
-            _by_key=MappingProxyType({d.key: d for d in ordered}),
+            _by_key=MappingProxyType(
+                {key: d for d in ordered if (key := key_or_none(d.table_key)) is not None}
+            ),
         )
 
     @property
@@ -218,11 +220,12 @@ def load_dataset_registry(
     ).fetchall()
     datasets = []
     for table_key, name, is_view, jsonl, parquet, stored_columns in rows:
-        key = parse_table_key(table_key)
-        schema = None if is_view else declared.get(key) or _stored_schema(stored_columns)
-        datasets.append(
-            Dataset(table_key, name, schema, bindings.get(key), jsonl, parquet, bool(is_view))
-        )
+        # A row with an invalid key (written by SQL) stays visible: drift reports it.
+        key = key_or_none(table_key)
+        python_schema = declared.get(key) if key is not None else None
+        schema = None if is_view else python_schema or _stored_schema(stored_columns)
+        binding = bindings.get(key) if key is not None else None
+        datasets.append(Dataset(table_key, name, schema, binding, jsonl, parquet, bool(is_view)))
     return DatasetRegistry.from_datasets(datasets)
 
 
@@ -501,7 +504,7 @@ def _reuse_spelling(
     Keys that differ only in case are one relation in DuckDB, so they must be
     one catalog row, and ``ON CONFLICT (table_key)`` compares text exactly.
     """
-    spelled = {parse_table_key(k): k for k, _ in existing if _valid(k)}
+    spelled = {key: k for k, _ in existing if (key := key_or_none(k)) is not None}
     seen: dict[TableKey, _CatalogRow] = {}
     for row in rows:
         key = parse_table_key(row.table_key)
@@ -533,12 +536,12 @@ def _check_names(rows: Sequence[_CatalogRow], existing: Sequence[tuple[str, str]
         claimed[name] = table_key
 
 
-def _valid(table_key: str) -> bool:
+def key_or_none(table_key: str) -> TableKey | None:
+    """The parsed key, or ``None`` for a key that does not parse (a catalog row written by SQL)."""
     try:
-        parse_table_key(table_key)
+        return parse_table_key(table_key)
     except DucksetsError:
-        return False
-    return True
+        return None
 
 
 @dataclass(frozen=True)
@@ -593,21 +596,32 @@ def sync_catalog(
         """,
         [[s.lower() for s in schemas]] * 2,
     ).fetchall()
-    datasets = catalog_table(pack_schema, "datasets")
-    existing = con.execute(f"SELECT table_key, name, is_view FROM {datasets}").fetchall()
-    registered = {parse_table_key(k): (k, n, v) for k, n, v in existing if _valid(k)}
-    taken = {n for _, n, _ in existing}
+    registry = load_dataset_registry(con, pack_schema=pack_schema)
+    registered = {
+        key: d for d in registry.by_name.values() if (key := key_or_none(d.table_key)) is not None
+    }
+    taken = set(registry.by_name)
     added: list[_CatalogRow] = []
     updated: list[_CatalogRow] = []
     left: list[str] = []
     for schema_name, relation_name, is_view in relations:
         key = TableKey(None, schema_name, relation_name)
         if key in registered:
-            table_key, name, was_view = registered[key]
-            if bool(was_view) == is_view:
-                left.append(table_key)
-                continue
-            updated.append(_keep_row(con, table_key, name, is_view, pack_schema))
+            known = registered[key]
+            if known.is_view == is_view:
+                left.append(known.table_key)
+            else:  # only the kind changes; names, filenames and declared columns stay
+                schema = None if is_view else known.schema
+                updated.append(
+                    _CatalogRow(
+                        known.table_key,
+                        known.name,
+                        is_view,
+                        known.jsonl_filename,
+                        known.parquet_filename,
+                        schema,
+                    )
+                )
             continue
         name = relation_name if relation_name not in taken else f"{schema_name}_{relation_name}"
         taken.add(name)
@@ -617,19 +631,3 @@ def sync_catalog(
     return SyncReport(
         tuple(r.table_key for r in added), tuple(r.table_key for r in updated), tuple(left), dry_run
     )
-
-
-def _keep_row(
-    con: duckdb.DuckDBPyConnection, table_key: str, name: str, is_view: bool, pack_schema: str
-) -> _CatalogRow:
-    """A registered row with only its kind changed (filenames and columns kept)."""
-    datasets = catalog_table(pack_schema, "datasets")
-    row = fetch_one(
-        con,
-        f"SELECT jsonl_filename, parquet_filename FROM {datasets} WHERE table_key = ?",
-        [table_key],
-    )
-    jsonl, parquet = row if row else (None, None)
-    registry = load_dataset_registry(con, pack_schema=pack_schema)
-    schema = None if is_view else registry.by_table_key[table_key].schema
-    return _CatalogRow(table_key, name, is_view, jsonl, parquet, schema)
