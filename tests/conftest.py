@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from ducksets import install_macros
+from ducksets import TableSchema, bootstrap_metadata_datasets, install_macros
+from ducksets.demo import build_from_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CODEINTEL_CATALOG = REPO_ROOT.parent / "shared" / "fixtures" / "codeintel" / "catalog.json"
@@ -44,3 +45,28 @@ def codeintel_catalog() -> dict[str, Any]:
         pytest.fail(f"{CODEINTEL_CATALOG} is missing: clone the repo beside ../shared")
     catalog: dict[str, Any] = json.loads(CODEINTEL_CATALOG.read_text(encoding="utf-8"))
     return catalog
+
+
+CodeintelBuilder = Callable[..., tuple[dict[str, TableSchema], dict[str, str]]]
+
+
+@pytest.fixture
+def bootstrap_codeintel(codeintel_catalog: dict[str, Any]) -> CodeintelBuilder:
+    """A function that builds the codeintel database in a connection (pack installed)
+    with ``rows_per_table`` generated rows, registers every dataset with its
+    filenames, and returns the declared tables and view definitions."""
+
+    def build(
+        con: duckdb.DuckDBPyConnection, *, rows_per_table: int
+    ) -> tuple[dict[str, TableSchema], dict[str, str]]:
+        tables, views = build_from_catalog(con, codeintel_catalog, rows_per_table=rows_per_table)
+        bootstrap_metadata_datasets(
+            con,
+            tables=tables,
+            views=tuple(views),
+            jsonl=codeintel_catalog["jsonl_filenames"],
+            parquet=codeintel_catalog["parquet_filenames"],
+        )
+        return tables, views
+
+    return build

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
@@ -17,26 +17,21 @@ from ducksets.catalog import (
     sync_catalog,
     unregister_dataset,
 )
-from ducksets.demo import build_from_catalog
 from ducksets.errors import CatalogMissingError, DucksetsError, UnknownDatasetError
 from ducksets.schema import Column, TableSchema
+
+if TYPE_CHECKING:
+    from conftest import CodeintelBuilder
 
 ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))
 
 
 @pytest.fixture
 def codeintel(
-    con: duckdb.DuckDBPyConnection, codeintel_catalog: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, bootstrap_codeintel: CodeintelBuilder
 ) -> tuple[duckdb.DuckDBPyConnection, dict[str, TableSchema], dict[str, str]]:
     """The codeintel database (74 tables, 35 views, a few rows each), bootstrapped."""
-    tables, views = build_from_catalog(con, codeintel_catalog, rows_per_table=3)
-    bootstrap_metadata_datasets(
-        con,
-        tables=tables,
-        views=tuple(views),
-        jsonl=codeintel_catalog["jsonl_filenames"],
-        parquet=codeintel_catalog["parquet_filenames"],
-    )
+    tables, views = bootstrap_codeintel(con, rows_per_table=3)
     return con, tables, views
 
 

@@ -6,13 +6,11 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
 
-from ducksets.catalog import bootstrap_metadata_datasets
-from ducksets.demo import build_from_catalog
 from ducksets.errors import DucksetsError, UnknownDatasetError
 from ducksets.export import (
     MANIFEST_NAME,
@@ -31,6 +29,9 @@ from ducksets.export import (
 from ducksets.gateway import Gateway, StorageConfig, open_gateway, open_memory_gateway
 from ducksets.pack import pack_version
 from ducksets.schema import Column, TableSchema
+
+if TYPE_CHECKING:
+    from conftest import CodeintelBuilder
 
 ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))
 BOOM_VIEW = "SELECT CASE WHEN i = 50000 THEN error('boom') ELSE i END AS i FROM range(100000) r(i)"
@@ -69,18 +70,10 @@ def items_gateway() -> Iterator[Gateway]:
 
 
 @pytest.fixture
-def codeintel_gateway(codeintel_catalog: dict[str, Any]) -> Iterator[Gateway]:
+def codeintel_gateway(bootstrap_codeintel: CodeintelBuilder) -> Iterator[Gateway]:
     """The codeintel database (74 tables, 35 views, 4 rows a table), as a gateway."""
     gateway = open_memory_gateway()
-    con = gateway.con
-    tables, views = build_from_catalog(con, codeintel_catalog, rows_per_table=4)
-    bootstrap_metadata_datasets(
-        con,
-        tables=tables,
-        views=tuple(views),
-        jsonl=codeintel_catalog["jsonl_filenames"],
-        parquet=codeintel_catalog["parquet_filenames"],
-    )
+    bootstrap_codeintel(gateway.con, rows_per_table=4)
     gateway.refresh()
     with gateway:
         yield gateway

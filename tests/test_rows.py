@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
@@ -21,12 +21,10 @@ from ducksets import (
     StorageConfig,
     TableSchema,
     UnknownDatasetError,
-    bootstrap_metadata_datasets,
     install_macros,
     open_memory_gateway,
     register_dataset,
 )
-from ducksets.demo import build_from_catalog
 from ducksets.rows import (
     MAX_OFFSET,
     BackendLimits,
@@ -34,6 +32,9 @@ from ducksets.rows import (
     DatasetRowsResponse,
     Message,
 )
+
+if TYPE_CHECKING:
+    from conftest import CodeintelBuilder
 
 GOIDS = TableSchema((Column("goid", "INTEGER", nullable=False), Column("label", "VARCHAR")))
 
@@ -357,11 +358,12 @@ def test_a_parallel_aggregate_pages_consistently(con: duckdb.DuckDBPyConnection)
 
 
 def test_every_codeintel_dataset_pages_completely(
-    fresh_con: duckdb.DuckDBPyConnection, codeintel_catalog: dict[str, Any]
+    fresh_con: duckdb.DuckDBPyConnection,
+    codeintel_catalog: dict[str, Any],
+    bootstrap_codeintel: CodeintelBuilder,
 ) -> None:
     install_macros(fresh_con)
-    tables, views = build_from_catalog(fresh_con, codeintel_catalog, rows_per_table=7)
-    bootstrap_metadata_datasets(fresh_con, tables=tables, views=tuple(views))
+    tables, _ = bootstrap_codeintel(fresh_con, rows_per_table=7)
     gateway = Gateway(StorageConfig(tables=tables), fresh_con)
     query = DatasetQueryService(gateway, limits=BackendLimits(max_rows_per_call=3))
     names = gateway.datasets.all_datasets
