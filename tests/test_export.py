@@ -253,6 +253,19 @@ def test_manifest_is_correct_and_a_rerun_reproduces_it(
     }
 
 
+def test_without_checksums_the_files_are_the_same_and_sha256_is_null(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    hashed = export_all_jsonl(items_gateway, tmp_path / "hashed")
+    plain = export_all_jsonl(items_gateway, tmp_path / "plain", checksums=False)
+    assert [f.sha256 for f in plain.written] == [None, None]
+    assert [sha256(f.path) for f in plain.written] == [f.sha256 for f in hashed.written]
+    assert plain.manifest is not None
+    manifest = json.loads(plain.manifest.read_text(encoding="utf-8"))
+    assert [e["sha256"] for e in manifest["datasets"]] == [None, None]
+    assert [e["bytes"] for e in manifest["datasets"]] == [f.bytes for f in hashed.written]
+
+
 def test_manifest_drops_entries_whose_file_is_gone_or_changed(
     items_gateway: Gateway, tmp_path: Path
 ) -> None:
