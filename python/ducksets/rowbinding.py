@@ -54,10 +54,15 @@ class RowBinding(Generic[RowT]):
                 "make the TypedDict's keys the table's column names"
             )
             raise SchemaError(msg)
-        getter = operator.itemgetter(*columns)
-        if len(columns) == 1:
-            return cls(row_type, lambda row: (getter(row),))
-        return cls(row_type, getter)
+        return cls(row_type, tuple_in_order(columns))
+
+
+def tuple_in_order(columns: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function that turns a row mapping into a tuple of ``columns``' values, in order."""
+    getter = operator.itemgetter(*columns)
+    if len(columns) == 1:
+        return lambda row: (getter(row),)  # itemgetter of one key returns the bare value
+    return getter
 
 
 def typed_dict_keys(row_type: type[Any]) -> frozenset[str]:
@@ -106,13 +111,8 @@ def insert_rows(
         _check_row(index, row, schema.columns)
     if not rows:
         return 0
-    to_tuple: Callable[[Any], tuple[Any, ...]] = (
-        dataset.row_binding.to_tuple
-        if dataset.row_binding is not None
-        else operator.itemgetter(*schema.column_names)
-        if len(schema.columns) > 1
-        else lambda row: (row[schema.column_names[0]],)
-    )
+    binding = dataset.row_binding
+    to_tuple = binding.to_tuple if binding is not None else tuple_in_order(schema.column_names)
     column_values = [list(values) for values in zip(*map(to_tuple, rows), strict=True)]
     # One INSERT of parallel unnested lists: a single statement (atomic), no per-row round trips.
     select_list = ", ".join(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -118,8 +118,3 @@ def duckdb_type_name(type_text: str) -> str:
 def schemas_from_catalog(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, TableSchema]:
     """``{table_key: TableSchema}`` from a ``catalog.json``-shaped ``tables`` mapping."""
     return {key: TableSchema.from_dict(spec) for key, spec in tables.items()}
-
-
-def columns_of(names_and_types: Iterable[tuple[str, str]]) -> tuple[Column, ...]:
-    """Nullable columns from ``(name, type)`` pairs, a shorthand for small schemas."""
-    return tuple(Column(name, type_text) for name, type_text in names_and_types)
