@@ -204,8 +204,9 @@ def install_macros(
             f"upgrade ducksets, or pass force=True (ducksets install --force) to downgrade"
         )
         raise PackVersionError(msg)
-    objects_before = _pack_objects_present(con, target_db, schema)
     files = pack_files()
+    objects = {f.object_name for f in files if f.kind != "row" and f.object_name is not None}
+    objects_before = _objects_present(con, target_db, schema, objects)
     statements = [render_sql(f.sql, schema=schema, database=database) for f in files]
     names = [f.name for f in files]
     if downgrade:
@@ -214,7 +215,7 @@ def install_macros(
         statements.insert(-1, f"DELETE FROM {table} WHERE pack = {quote_literal('ducksets')}")
         names.insert(-1, "(force: forget the newer version)")
     _run_in_transaction(con, statements, names)
-    created = tuple(sorted(_pack_objects_present(con, target_db, schema) - objects_before))
+    created = tuple(sorted(_objects_present(con, target_db, schema, objects) - objects_before))
     action = _action(before, version)
     return InstallResult(target_db, schema, before, version, action, created)
 
@@ -244,15 +245,17 @@ def _run_in_transaction(
         raise PackError(str(exc)) from exc
 
 
-def _pack_objects_present(con: duckdb.DuckDBPyConnection, database: str, schema: str) -> set[str]:
-    expected = {f.object_name for f in pack_files() if f.kind != "row"} - {None}
+def _objects_present(
+    con: duckdb.DuckDBPyConnection, database: str, schema: str, objects: set[str]
+) -> set[str]:
+    """Which of the pack's ``objects`` (tables and macros) exist in ``database.schema``."""
     rows = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
         "UNION SELECT function_name FROM duckdb_functions() "
         "WHERE database_name = ? AND schema_name = ? AND function_type IN ('macro', 'table_macro')",
         [database, schema, database, schema],
     ).fetchall()
-    return {row[0] for row in rows} & {name for name in expected if name}
+    return {row[0] for row in rows} & objects
 
 
 def _current_database(con: duckdb.DuckDBPyConnection) -> str:
