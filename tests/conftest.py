@@ -14,7 +14,7 @@ from ducksets import TableSchema, bootstrap_metadata_datasets, install_macros
 from ducksets.demo import build_from_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CODEINTEL_CATALOG = REPO_ROOT.parent / "shared" / "fixtures" / "codeintel" / "catalog.json"
+CODEINTEL_CATALOG = REPO_ROOT / "tests" / "fixtures" / "codeintel" / "catalog.json"
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def db_path(tmp_path: Path) -> Path:
 def codeintel_catalog() -> dict[str, Any]:
     """The real codeintel application's catalog (74 tables, 35 views)."""
     if not CODEINTEL_CATALOG.is_file():
-        pytest.fail(f"{CODEINTEL_CATALOG} is missing: clone the repo beside ../shared")
+        pytest.fail(f"{CODEINTEL_CATALOG} is missing from this checkout")
     catalog: dict[str, Any] = json.loads(CODEINTEL_CATALOG.read_text(encoding="utf-8"))
     return catalog
 

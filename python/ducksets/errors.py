@@ -2,17 +2,26 @@
 
 Every error ducksets raises on purpose is a ``DucksetsError``; each also
 subclasses the builtin it means, so ``except KeyError`` keeps working for an
-unknown dataset. Messages name the thing and say what to do.
+unknown dataset and ``except ValueError`` for a bad argument. Messages name
+the thing and say what to do; fields hold the same facts for programs.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's text (its type name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class DucksetsError(Exception):
     """Base class of every error ducksets raises on purpose."""
 
 
-class PackError(DucksetsError):
+class PackError(DucksetsError, RuntimeError):
     """The SQL pack is malformed, or a statement of it failed to install."""
 
 
@@ -20,24 +29,106 @@ class PackVersionError(PackError):
     """The database holds a newer pack than this package would install."""
 
 
-class ReadOnlyDatabaseError(DucksetsError):
+class PackIntegrityError(PackError):
+    """Pack objects in the database are missing or differ from the pack's own text.
+
+    ``problems`` holds one line per object; ``ducksets install DB`` repairs them.
+    """
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class ReadOnlyDatabaseError(DucksetsError, PermissionError):
     """A write was asked of a database opened read-only."""
+
+
+class NotADatabaseError(DucksetsError, OSError):
+    """A path given as a database is a directory, or a file that is not a DuckDB database."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class CatalogMissingError(DucksetsError, LookupError):
     """The database has no ducksets catalog (the pack is not installed)."""
 
 
+class CatalogShapeError(DucksetsError, RuntimeError):
+    """A catalog table exists but has another shape than the pack's (an ALTERed column, a view)."""
+
+    def __init__(self, message: str, *, table: str | None = None) -> None:
+        super().__init__(message)
+        self.table = table
+
+
+class CatalogConflictError(DucksetsError, RuntimeError):
+    """Another transaction wrote the same catalog rows at the same time; retry the call."""
+
+
+class TransactionOpenError(DucksetsError, RuntimeError):
+    """A call that runs its own transaction found one already open on the connection."""
+
+
 class InvalidTableKeyError(DucksetsError, ValueError):
     """A table key is not a valid ``schema.name`` or ``database.schema.name``."""
 
+    def __init__(self, message: str, *, key: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason
+
 
 class UnknownDatasetError(DucksetsError, KeyError):
-    """No dataset of that name is registered."""
+    """No dataset of that name is registered; ``suggestions`` holds close names."""
+
+    def __init__(
+        self, message: str, *, name: str | None = None, suggestions: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.name = name
+        self.suggestions = suggestions
 
     def __str__(self) -> str:
         # KeyError's str() repr-quotes its argument; show the message as written.
         return str(self.args[0]) if self.args else ""
+
+
+class RelationMissingError(DucksetsError, LookupError):
+    """A dataset's table key names no existing table or view (nothing else is read instead)."""
+
+    def __init__(self, message: str, *, dataset: str | None = None, table_key: str = "") -> None:
+        super().__init__(message)
+        self.dataset = dataset
+        self.table_key = table_key
+
+
+class InvalidFilenameError(DucksetsError, ValueError):
+    """An export file name is not a plain name in the output directory, or is reserved."""
+
+    def __init__(self, message: str, *, filename: str | None = None) -> None:
+        super().__init__(message)
+        self.filename = filename
+
+
+class InvalidArgumentError(DucksetsError, ValueError):
+    """An argument has the right type but a value out of its range; names the parameter."""
+
+    def __init__(self, message: str, *, parameter: str, value: Any = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.value = value
+
+
+class ArgumentTypeError(DucksetsError, TypeError):
+    """An argument has the wrong type; names the parameter and the type expected."""
+
+    def __init__(self, message: str, *, parameter: str, value: Any = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.value = value
 
 
 class SchemaError(DucksetsError, ValueError):
@@ -48,8 +139,8 @@ class RowValidationError(DucksetsError, ValueError):
     """A row to insert does not fit its dataset's schema; nothing was written."""
 
 
-class ExportError(DucksetsError):
-    """An export could not be written; no partial file was left behind."""
+class ExportError(DucksetsError, OSError):
+    """An export could not be written; nothing was published and old files are untouched."""
 
 
 class ConfigError(DucksetsError, ValueError):
