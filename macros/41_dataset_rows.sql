@@ -13,7 +13,10 @@
 --   keeps as insertion order for a plain table scan (preserve_insertion_order,
 --   the default) but does not promise for views, joins or aggregates.
 --   Pass keys from metadata.datasets (SQL users: see the README for looking up
---   a key by dataset name with SET VARIABLE).
+--   a key by dataset name with SET VARIABLE). Keys go through
+--   metadata.qualify_table_key: a two-part key reads a schema of the current
+--   database (as catalog_drift checks it), and a text that is not a table key
+--   (a file path, a URL) is an error instead of a file read.
 -- Parameters:
 --   table_key   the relation to read, e.g. 'core.goids' (quote parts as in SQL)
 --   row_limit   at most this many rows (default 100; pass by name before DuckDB 1.4)
@@ -30,7 +33,7 @@ CREATE OR REPLACE MACRO metadata.dataset_rows(
     SELECT *
     FROM (
         SELECT *
-        FROM query_table(table_key) AS ducksets_sorted
+        FROM query_table(metadata.qualify_table_key(table_key)) AS ducksets_sorted
         WHERE CASE
             WHEN row_order IN ('all', 'scan') THEN row_order = 'all'
             ELSE error('dataset_rows: row_order must be ''all'' or ''scan''')
@@ -43,7 +46,7 @@ CREATE OR REPLACE MACRO metadata.dataset_rows(
     SELECT *
     FROM (
         SELECT *
-        FROM query_table(table_key) AS ducksets_scanned
+        FROM query_table(metadata.qualify_table_key(table_key)) AS ducksets_scanned
         WHERE row_order = 'scan'
         LIMIT row_limit
         OFFSET row_offset
