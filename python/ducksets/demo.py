@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -146,6 +148,10 @@ DEMO_CONFIG = StorageConfig(
 def build_demo(path: Path, *, replace: bool = False) -> int:
     """Write the demo database to ``path``; returns the number of datasets registered.
 
+    The database is built whole in a temporary file beside ``path``, checkpointed
+    and closed (so no ``.wal`` is left), then renamed into place: a reader, or a
+    concurrent run, sees the old file or a complete new one, never a half-built one.
+
     Parameters
     ----------
     path
@@ -153,15 +159,32 @@ def build_demo(path: Path, *, replace: bool = False) -> int:
     replace
         Replace ``path`` if it exists; otherwise an existing file is an error.
     """
-    if path.exists():
-        if not replace:
-            msg = f"{path} exists; pass --replace to rebuild it, or give another PATH"
+    if path.exists() and not replace:
+        raise _exists(path)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ducksets-demo-") as scratch:
+        built = Path(scratch) / path.name
+        with open_gateway(dataclasses.replace(DEMO_CONFIG, path=built)) as gateway:
+            fill_demo(gateway)
+            registered = len(gateway.datasets.mapping)
+            gateway.con.execute("CHECKPOINT")
+        wal = built.with_name(built.name + ".wal")
+        if wal.exists():
+            msg = f"building the demo left {wal} after a checkpoint; nothing was written to {path}"
             raise DucksetsError(msg)
-        path.unlink()
-        path.with_name(path.name + ".wal").unlink(missing_ok=True)
-    with open_gateway(dataclasses.replace(DEMO_CONFIG, path=path)) as gateway:
-        fill_demo(gateway)
-        return len(gateway.datasets.mapping)
+        if replace:
+            # A WAL left by an earlier writer would be replayed against the new file.
+            path.with_name(path.name + ".wal").unlink(missing_ok=True)
+            built.replace(path)
+        else:
+            try:
+                os.link(built, path)  # fails, unlike a rename, if another run got there first
+            except FileExistsError:
+                raise _exists(path) from None
+    return registered
+
+
+def _exists(path: Path) -> DucksetsError:
+    return DucksetsError(f"{path} exists; pass --replace to rebuild it, or give another PATH")
 
 
 def fill_demo(gateway: Gateway) -> None:

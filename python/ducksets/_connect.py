@@ -1,0 +1,97 @@
+"""Opening a database file: only a DuckDB database, and never a download.
+
+``duckdb.connect`` alone opens an in-memory database for a Parquet file (2.0),
+tries to download ``sqlite_scanner`` for a SQLite file, and reports a
+directory or a missing file in words about DuckDB internals. ``connect``
+checks the path first:
+
+- a directory, or anything that is not a regular file, is refused;
+- an existing file must carry DuckDB's magic bytes ``DUCK`` at offset 8 of
+  its header (every storage version, v0.10.2 to 2.0's latest, does);
+- an empty file is refused too, as DuckDB itself refuses it (1.2, 1.5 and
+  2.0 alike); delete it and DuckDB creates a new database at that path;
+- a missing file is created only by a writable open;
+- ``:memory:`` is opened only when asked for by name.
+
+Every connection sets ``autoinstall_known_extensions`` to false, so nothing
+is ever downloaded behind the caller's back (an explicit ``INSTALL`` still
+works).
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+
+from ducksets.errors import NotADatabaseError
+
+MEMORY = ":memory:"
+_MAGIC = b"DUCK"
+_MAGIC_OFFSET = 8
+_NO_DOWNLOADS = {"autoinstall_known_extensions": "false"}
+
+
+def connect(
+    path: str | Path, *, read_only: bool, config: Mapping[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB database file at ``path``, refusing anything else.
+
+    Parameters
+    ----------
+    path
+        A database file, or ``":memory:"`` for a new in-memory database.
+    read_only
+        Open read-only; the file must then exist.
+    config
+        DuckDB settings (such as ``storage_compatibility_version``);
+        ``autoinstall_known_extensions`` is always false.
+
+    Raises
+    ------
+    NotADatabaseError
+        ``path`` is a directory, a file that is not a DuckDB database, an
+        empty file, or (read-only) a file that does not exist.
+    """
+    text = str(path)
+    settings: dict[str, str | bool | int | float | list[str]] = {
+        **(config or {}),
+        **_NO_DOWNLOADS,
+    }
+    if text == MEMORY:
+        return duckdb.connect(MEMORY, read_only=read_only, config=settings)
+    check_database_path(Path(text), read_only=read_only)
+    return duckdb.connect(text, read_only=read_only, config=settings)
+
+
+def check_database_path(path: Path, *, read_only: bool) -> None:
+    """Raise ``NotADatabaseError`` unless ``path`` is a DuckDB file (writable: or can be one)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if read_only:
+            msg = f"no database file {path}; check the path (ducksets demo makes one to try)"
+            raise NotADatabaseError(msg, path=str(path)) from None
+        if not path.parent.is_dir():
+            msg = f"cannot create database {path}: no directory {path.parent}"
+            raise NotADatabaseError(msg, path=str(path)) from None
+        return
+    if stat.S_ISDIR(mode):
+        msg = f"{path} is a directory; give a database file"
+        raise NotADatabaseError(msg, path=str(path))
+    if not stat.S_ISREG(mode):
+        msg = f"{path} is not a regular file, so not a DuckDB database file"
+        raise NotADatabaseError(msg, path=str(path))
+    with path.open("rb") as handle:
+        header = handle.read(_MAGIC_OFFSET + len(_MAGIC))
+    if not header:
+        msg = (
+            f"{path} is an empty file, not a DuckDB database file; "
+            "delete it to create a new database there"
+        )
+        raise NotADatabaseError(msg, path=str(path))
+    if header[_MAGIC_OFFSET:] != _MAGIC:
+        msg = f"{path} is not a DuckDB database file"
+        raise NotADatabaseError(msg, path=str(path))

@@ -1,0 +1,69 @@
+"""The demo database: built whole in a temporary file, then renamed into place."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ducksets.demo import build_demo
+from ducksets.errors import DucksetsError
+
+BIN = Path(sys.executable).parent
+
+
+def _complete(path: Path) -> None:
+    """The demo file holds every dataset and every row."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM metadata.datasets").fetchall() == [(6,)]
+        assert con.execute("SELECT count(*) FROM core.goids").fetchall() == [(300,)]
+        assert con.execute("SELECT count(*) FROM graph.call_graph_edges").fetchall() == [(600,)]
+
+
+def test_build_leaves_one_file_and_no_wal(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    assert build_demo(path) == 6
+    _complete(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["demo.duckdb"]
+
+
+def test_an_existing_file_is_kept_without_replace(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    path.write_text("mine")
+    with pytest.raises(DucksetsError, match="exists; pass --replace"):
+        build_demo(path)
+    assert path.read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["demo.duckdb"]
+
+
+def test_replace_swaps_in_a_whole_new_file_and_drops_a_stale_wal(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    path.write_text("old")
+    path.with_name("demo.duckdb.wal").write_text("stale")
+    assert build_demo(path, replace=True) == 6
+    _complete(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.duckdb"]
+
+
+def test_concurrent_replace_runs_each_leave_a_complete_database(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    for _ in range(3):
+        runs = [
+            subprocess.Popen(
+                [str(BIN / "ducksets"), "demo", str(path), "--replace"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        for run in runs:
+            out, err = run.communicate()
+            assert run.returncode == 0, err
+            assert f"Built {path}" in out
+            _complete(path)
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name not in {"x.db", "x-exports"})
+    assert leftovers == []
