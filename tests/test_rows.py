@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from ducksets import (
     Column,
     ConfigError,
-    DucksetsError,
     Gateway,
+    RelationMissingError,
     StorageConfig,
     TableSchema,
     UnknownDatasetError,
@@ -223,8 +223,9 @@ def test_truncated_means_more_rows_follow(
 
 def test_a_relation_dropped_behind_the_catalog(gateway: Gateway) -> None:
     gateway.con.execute("DROP TABLE core.empty")
-    with pytest.raises(DucksetsError, match=r"registered as core\.empty, which cannot be read"):
+    with pytest.raises(RelationMissingError, match=r"registered as core\.empty, but no table") as e:
         service(gateway).read_dataset_rows(dataset_name="empty")
+    assert (e.value.dataset, e.value.table_key) == ("empty", "core.empty")
 
 
 def test_pack_in_another_schema(fresh_con: duckdb.DuckDBPyConnection) -> None:

@@ -13,6 +13,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from ducksets._args import require_bool, require_path, require_str
+from ducksets._connect import connect
 from ducksets._transaction import transaction
 from ducksets.catalog import (
     Dataset,
@@ -20,7 +22,7 @@ from ducksets.catalog import (
     bootstrap_metadata_datasets,
     load_dataset_registry,
 )
-from ducksets.errors import SchemaError
+from ducksets.errors import ArgumentTypeError, SchemaError
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros
 from ducksets.rowbinding import RowBinding
@@ -65,6 +67,16 @@ class StorageConfig:
     row_bindings: Mapping[str, RowBinding[Any]] = field(default_factory=lambda: _EMPTY)
     pack_schema: str = PACK_SCHEMA
     duckdb_config: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+
+    def __post_init__(self) -> None:
+        # Checked here, before anything is opened: StorageConfig(None) would
+        # otherwise create a file "./None", and "" would open a memory database.
+        require_path("path", self.path, hint='give a database file, or ":memory:" for memory')
+        require_bool("read_only", self.read_only)
+        require_str("pack_schema", self.pack_schema, what="a schema name")
+        for parameter in ("tables", "views", "jsonl", "parquet", "names", "row_bindings"):
+            _require_mapping(parameter, getattr(self, parameter))
+        _require_mapping("duckdb_config", self.duckdb_config)
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,16 @@ class Gateway:
         return self.datasets
 
     def dataset(self, name: str) -> Dataset:
-        """The ``Dataset`` called ``name``."""
+        """The ``Dataset`` called ``name``; the catalog is re-read when the name is new to it.
+
+        Raises
+        ------
+        UnknownDatasetError
+            The catalog, as it is now, has no dataset of that name.
+        """
+        require_str("name", name, what="a dataset name")
+        if name not in self.datasets.meta:
+            self.refresh()  # registered after the gateway opened, perhaps by another process
         return self.datasets.registry.dataset_for_name(name)
 
     def close(self) -> None:
@@ -149,12 +170,18 @@ class Gateway:
         return f"<Gateway {self.config.path!s} ({mode}), {len(self.datasets.mapping)} datasets>"
 
     def _load(self) -> GatewayDatasets:
-        registry = load_dataset_registry(
-            self.con,
-            schemas=self.config.tables,
-            row_bindings=self.config.row_bindings,
-            pack_schema=self.config.pack_schema,
-        )
+        # A cursor of its own, so a refresh from one thread never clashes with
+        # a read of another on the shared connection.
+        cursor = self.con.cursor()
+        try:
+            registry = load_dataset_registry(
+                cursor,
+                schemas=self.config.tables,
+                row_bindings=self.config.row_bindings,
+                pack_schema=self.config.pack_schema,
+            )
+        finally:
+            cursor.close()
         return GatewayDatasets.from_registry(registry)
 
 
@@ -165,14 +192,22 @@ def open_gateway(config: StorageConfig) -> Gateway:
     that are missing and (re)creates declared views, and registers them all;
     a read-only one writes nothing and reads the catalog an earlier writable run left.
 
+    The connection never downloads an extension (``autoinstall_known_extensions``
+    is off), and a path that is not a DuckDB database file is refused.
+
     Raises
     ------
+    ArgumentTypeError
+        ``config`` is not a ``StorageConfig``.
+    NotADatabaseError
+        The path is a directory or a file that is not a DuckDB database.
     CatalogMissingError
         Read-only, and the database has no catalog.
     """
-    con = duckdb.connect(
-        str(config.path), read_only=config.read_only, config=dict(config.duckdb_config)
-    )
+    if not isinstance(config, StorageConfig):
+        msg = f"config must be a StorageConfig, not {type(config).__name__} {config!r}"
+        raise ArgumentTypeError(msg, parameter="config", value=config)
+    con = connect(config.path, read_only=config.read_only, config=dict(config.duckdb_config))
     try:
         if not config.read_only:
             install_macros(con, schema=config.pack_schema)
@@ -228,3 +263,10 @@ def create_view_sql(view_key: str, select_sql: str) -> str:
         raise SchemaError(msg)
     # The user's own query text is kept as written; only the key is built by us.
     return f"CREATE OR REPLACE VIEW {parse_table_key(view_key).sql()} AS {select_sql}"
+
+
+def _require_mapping(parameter: str, value: object) -> None:
+    # views may also be given as a tuple of keys elsewhere; here it maps key -> SELECT.
+    if not isinstance(value, Mapping):
+        msg = f"{parameter} must be a mapping keyed by table key, not {type(value).__name__}"
+        raise ArgumentTypeError(msg, parameter=parameter, value=value)

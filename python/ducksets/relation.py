@@ -1,18 +1,97 @@
-"""A dataset as a DuckDB relation, for ``.df()``, ``.pl()``, ``.arrow()`` or more SQL."""
+"""A dataset as a DuckDB relation, and the one way ducksets finds what a key names.
+
+Every read of a dataset goes through ``resolve_relation``: the key must name
+an existing table or view by DuckDB's own rules (``_introspect.find_relation``;
+a two-part key names a schema of the current database), and the read then uses
+the fully quoted three-part name. So no file, URL or attached database's table
+ever stands in for a missing relation, even though DuckDB would read
+``data.csv`` or ``side.t`` that way (replacement scans cannot be turned off).
+"""
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 
+from ducksets._args import require_str
+from ducksets._introspect import Relation, find_relation
+from ducksets._query import fetch_one
 from ducksets.catalog import lookup_table_key
+from ducksets.errors import ArgumentTypeError, InvalidTableKeyError, RelationMissingError
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA
+
+
+@contextmanager
+def snapshot(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block in one transaction of ``con``, so what it checked stays true while it reads.
+
+    When the caller already holds a transaction, that one is used (and left open).
+    Read-only: the transaction is committed, or rolled back on error.
+    """
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:
+        yield  # the caller's own transaction already gives one snapshot
+        return
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def resolve_relation(
+    con: duckdb.DuckDBPyConnection, table_key: str, *, dataset: str | None = None
+) -> Relation:
+    """The existing table or view ``table_key`` names; read it as ``relation.sql()``.
+
+    Call it inside ``snapshot(con)`` together with the read, so the relation
+    cannot vanish in between.
+
+    Raises
+    ------
+    RelationMissingError
+        The key is not a valid table key, or names no table or view.
+    """
+    owner = f"dataset {dataset!r} is registered as {table_key}" if dataset else f"{table_key}"
+    try:
+        relation = find_relation(con, parse_table_key(table_key))
+    except InvalidTableKeyError as exc:
+        msg = (
+            f"{owner}, which is not a valid table key, so nothing is read; "
+            f"check the catalog with: ducksets drift {_database_path(con)}"
+        )
+        raise RelationMissingError(msg, dataset=dataset, table_key=table_key) from exc
+    if relation is None:
+        msg = (
+            f"{owner}, but no table or view has that name; nothing is read (no file, "
+            f"no other database); check the catalog with: ducksets drift {_database_path(con)}"
+        )
+        raise RelationMissingError(msg, dataset=dataset, table_key=table_key)
+    return relation
+
+
+def _database_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The current database's file, for messages; ``DB`` for a memory database."""
+    row = fetch_one(
+        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    )
+    return shlex.quote(str(row[0])) if row and row[0] else "DB"
 
 
 def dataset_relation(
     con: duckdb.DuckDBPyConnection, name: str, *, pack_schema: str = PACK_SCHEMA
 ) -> duckdb.DuckDBPyRelation:
     """The relation of the dataset called ``name``; nothing is read until you ask.
+
+    The catalog is read as it is now, and the relation is built on ``con``
+    itself: DuckDB relations belong to their connection, so in threads give
+    each thread its own ``con.cursor()`` and call this with it.
 
     Parameters
     ----------
@@ -27,6 +106,18 @@ def dataset_relation(
     ------
     UnknownDatasetError
         No dataset has that name; the message suggests close names.
+    RelationMissingError
+        The dataset's key names no existing table or view.
     """
-    table_key = lookup_table_key(con, name, pack_schema=pack_schema)
-    return con.sql(f"SELECT * FROM {parse_table_key(table_key).sql()}")
+    _require_connection(con)
+    require_str("name", name, what="a dataset name")
+    with snapshot(con):
+        table_key = lookup_table_key(con, name, pack_schema=pack_schema)
+        relation = resolve_relation(con, table_key, dataset=name)
+        return con.sql(f"SELECT * FROM {relation.sql()}")
+
+
+def _require_connection(con: object) -> None:
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        msg = f"con must be a duckdb connection, not {type(con).__name__}"
+        raise ArgumentTypeError(msg, parameter="con", value=con)

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-import duckdb
-
+from ducksets._args import require_int, require_str
 from ducksets._html import html_table
 from ducksets._query import fetch_one
-from ducksets.errors import ConfigError, DucksetsError
+from ducksets.catalog import lookup_table_key
+from ducksets.errors import ArgumentTypeError, ConfigError
 from ducksets.gateway import Gateway
+from ducksets.relation import resolve_relation, snapshot
 from ducksets.sqltext import qualified_name
 
 Severity = Literal["info", "warning"]
@@ -39,15 +40,25 @@ class BackendLimits:
     Parameters
     ----------
     max_rows_per_call
-        The largest page; a larger ``limit`` is clamped to it (with a message).
+        The largest page, ``1 .. 2**63 - 1``; a larger ``limit`` is clamped to
+        it (with a message).
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``max_rows_per_call`` is not an integer (a bool or float is refused).
+    ConfigError
+        It is below 1 or above DuckDB's BIGINT range.
     """
 
     max_rows_per_call: int = 1000
 
     def __post_init__(self) -> None:
-        if self.max_rows_per_call < 1:
-            msg = f"max_rows_per_call must be at least 1, not {self.max_rows_per_call}"
+        maximum = require_int("max_rows_per_call", self.max_rows_per_call)
+        if not 1 <= maximum <= MAX_OFFSET:
+            msg = f"max_rows_per_call must be at least 1 and at most {MAX_OFFSET}, not {maximum}"
             raise ConfigError(msg)
+        object.__setattr__(self, "max_rows_per_call", maximum)
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,14 @@ class DatasetRowsResponse:
 class DatasetQueryService:
     """Paged reads of registered datasets, with limits clamped and explained.
 
+    Safe to share between threads: every call opens its own cursor on the
+    gateway's connection (``con.cursor()``, closed when the call returns) and
+    reads in one transaction of it, so concurrent calls neither block one
+    another nor see another call's rows. Each call reads the catalog as it is
+    then: a dataset registered after the gateway opened is found, and a key
+    that names no existing table or view is refused (never read as a file or
+    another database's table).
+
     Parameters
     ----------
     gateway
@@ -137,6 +156,12 @@ class DatasetQueryService:
     """
 
     def __init__(self, gateway: Gateway, *, limits: BackendLimits | None = None) -> None:
+        if not isinstance(gateway, Gateway):
+            msg = f"gateway must be a Gateway (open_gateway(...)), not {type(gateway).__name__}"
+            raise ArgumentTypeError(msg, parameter="gateway", value=gateway)
+        if limits is not None and not isinstance(limits, BackendLimits):
+            msg = f"limits must be a BackendLimits, not {type(limits).__name__}"
+            raise ArgumentTypeError(msg, parameter="limits", value=limits)
         self.gateway = gateway
         self.limits = limits or BackendLimits()
 
@@ -153,9 +178,9 @@ class DatasetQueryService:
         dataset_name
             A registered dataset name.
         limit
-            Rows wanted; clamped to ``0 .. limits.max_rows_per_call``.
+            Rows wanted, an integer; clamped to ``0 .. limits.max_rows_per_call``.
         offset
-            Rows to skip; clamped to ``0 .. MAX_OFFSET``.
+            Rows to skip, an integer; clamped to ``0 .. MAX_OFFSET``.
 
         Returns
         -------
@@ -165,17 +190,26 @@ class DatasetQueryService:
 
         Raises
         ------
+        ArgumentTypeError
+            ``dataset_name`` is not a string, or ``limit``/``offset`` is not an
+            integer (``2.5``, ``"5"``, ``None``, NaN and ``True`` are refused).
+        InvalidArgumentError
+            ``dataset_name`` is empty.
         UnknownDatasetError
             No dataset has that name; the message suggests close names.
-        DucksetsError
+        RelationMissingError
             The catalog names a relation that does not exist.
         """
-        table_key = self.gateway.dataset(dataset_name).table_key
+        require_str("dataset_name", dataset_name, what="a dataset name")
+        limit = require_int("limit", limit)
+        offset = require_int("offset", offset)
         messages: list[Message] = []
         applied_limit = _clamp("limit", limit, self.limits.max_rows_per_call, messages)
         applied_offset = _clamp("offset", offset, MAX_OFFSET, messages)
-        # One row more than asked tells whether the dataset goes on past this page.
-        columns, fetched = self._fetch(dataset_name, table_key, applied_limit + 1, applied_offset)
+        # One row more than asked tells whether the dataset goes on past this
+        # page; DuckDB's LIMIT is a BIGINT, so the extra row stays within it.
+        fetch_limit = min(applied_limit + 1, MAX_OFFSET)
+        columns, fetched = self._fetch(dataset_name, fetch_limit, applied_offset)
         truncated = len(fetched) > applied_limit
         rows = tuple(dict(zip(columns, row, strict=True)) for row in fetched[:applied_limit])
         if not rows:
@@ -191,30 +225,33 @@ class DatasetQueryService:
         return DatasetRowsResponse(dataset_name, applied_limit, applied_offset, rows, meta, columns)
 
     def _fetch(
-        self, dataset_name: str, table_key: str, row_limit: int, row_offset: int
+        self, dataset_name: str, row_limit: int, row_offset: int
     ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-        schema = qualified_name(self.gateway.config.pack_schema)
-        con = self.gateway.con
-        # The pack decides whether a plain scan already pages stably (a base
-        # table in insertion order) or the rows need sorting: a sort of 10
-        # million rows costs seconds for a deep page (benchmarks/paging.py).
-        # query_table takes constants only, so the answer is passed back in.
-        ordered = fetch_one(con, f"SELECT {schema}.scan_is_ordered(?)", [table_key])
-        row_order = "scan" if ordered and ordered[0] else "all"
-        sql = (
-            f"SELECT * FROM {schema}.dataset_rows"
-            "(?, row_limit := ?, row_offset := ?, row_order := ?)"
-        )
+        pack_schema = self.gateway.config.pack_schema
+        schema = qualified_name(pack_schema)
+        # A cursor of its own per call: one DuckDB connection serves one call
+        # at a time and holds one result, so threads sharing it would clash.
+        cursor = self.gateway.con.cursor()
         try:
-            result = con.execute(sql, [table_key, row_limit, row_offset, row_order])
-        except duckdb.CatalogException as exc:
-            msg = (
-                f"dataset {dataset_name!r} is registered as {table_key}, which cannot be "
-                f"read ({str(exc).splitlines()[0]}); check the catalog with: ducksets drift DB"
-            )
-            raise DucksetsError(msg) from exc
-        columns = tuple(d[0] for d in result.description or ())
-        return columns, result.fetchall()
+            # One transaction: the relation found is the relation read.
+            with snapshot(cursor):
+                table_key = lookup_table_key(cursor, dataset_name, pack_schema=pack_schema)
+                relation = resolve_relation(cursor, table_key, dataset=dataset_name)
+                # The pack decides whether a plain scan already pages stably
+                # (a base table in insertion order) or the rows need sorting: a
+                # sort of 10 million rows costs seconds for a deep page.
+                # query_table takes constants only, so the answer is passed in.
+                ordered = fetch_one(cursor, f"SELECT {schema}.scan_is_ordered(?)", [relation.sql()])
+                row_order = "scan" if ordered and ordered[0] else "all"
+                result = cursor.execute(
+                    f"SELECT * FROM {schema}.dataset_rows"
+                    "(?, row_limit := ?, row_offset := ?, row_order := ?)",
+                    [relation.sql(), row_limit, row_offset, row_order],
+                )
+                columns = tuple(d[0] for d in result.description or ())
+                return columns, result.fetchall()
+        finally:
+            cursor.close()
 
 
 def _clamp(what: str, requested: int, maximum: int, messages: list[Message]) -> int:

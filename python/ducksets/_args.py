@@ -1,0 +1,56 @@
+"""Checks of arguments at the public edge: one typed error naming the parameter.
+
+A wrong type is an ``ArgumentTypeError`` (a ``TypeError``); a value of the
+right type out of its range is an ``InvalidArgumentError`` (a ``ValueError``).
+``bool`` is never taken for an integer here, and floats are never rounded.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from pathlib import Path
+from typing import Any
+
+from ducksets.errors import ArgumentTypeError, InvalidArgumentError
+
+
+def require_str(parameter: str, value: Any, *, what: str = "a string") -> str:
+    """``value`` if it is a non-empty ``str``."""
+    if not isinstance(value, str):
+        msg = f"{parameter} must be {what}, not {type(value).__name__} {value!r}"
+        raise ArgumentTypeError(msg, parameter=parameter, value=value)
+    if not value.strip():
+        msg = f"{parameter} is empty; give {what}"
+        raise InvalidArgumentError(msg, parameter=parameter, value=value)
+    return value
+
+
+def require_int(parameter: str, value: Any) -> int:
+    """``value`` as an ``int`` if it is an integer (``numpy`` ones too), never a bool or float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        msg = f"{parameter} must be an integer, not {type(value).__name__} {value!r}"
+        raise ArgumentTypeError(msg, parameter=parameter, value=value)
+    return int(value)
+
+
+def require_bool(parameter: str, value: Any) -> bool:
+    """``value`` if it is a ``bool``."""
+    if not isinstance(value, bool):
+        msg = f"{parameter} must be True or False, not {type(value).__name__} {value!r}"
+        raise ArgumentTypeError(msg, parameter=parameter, value=value)
+    return value
+
+
+def require_path(parameter: str, value: Any, *, hint: str) -> str:
+    """``value`` as text if it is a non-empty ``str`` or ``os.PathLike`` of ``str``."""
+    if isinstance(value, os.PathLike) and not isinstance(value, Path):
+        value = os.fspath(value)
+    if not isinstance(value, str | Path):
+        msg = f"{parameter} must be a str or pathlib.Path, not {type(value).__name__} {value!r}"
+        raise ArgumentTypeError(msg, parameter=parameter, value=value)
+    text = str(value)
+    if not text.strip() or "\x00" in text:
+        msg = f"{parameter} {text!r} is not a usable path; {hint}"
+        raise InvalidArgumentError(msg, parameter=parameter, value=value)
+    return text
