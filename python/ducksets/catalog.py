@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import random
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
@@ -20,7 +22,14 @@ import duckdb
 from ducksets._html import html_table
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
-from ducksets.errors import CatalogMissingError, DucksetsError, UnknownDatasetError
+from ducksets.errors import (
+    ArgumentTypeError,
+    CatalogConflictError,
+    CatalogMissingError,
+    DucksetsError,
+    InvalidArgumentError,
+    UnknownDatasetError,
+)
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.pack import PACK_SCHEMA
 from ducksets.rowbinding import RowBinding
@@ -345,19 +354,42 @@ def register_dataset(
 def lookup_table_key(
     con: duckdb.DuckDBPyConnection, name: str, *, pack_schema: str = PACK_SCHEMA
 ) -> str:
-    """The table key of the dataset called ``name``, read from the catalog.
+    """The table key of the dataset called ``name``, read from the catalog as it is now.
+
+    One query on the catalog's unique index of names, so a dataset registered
+    by another connection a moment ago is found.
 
     Raises
     ------
     UnknownDatasetError
         No dataset has that name; the message suggests close names.
+    ArgumentTypeError, InvalidArgumentError
+        ``name`` is not a string, or is empty.
+    CatalogMissingError
+        The pack is not installed.
     """
-    require_catalog(con, pack_schema)
+    if not isinstance(name, str) or not name.strip():
+        wrong = f"{type(name).__name__} {name!r}"
+        msg = f"name must be a dataset name (a non-empty string), not {wrong}"
+        if isinstance(name, str):
+            raise InvalidArgumentError(msg, parameter="name", value=name)
+        raise ArgumentTypeError(msg, parameter="name", value=name)
     datasets = catalog_table(pack_schema, "datasets")
-    row = fetch_one(con, f"SELECT table_key FROM {datasets} WHERE name = ?", [name])
+    try:
+        row = fetch_one(con, f"SELECT table_key FROM {datasets} WHERE name = ?", [name])
+    except duckdb.CatalogException as exc:
+        # The only object named here is the catalog table (the caller's
+        # transaction, if any, is aborted now, so no second query).
+        msg = (
+            f"no ducksets catalog in schema {pack_schema!r}; "
+            "run install_macros(con) or: ducksets install DB"
+        )
+        raise CatalogMissingError(msg) from exc
     if row is None:
         known = [r[0] for r in con.execute(f"SELECT name FROM {datasets}").fetchall()]
-        raise UnknownDatasetError(unknown_dataset_message(name, known))
+        close = tuple(difflib.get_close_matches(name, known, n=3, cutoff=0.6))
+        message = unknown_dataset_message(name, known)
+        raise UnknownDatasetError(message, name=name, suggestions=close)
     return str(row[0])
 
 
@@ -445,50 +477,90 @@ def _upsert(
     _check_names(rows, existing)
     with_columns = [r for r in rows if r.schema is not None]
     columns = catalog_table(pack_schema, "dataset_columns")
-    with transaction(con, "writing the catalog"):
+    # Concurrent writers of the same keys conflict in DuckDB's optimistic
+    # concurrency control; the loser's transaction is rolled back whole, so
+    # running it again is safe. A bounded, jittered retry absorbs the usual
+    # burst; a conflict that outlasts it is a typed error saying to retry.
+    for attempt in range(1, _UPSERT_ATTEMPTS + 1):
+        try:
+            with transaction(con, "writing the catalog"):
+                _write_catalog_rows(con, rows, with_columns, datasets, columns)
+            break
+        except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
+            if not _is_write_conflict(exc):
+                raise
+            if attempt == _UPSERT_ATTEMPTS:
+                keys = ", ".join(r.table_key for r in rows[:3])
+                keys += ", ..." if len(rows) > 3 else ""
+                msg = (
+                    f"another transaction wrote the catalog rows of {keys} at the same time "
+                    f"({_UPSERT_ATTEMPTS} attempts); nothing was written by this call; retry it"
+                )
+                raise CatalogConflictError(msg) from exc
+            time.sleep(random.uniform(0, min(0.1, 0.005 * 2**attempt)))
+    return tuple(r.table_key for r in rows)
+
+
+_UPSERT_ATTEMPTS = 10
+_CONFLICT_MARKERS = ("conflict", "duplicate key", "constraint violation")
+
+
+def _is_write_conflict(exc: duckdb.Error) -> bool:
+    """True for errors a concurrent writer of the same rows causes (not for bad data)."""
+    text = str(exc).lower()
+    return any(marker in text for marker in _CONFLICT_MARKERS)
+
+
+def _write_catalog_rows(
+    con: duckdb.DuckDBPyConnection,
+    rows: Sequence[_CatalogRow],
+    with_columns: Sequence[_CatalogRow],
+    datasets: str,
+    columns: str,
+) -> None:
+    """The upsert's statements; the caller holds the transaction."""
+    con.execute(
+        f"""
+        INSERT INTO {datasets} (table_key, name, is_view, jsonl_filename, parquet_filename)
+        SELECT
+            CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS BOOLEAN),
+            CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR)
+        ON CONFLICT (table_key) DO UPDATE SET
+            name = excluded.name,
+            is_view = excluded.is_view,
+            jsonl_filename = excluded.jsonl_filename,
+            parquet_filename = excluded.parquet_filename
+        """,
+        [
+            [r.table_key for r in rows],
+            [r.name for r in rows],
+            [r.is_view for r in rows],
+            [r.jsonl_filename for r in rows],
+            [r.parquet_filename for r in rows],
+        ],
+    )
+    con.execute(
+        f"DELETE FROM {columns} WHERE table_key IN (SELECT CAST(unnest(?) AS VARCHAR))",
+        [[r.table_key for r in rows]],
+    )
+    declared = [
+        (r.table_key, c.name, ordinal, c.type, c.nullable, _pk_position(r.schema, c.name))
+        for r in with_columns
+        if r.schema is not None
+        for ordinal, c in enumerate(r.schema.columns, start=1)
+    ]
+    if declared:
         con.execute(
             f"""
-            INSERT INTO {datasets} (table_key, name, is_view, jsonl_filename, parquet_filename)
+            INSERT INTO {columns}
+                (table_key, column_name, ordinal, declared_type, is_nullable, pk_position)
             SELECT
-                CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS BOOLEAN),
-                CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR)
-            ON CONFLICT (table_key) DO UPDATE SET
-                name = excluded.name,
-                is_view = excluded.is_view,
-                jsonl_filename = excluded.jsonl_filename,
-                parquet_filename = excluded.parquet_filename
+                CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR),
+                CAST(unnest(?) AS INTEGER), CAST(unnest(?) AS VARCHAR),
+                CAST(unnest(?) AS BOOLEAN), CAST(unnest(?) AS INTEGER)
             """,
-            [
-                [r.table_key for r in rows],
-                [r.name for r in rows],
-                [r.is_view for r in rows],
-                [r.jsonl_filename for r in rows],
-                [r.parquet_filename for r in rows],
-            ],
+            [list(values) for values in zip(*declared, strict=True)],
         )
-        con.execute(
-            f"DELETE FROM {columns} WHERE table_key IN (SELECT CAST(unnest(?) AS VARCHAR))",
-            [[r.table_key for r in rows]],
-        )
-        declared = [
-            (r.table_key, c.name, ordinal, c.type, c.nullable, _pk_position(r.schema, c.name))
-            for r in with_columns
-            if r.schema is not None
-            for ordinal, c in enumerate(r.schema.columns, start=1)
-        ]
-        if declared:
-            con.execute(
-                f"""
-                INSERT INTO {columns}
-                    (table_key, column_name, ordinal, declared_type, is_nullable, pk_position)
-                SELECT
-                    CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR),
-                    CAST(unnest(?) AS INTEGER), CAST(unnest(?) AS VARCHAR),
-                    CAST(unnest(?) AS BOOLEAN), CAST(unnest(?) AS INTEGER)
-                """,
-                [list(values) for values in zip(*declared, strict=True)],
-            )
-    return tuple(r.table_key for r in rows)
 
 
 def _pk_position(schema: TableSchema, column: str) -> int | None:

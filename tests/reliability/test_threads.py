@@ -1,0 +1,126 @@
+"""Sharing ducksets between threads, the normal case in a web backend.
+
+One ``DatasetQueryService`` serves every thread: each page must hold its own
+dataset's rows, and no call may fail because another thread uses the
+connection. Concurrent registrations of one key either succeed (after a
+bounded retry) or raise ``CatalogConflictError``; no raw DuckDB error escapes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from ducksets import (
+    CatalogConflictError,
+    DatasetQueryService,
+    StorageConfig,
+    TableSchema,
+    install_macros,
+    open_gateway,
+    register_dataset,
+)
+from ducksets.schema import Column
+
+THREADS = 4
+ROWS = 400
+PAGE = 40
+ROUNDS = 5  # each thread reads its dataset this many times: 4 x 5 x 10 = 200 pages
+
+
+def run_threads(work: Callable[[int], None], count: int = THREADS) -> None:
+    """Run ``work(i)`` in ``count`` threads started together; re-raise nothing (work records)."""
+    barrier = threading.Barrier(count)
+
+    def start(i: int) -> None:
+        barrier.wait()
+        work(i)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_one_service_shared_by_threads_serves_each_its_own_rows(tmp_path: Path) -> None:
+    schema = TableSchema((Column("owner", "INTEGER"), Column("n", "INTEGER")))
+    tables = {f"main.ds{i}": schema for i in range(THREADS)}
+    with open_gateway(StorageConfig(tmp_path / "app.duckdb", tables=tables)) as gateway:
+        for i in range(THREADS):
+            gateway.con.execute(
+                f"INSERT INTO main.ds{i} SELECT {i}, range FROM range({ROWS})"
+            )
+        service = DatasetQueryService(gateway)
+        outcomes: Counter[str] = Counter()
+        lock = threading.Lock()
+
+        def read_pages(i: int) -> None:
+            for _ in range(ROUNDS):
+                for offset in range(0, ROWS, PAGE):
+                    try:
+                        page = service.read_dataset_rows(
+                            dataset_name=f"ds{i}", limit=PAGE, offset=offset
+                        )
+                        expected = [{"owner": i, "n": n} for n in range(offset, offset + PAGE)]
+                        outcome = "right" if list(page.rows) == expected else "wrong page"
+                    except Exception as exc:
+                        outcome = f"{type(exc).__name__}: {exc}"
+                    with lock:
+                        outcomes[outcome] += 1
+
+        run_threads(read_pages)
+    assert outcomes == Counter({"right": THREADS * ROUNDS * (ROWS // PAGE)})
+
+
+def upsert_outcomes(connections: list[duckdb.DuckDBPyConnection], calls: int) -> Counter[str]:
+    """Register one key from each connection ``calls`` times at once; count the outcomes."""
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def register(i: int) -> None:
+        for j in range(calls):
+            try:
+                register_dataset(
+                    connections[i], "main.t", name="t", jsonl_filename=f"t_{i}_{j}.jsonl"
+                )
+                outcome = "written"
+            except CatalogConflictError:
+                outcome = "conflict, retry"
+            except Exception as exc:
+                outcome = f"{type(exc).__name__}: {exc}"
+            with lock:
+                outcomes[outcome] += 1
+
+    run_threads(register, len(connections))
+    return outcomes
+
+
+def test_concurrent_upserts_of_one_key_on_cursors_of_one_connection() -> None:
+    con = duckdb.connect()
+    install_macros(con)
+    con.execute("CREATE TABLE main.t (x INTEGER)")
+    cursors = [con.cursor() for _ in range(THREADS)]
+    outcomes = upsert_outcomes(cursors, calls=40)
+    assert set(outcomes) <= {"written", "conflict, retry"}, outcomes
+    assert outcomes["written"] > 0
+    assert con.execute("SELECT count(*) FROM metadata.datasets").fetchall() == [(1,)]
+    con.close()
+
+
+def test_concurrent_upserts_of_one_key_from_two_connections(tmp_path: Path) -> None:
+    path = str(tmp_path / "app.duckdb")
+    first = duckdb.connect(path)
+    install_macros(first)
+    first.execute("CREATE TABLE main.t (x INTEGER)")
+    second = duckdb.connect(path)
+    outcomes = upsert_outcomes([first, second, first.cursor(), second.cursor()], calls=40)
+    assert set(outcomes) <= {"written", "conflict, retry"}, outcomes
+    assert outcomes["written"] > 0
+    assert second.execute("SELECT count(*) FROM metadata.datasets").fetchall() == [(1,)]
+    first.close()
+    second.close()
