@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from ducksets.errors import InvalidTableKeyError, SchemaError
+from ducksets.errors import ArgumentTypeError, InvalidTableKeyError, SchemaError
 from ducksets.schema import Column, TableSchema, duckdb_type_name, schemas_from_catalog
 
 
@@ -79,3 +79,49 @@ def test_every_codeintel_table_builds(
         ).fetchall()
     )
     assert declared == actual
+
+
+@pytest.mark.parametrize(
+    "bad", ["INTEGER, b VARCHAR", "INTEGER b", "INTEGER NOT NULL", "VARCHAR); DROP TABLE x; --"]
+)
+def test_a_type_is_exactly_one_duckdb_type(bad: str) -> None:
+    with pytest.raises(SchemaError, match="unknown column type"):
+        Column("a", bad)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "parameter"),
+    [
+        ({"name": None, "type": "INT"}, ArgumentTypeError, "name"),
+        ({"name": 1, "type": "INT"}, ArgumentTypeError, "name"),
+        ({"name": "a", "type": None}, ArgumentTypeError, "type"),
+        ({"name": "a", "type": "INT", "nullable": "no"}, ArgumentTypeError, "nullable"),
+    ],
+)
+def test_column_arguments_of_the_wrong_type(
+    kwargs: dict[str, Any], error: type[Exception], parameter: str
+) -> None:
+    with pytest.raises(error) as caught:
+        Column(**kwargs)
+    assert getattr(caught.value, "parameter", None) == parameter
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_column_name_is_refused(name: str) -> None:
+    with pytest.raises(SchemaError, match="column name"):
+        Column(name, "INT")
+
+
+def test_table_schema_arguments_of_the_wrong_type() -> None:
+    with pytest.raises(ArgumentTypeError, match="columns"):
+        TableSchema("id INT")  # type: ignore[arg-type]
+    with pytest.raises(ArgumentTypeError, match="primary_key"):
+        TableSchema((Column("id", "INT"),), "id")  # type: ignore[arg-type]
+
+
+def test_column_names_differing_beyond_ascii_case_are_two_columns() -> None:
+    # DuckDB folds ASCII letters only: "Ä" and "ä" are two columns, "A" and "a" one.
+    schema = TableSchema((Column("Ä", "INT"), Column("ä", "INT")), ("ä",))
+    assert schema.column_names == ("Ä", "ä")
+    with pytest.raises(SchemaError, match="declared twice"):
+        TableSchema((Column("A", "INT"), Column("a", "INT")))

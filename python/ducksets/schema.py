@@ -8,10 +8,12 @@ from functools import cache
 from typing import Any
 
 import duckdb
+import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from ducksets.errors import SchemaError
+from ducksets._names import fold_name
+from ducksets.errors import ArgumentTypeError, SchemaError
 from ducksets.keys import TableKey, parse_table_key
 
 
@@ -24,6 +26,20 @@ class Column:
     nullable: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            msg = f"column name must be a string, not {type(self.name).__name__} {self.name!r}"
+            raise ArgumentTypeError(msg, parameter="name", value=self.name)
+        if not self.name.strip():
+            raise SchemaError(f"column name {self.name!r} is empty; give the column a name")
+        if not isinstance(self.type, str):
+            msg = (
+                f"column {self.name!r}: type must be a string such as 'BIGINT', "
+                f"not {type(self.type).__name__} {self.type!r}"
+            )
+            raise ArgumentTypeError(msg, parameter="type", value=self.type)
+        if not isinstance(self.nullable, bool):
+            msg = f"column {self.name!r}: nullable must be True or False, not {self.nullable!r}"
+            raise ArgumentTypeError(msg, parameter="nullable", value=self.nullable)
         # Normalise once, so comparisons with duckdb_columns() are exact.
         object.__setattr__(self, "type", duckdb_type_name(self.type))
 
@@ -41,14 +57,23 @@ class TableSchema:
     primary_key: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        names = [c.name.casefold() for c in self.columns]
+        if isinstance(self.columns, str) or not all(isinstance(c, Column) for c in self.columns):
+            msg = f"columns must be a tuple of Column, not {self.columns!r}"
+            raise ArgumentTypeError(msg, parameter="columns", value=self.columns)
+        if isinstance(self.primary_key, str) or not all(
+            isinstance(k, str) for k in self.primary_key
+        ):
+            msg = f"primary_key must be a tuple of column names, not {self.primary_key!r}"
+            raise ArgumentTypeError(msg, parameter="primary_key", value=self.primary_key)
+        # DuckDB folds ASCII case only: "Ä" and "ä" are two columns.
+        names = [fold_name(c.name) for c in self.columns]
         if not names:
             raise SchemaError("a table schema needs at least one column")
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             msg = f"columns declared twice: {', '.join(duplicates)}; column names must be unique"
             raise SchemaError(msg)
-        unknown = [k for k in self.primary_key if k.casefold() not in names]
+        unknown = [k for k in self.primary_key if fold_name(k) not in names]
         if unknown:
             msg = f"primary key names unknown columns {unknown}; declare them first"
             raise SchemaError(msg)
@@ -106,12 +131,16 @@ def duckdb_type_name(type_text: str) -> str:
     SchemaError
         DuckDB does not know the type.
     """
+    msg = f"unknown column type {type_text!r}; use a DuckDB type such as VARCHAR or BIGINT"
     try:
-        # sqlglot first: it refuses anything that is not a type expression.
-        exp.DataType.build(type_text, dialect="duckdb")
+        # sqlglot first, in a CAST: it must read as exactly one type with
+        # nothing after it ('INTEGER, b VARCHAR' and 'INT NOT NULL' are not;
+        # DuckDB's own duckdb.type() ignores such trailing text).
+        cast = sqlglot.parse_one(f"CAST(NULL AS {type_text})", read="duckdb")
+        if not isinstance(cast, exp.Cast) or not isinstance(cast.to, exp.DataType):
+            raise SchemaError(msg)
         return str(duckdb.type(type_text))
     except (ParseError, ValueError, duckdb.Error) as exc:
-        msg = f"unknown column type {type_text!r}; use a DuckDB type such as VARCHAR or BIGINT"
         raise SchemaError(msg) from exc
 
 
