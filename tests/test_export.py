@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
 
-from ducksets.errors import DucksetsError, UnknownDatasetError
+from ducksets.catalog import bootstrap_metadata_datasets, register_dataset
+from ducksets.errors import DucksetsError, ExportError, InvalidFilenameError, UnknownDatasetError
 from ducksets.export import (
+    LOCK_NAME,
     MANIFEST_NAME,
     TEMP_PREFIX,
     ExportedFile,
@@ -26,6 +33,7 @@ from ducksets.export import (
     read_manifest,
     write_dataset_manifest,
 )
+from ducksets.filenames import check_dataset_name, check_filename
 from ducksets.gateway import Gateway, StorageConfig, open_gateway, open_memory_gateway
 from ducksets.pack import pack_version
 from ducksets.schema import Column, TableSchema
@@ -33,6 +41,7 @@ from ducksets.schema import Column, TableSchema
 if TYPE_CHECKING:
     from conftest import CodeintelBuilder
 
+BIN = Path(sys.executable).parent
 ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))
 BOOM_VIEW = "SELECT CASE WHEN i = 50000 THEN error('boom') ELSE i END AS i FROM range(100000) r(i)"
 
@@ -87,7 +96,7 @@ def test_exports_exactly_what_the_catalog_lists(
     filenames = dict(codeintel_catalog[f"{fmt}_filenames"])
     result = export_datasets(codeintel_gateway, tmp_path, fmt)  # type: ignore[arg-type]
     assert result.ok, result.failed
-    assert listing(tmp_path) == {*filenames.values(), MANIFEST_NAME}
+    assert listing(tmp_path) == {*filenames.values(), MANIFEST_NAME, LOCK_NAME}
     assert {f.table_key: f.path.name for f in result.written} == filenames
     for exported in result.written:
         relation_rows = con.execute(f"SELECT count(*) FROM {exported.table_key}").fetchall()
@@ -101,7 +110,7 @@ def test_exports_exactly_what_the_catalog_lists(
     )
     codeintel_gateway.refresh()
     again = export_datasets(codeintel_gateway, tmp_path, fmt)  # type: ignore[arg-type]
-    assert listing(tmp_path) == {*filenames.values(), f"fresh.{fmt}", MANIFEST_NAME}
+    assert listing(tmp_path) == {*filenames.values(), f"fresh.{fmt}", MANIFEST_NAME, LOCK_NAME}
     fresh = next(f for f in again.written if f.dataset_name == "fresh")
     assert (fresh.rows, fresh.columns, fresh.kind) == (7, (("n", "BIGINT"),), "table")
     manifest = read_manifest(tmp_path)
@@ -131,6 +140,7 @@ def test_adversarial_names_export_and_read_back(tmp_path: Path) -> None:
             "o'dd é;.parquet",
             "v 1 ü.parquet",
             MANIFEST_NAME,
+            LOCK_NAME,
         }
         for exported in (*jsonl.written, *parquet.written):
             assert exported.rows == 250 == count_rows(con, exported.path)
@@ -146,13 +156,15 @@ def test_adversarial_names_export_and_read_back(tmp_path: Path) -> None:
 def test_failure_mid_copy_leaves_no_partial_file(tmp_path: Path) -> None:
     with open_memory_gateway(
         tables={"core.items": ITEMS},
-        views={"docs.v_boom": BOOM_VIEW},
+        views={"docs.v_boom": "SELECT 1 AS i"},
         jsonl={"core.items": "items.jsonl", "docs.v_boom": "boom.jsonl"},
         parquet={"core.items": "items.parquet", "docs.v_boom": "boom.parquet"},
     ) as gateway:
         gateway.con.execute("INSERT INTO core.items SELECT i, 'x' FROM range(10) r(i)")
         # An earlier, good export of the failing dataset must survive untouched.
-        tmp_path.joinpath("boom.parquet").write_bytes(b"the previous export")
+        export_dataset_to_parquet(gateway, "v_boom", tmp_path)
+        previous = tmp_path.joinpath("boom.parquet").read_bytes()
+        gateway.con.execute(f"CREATE OR REPLACE VIEW docs.v_boom AS {BOOM_VIEW}")
         seen: list[ExportedFile | ExportFailure] = []
         for export in (export_all_jsonl, export_all_parquet):
             result = export(gateway, tmp_path, progress=seen.append)
@@ -160,8 +172,14 @@ def test_failure_mid_copy_leaves_no_partial_file(tmp_path: Path) -> None:
             assert [f.dataset_name for f in result.written] == ["items"]
             (failure,) = result.failed
             assert failure.dataset_name == "v_boom" and "boom" in failure.reason
-        assert listing(tmp_path) == {"items.jsonl", "items.parquet", "boom.parquet", MANIFEST_NAME}
-        assert tmp_path.joinpath("boom.parquet").read_bytes() == b"the previous export"
+        assert listing(tmp_path) == {
+            "items.jsonl",
+            "items.parquet",
+            "boom.parquet",
+            MANIFEST_NAME,
+            LOCK_NAME,
+        }
+        assert tmp_path.joinpath("boom.parquet").read_bytes() == previous
         # progress: once per dataset, in order, as each finishes.
         assert [(type(o).__name__, o.dataset_name, o.format) for o in seen] == [
             ("ExportedFile", "items", "jsonl"),
@@ -223,6 +241,9 @@ def test_manifest_is_correct_and_a_rerun_reproduces_it(
     first, first_files = run()
     second, second_files = run()
     assert first.pop("written_at") and second.pop("written_at")
+    # mtime_ns tells a rewritten file from the one listed: it differs between runs.
+    for entry in (*first["datasets"], *second["datasets"]):
+        assert isinstance(entry.pop("mtime_ns"), int)
     assert first == second
     assert first_files == second_files  # JSONL and Parquet both byte-identical
     assert (first["pack_version"], first["installed_pack_version"]) == (pack_version(),) * 2
@@ -327,6 +348,7 @@ def test_bad_filenames_in_the_catalog_fail_that_dataset_only(
         "deep/out/items.jsonl",
         "deep/out/small.jsonl",
         f"deep/out/{MANIFEST_NAME}",
+        f"deep/out/{LOCK_NAME}",
     }
     # The pack's macro refuses them too, for SQL users.
     with pytest.raises(duckdb.Error, match="is not a plain file name"):
@@ -336,13 +358,27 @@ def test_bad_filenames_in_the_catalog_fail_that_dataset_only(
 def test_two_datasets_claiming_one_file(items_gateway: Gateway, tmp_path: Path) -> None:
     con = items_gateway.con
     con.execute("UPDATE metadata.datasets SET jsonl_filename = 'items.jsonl' WHERE name = 'small'")
-    items_gateway.refresh()
-    result = export_all_jsonl(items_gateway, tmp_path)
-    assert [f.dataset_name for f in result.written] == ["items"]
-    (failure,) = result.failed
-    assert failure.dataset_name == "small"
-    assert "also the jsonl file of dataset 'items'" in failure.reason
-    assert result.written[0].rows == count_rows(con, tmp_path / "items.jsonl") == 1000
+    with pytest.raises(InvalidFilenameError, match="'items' .* and 'small' .* 'items.jsonl'"):
+        export_all_jsonl(items_gateway, tmp_path)
+    assert listing(tmp_path) == set()
+
+
+def test_two_datasets_claiming_one_file_across_formats(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    # A's jsonl_filename is B's parquet_filename: one run of both formats is refused whole.
+    con = items_gateway.con
+    con.execute(
+        "UPDATE metadata.datasets SET jsonl_filename = 'V_items.parquet' WHERE name = 'small'"
+    )
+    with pytest.raises(InvalidFilenameError) as refused:
+        export_datasets(items_gateway, tmp_path, ("jsonl", "parquet"))
+    message = str(refused.value)
+    assert "'small' (jsonl)" in message and "'v_items' (parquet)" in message
+    assert refused.value.filename in {"V_items.parquet", "v_items.parquet"}
+    assert listing(tmp_path) == set()
+    # One format at a time there is no clash.
+    assert export_datasets(items_gateway, tmp_path, "jsonl").ok
 
 
 def test_read_only_gateway_exports(db_path: Path, tmp_path: Path) -> None:
@@ -388,3 +424,312 @@ def test_unknown_format_is_refused(items_gateway: Gateway, tmp_path: Path) -> No
     with pytest.raises(DucksetsError, match="unknown export format 'csv'"):
         export_datasets(items_gateway, tmp_path, "csv")  # type: ignore[arg-type]
     assert listing(tmp_path) == set()
+
+
+# --- issue 9: nothing lost, nothing written outside what was asked, only verified SQL ---
+
+
+def file_database(tmp_path: Path) -> Gateway:
+    """A writable gateway on ``prod.duckdb`` with core.items (2 rows), JSONL and Parquet names."""
+    config = StorageConfig(
+        tmp_path / "prod.duckdb",
+        tables={"core.items": ITEMS},
+        jsonl={"core.items": "items.jsonl"},
+        parquet={"core.items": "items.parquet"},
+    )
+    gateway = open_gateway(config)
+    gateway.con.execute("INSERT INTO core.items VALUES (1, 'one'), (2, 'two')")
+    return gateway
+
+
+def snapshot(directory: Path) -> dict[str, bytes | None]:
+    """Every path under ``directory`` with the bytes of each regular file."""
+    return {
+        p.relative_to(directory).as_posix(): (
+            p.read_bytes() if p.is_file() and not p.is_symlink() else None
+        )
+        for p in directory.rglob("*")
+    }
+
+
+@pytest.mark.parametrize(
+    "filename", ["prod.duckdb", "prod.duckdb.wal", "PROD.duckdb", "side.duckdb", "side.duckdb.wal"]
+)
+def test_an_export_never_overwrites_a_database_or_its_wal(tmp_path: Path, filename: str) -> None:
+    duckdb.connect(str(tmp_path / "side.duckdb")).close()
+    with file_database(tmp_path) as gateway:
+        gateway.con.execute(f"ATTACH '{tmp_path / 'side.duckdb'}' AS side")
+        gateway.con.execute(
+            "UPDATE metadata.datasets SET parquet_filename = ? WHERE name = 'items'", [filename]
+        )
+        gateway.con.execute("CHECKPOINT")
+        before = snapshot(tmp_path)
+        with pytest.raises(InvalidFilenameError, match="dataset 'items' \\(parquet\\)") as refused:
+            export_datasets(gateway, tmp_path, ("jsonl", "parquet"))
+        assert refused.value.filename == filename
+        assert filename in str(refused.value) and "nothing was exported" in str(refused.value)
+        assert snapshot(tmp_path) == before  # not even the JSONL file of the same run
+        assert gateway.con.execute("SELECT count(*) FROM core.items").fetchall() == [(2,)]
+
+
+def test_the_cli_refuses_to_export_over_its_database(tmp_path: Path) -> None:
+    with file_database(tmp_path) as gateway:
+        gateway.con.execute("UPDATE metadata.datasets SET parquet_filename = 'prod.duckdb'")
+    before = snapshot(tmp_path)
+    done = subprocess.run(
+        [str(BIN / "ducksets"), "export", "prod.duckdb", "--format", "both", "--out", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("ducksets export: dataset 'items' (parquet) would overwrite")
+    assert snapshot(tmp_path) == before
+
+
+def test_the_cli_exports_both_formats_in_one_checked_run(tmp_path: Path) -> None:
+    with file_database(tmp_path) as gateway:
+        gateway.con.execute("CREATE TABLE core.other AS SELECT 1 AS x")
+        gateway.con.execute(
+            "INSERT INTO metadata.datasets VALUES "
+            "('core.other', 'other', FALSE, NULL, 'items.jsonl')"
+        )
+    db = tmp_path / "prod.duckdb"
+    out = tmp_path / "out"
+    command = [str(BIN / "ducksets"), "export", str(db), "--format", "both", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert "'items' (jsonl) and 'other' (parquet) both claim the file 'items.jsonl'" in line
+    assert not out.exists()
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "UPDATE metadata.datasets SET parquet_filename = 'other.parquet' WHERE name = 'other'"
+        )
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [(f["name"], f["format"]) for f in report["written"]] == [
+        ("items", "jsonl"),
+        ("items", "parquet"),
+        ("other", "parquet"),
+    ]
+    manifest = read_manifest(out)
+    assert manifest is not None
+    for written, entry in zip(report["written"], manifest["datasets"], strict=True):
+        assert written == {**entry, "file": str(out / entry["file"])}
+
+
+@pytest.mark.parametrize("kind", ["foreign file", "symlink", "directory", "listed elsewhere"])
+def test_a_target_that_is_not_a_ducksets_file_refuses_the_run(
+    items_gateway: Gateway, tmp_path: Path, kind: str
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    if kind == "foreign file":
+        (out / "small.jsonl").write_text("my own notes\n")
+    elif kind == "symlink":
+        (out / "small.jsonl").symlink_to(outside)
+    elif kind == "directory":
+        (out / "small.jsonl").mkdir()
+    else:  # listed in another directory's manifest only
+        assert export_all_jsonl(items_gateway, tmp_path / "elsewhere").ok
+        (out / "small.jsonl").write_text("my own notes\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(InvalidFilenameError, match="dataset 'small' \\(jsonl\\)"):
+        export_all_jsonl(items_gateway, out)
+    assert snapshot(tmp_path) == before
+    assert outside.read_text() == "precious"
+
+
+def test_our_own_earlier_files_are_replaced(items_gateway: Gateway, tmp_path: Path) -> None:
+    assert export_all_jsonl(items_gateway, tmp_path).ok
+    items_gateway.con.execute("DELETE FROM core.small WHERE id = 1")
+    again = export_all_jsonl(items_gateway, tmp_path)
+    assert again.ok and [f.rows for f in again.written] == [1000, 2]
+
+
+@pytest.mark.parametrize(
+    "filename", [MANIFEST_NAME, "Manifest.JSON", LOCK_NAME, f"{TEMP_PREFIX}x.parquet"]
+)
+def test_registration_refuses_names_the_export_always_refuses(
+    items_gateway: Gateway, filename: str
+) -> None:
+    con = items_gateway.con
+    before = con.execute("FROM metadata.datasets ORDER BY name").fetchall()
+    with pytest.raises(InvalidFilenameError, match="reserved") as refused:
+        register_dataset(con, "core.small", parquet_filename=filename)
+    assert refused.value.filename == filename
+    with pytest.raises(InvalidFilenameError, match="reserved"):
+        bootstrap_metadata_datasets(
+            con, tables={"core.small": ITEMS}, jsonl={"core.small": filename}
+        )
+    assert con.execute("FROM metadata.datasets ORDER BY name").fetchall() == before
+    with pytest.raises(InvalidFilenameError):
+        check_filename(filename)
+
+
+def test_filename_checks_live_in_one_module() -> None:
+    from ducksets import catalog
+
+    assert catalog.check_filename is check_filename
+    assert catalog.check_dataset_name is check_dataset_name
+    assert check_dataset_name("naïve 'name'") == "naïve 'name'"
+    for bad in ("..", "a/b", f"{TEMP_PREFIX}x"):
+        with pytest.raises(InvalidFilenameError) as refused:
+            check_dataset_name(bad)
+        assert refused.value.filename == bad
+
+
+TAMPERED = {
+    "another path": "'COPY (SELECT 42 AS x) TO ' || metadata.quote_literal({elsewhere}) "
+    "|| ' (FORMAT JSON)'",
+    "two statements": '\'COPY (SELECT * FROM "core"."items") TO \' '
+    "|| metadata.quote_literal(output_dir || '/items.jsonl') "
+    "|| ' (FORMAT JSON); CREATE TABLE main.pwned AS SELECT 1 AS x'",
+}
+
+
+@pytest.mark.parametrize("tampering", sorted(TAMPERED))
+def test_a_tampered_export_sql_is_never_run(
+    items_gateway: Gateway, tmp_path: Path, tampering: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    body = TAMPERED[tampering].format(elsewhere=f"'{elsewhere}'")
+    con = items_gateway.con
+    con.execute(
+        "CREATE OR REPLACE MACRO metadata.dataset_export_sql("
+        f"ds_name, fmt := 'parquet', output_dir := '.') AS ({body})"
+    )
+    out = tmp_path / "out"
+    result = export_all_jsonl(items_gateway, out)
+    assert result.written == () and result.manifest is None
+    assert [f.dataset_name for f in result.failed] == ["items", "small"]
+    for failure in result.failed:
+        assert "metadata.dataset_export_sql" in failure.reason
+        assert "ducksets install DB" in failure.reason
+    assert not elsewhere.exists()
+    assert listing(out) <= {LOCK_NAME}
+    pwned = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'pwned'"
+    assert con.execute(pwned).fetchall() == [(0,)]
+    with pytest.raises(ExportError, match="ducksets install DB"):
+        export_dataset_to_parquet(items_gateway, "items", out)
+
+
+def test_dead_staging_is_removed_and_live_staging_kept(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    dead = tmp_path / f"{TEMP_PREFIX}dead"
+    (dead / "files").mkdir(parents=True)
+    (dead / ".lock").write_bytes(b"")
+    (dead / "files" / "items.jsonl").write_bytes(b'{"id": 1, "la')  # cut short by kill -9
+    half_made = tmp_path / f"{TEMP_PREFIX}half-made"  # killed before its lock existed
+    half_made.mkdir()
+    live = tmp_path / f"{TEMP_PREFIX}live"
+    live.mkdir()
+    with (live / ".lock").open("wb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        assert export_all_jsonl(items_gateway, tmp_path).ok
+        assert live.is_dir() and not dead.exists() and not half_made.exists()
+    assert export_all_jsonl(items_gateway, tmp_path).ok  # its owner let go: now removed
+    assert not any(name.startswith(TEMP_PREFIX) for name in listing(tmp_path))
+
+
+def test_a_publish_cut_short_is_rolled_back(items_gateway: Gateway, tmp_path: Path) -> None:
+    assert export_all_jsonl(items_gateway, tmp_path, ["items"]).ok
+    published = snapshot(tmp_path)
+    # A run killed after replacing items.jsonl, before publishing its manifest:
+    # the journal lists the targets, old/ holds the replaced file, files/ lacks the moved one.
+    crashed = tmp_path / f"{TEMP_PREFIX}crashed"
+    for sub in ("files", "old"):
+        (crashed / sub).mkdir(parents=True)
+    (crashed / ".lock").write_bytes(b"")
+    (crashed / "publish.json").write_text(json.dumps(["items.jsonl", "small.jsonl", MANIFEST_NAME]))
+    (crashed / "old" / "items.jsonl").hardlink_to(tmp_path / "items.jsonl")
+    (tmp_path / "items.jsonl.new").write_text('{"id": 99}\n')
+    (tmp_path / "items.jsonl.new").replace(tmp_path / "items.jsonl")
+    (tmp_path / "small.jsonl").write_text('{"id": 98}\n')  # new in that run
+    (crashed / MANIFEST_NAME).write_text("{}")
+    assert export_all_parquet(items_gateway, tmp_path, ["v_items"]).ok
+    now = snapshot(tmp_path)
+    assert {k: v for k, v in now.items() if k != MANIFEST_NAME and k != "v_items.parquet"} == {
+        k: v for k, v in published.items() if k != MANIFEST_NAME
+    }
+    manifest = read_manifest(tmp_path)
+    assert manifest is not None
+    for entry in manifest["datasets"]:
+        assert entry["sha256"] == sha256(tmp_path / entry["file"])
+    assert [e["file"] for e in manifest["datasets"]] == ["items.jsonl", "v_items.parquet"]
+
+
+def test_a_kept_entry_must_match_its_file_byte_for_byte(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    assert export_all_jsonl(items_gateway, tmp_path).ok
+    small = tmp_path / "small.jsonl"
+    items = tmp_path / "items.jsonl"
+    content = small.read_bytes()
+    small.write_bytes(content.replace(b'"a"', b'"z"'))  # same size, other bytes
+    status = small.stat()
+    os.utime(small, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000))
+    status = items.stat()
+    os.utime(items, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000))  # touched only
+    assert export_all_parquet(items_gateway, tmp_path).ok
+    manifest = read_manifest(tmp_path)
+    assert manifest is not None
+    entries = {e["file"]: e for e in manifest["datasets"]}
+    assert sorted(entries) == ["items.jsonl", "items.parquet", "v_items.parquet"]
+    assert entries["items.jsonl"]["mtime_ns"] == items.stat().st_mtime_ns  # re-hashed, kept
+
+
+def test_a_single_dataset_export_updates_its_manifest_entry(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    assert export_all_jsonl(items_gateway, tmp_path).ok
+    items_gateway.con.execute("UPDATE core.small SET label = 'b' WHERE id = 1")  # same size
+    single = export_dataset_to_jsonl(items_gateway, "small", tmp_path)
+    assert export_all_parquet(items_gateway, tmp_path, ["items"]).ok
+    manifest = read_manifest(tmp_path)
+    assert manifest is not None
+    entries = {e["file"]: e for e in manifest["datasets"]}
+    assert entries["small.jsonl"] == single.to_dict()
+    assert entries["small.jsonl"]["sha256"] == sha256(tmp_path / "small.jsonl")
+    assert sorted(entries) == ["items.jsonl", "items.parquet", "small.jsonl"]
+
+
+def test_a_catalog_row_added_after_the_gateway_opened_is_exported(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    con = items_gateway.con
+    con.execute("CREATE TABLE core.fresh AS SELECT range AS n FROM range(7)")
+    con.execute(
+        "INSERT INTO metadata.datasets VALUES ('core.fresh', 'fresh', FALSE, 'fresh.jsonl', NULL)"
+    )
+    single = export_dataset_to_jsonl(items_gateway, "fresh", tmp_path)  # no refresh()
+    assert single.rows == 7
+    everything = export_all_jsonl(items_gateway, tmp_path / "all")
+    assert [f.dataset_name for f in everything.written] == ["fresh", "items", "small"]
+
+
+def test_threads_sharing_a_gateway_lose_no_manifest_entry(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    con = items_gateway.con
+    names = [f"t{i}" for i in range(8)]
+    for name in names:
+        con.execute(f"CREATE TABLE core.{name} AS SELECT range AS n FROM range(100)")
+        con.execute(
+            "INSERT INTO metadata.datasets VALUES (?, ?, FALSE, ?, NULL)",
+            [f"core.{name}", name, f"{name}.jsonl"],
+        )
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        done = list(pool.map(lambda n: export_dataset_to_jsonl(items_gateway, n, tmp_path), names))
+    assert [f.rows for f in done] == [100] * 8
+    manifest = read_manifest(tmp_path)
+    assert manifest is not None
+    assert [e["file"] for e in manifest["datasets"]] == [f"{n}.jsonl" for n in names]

@@ -13,7 +13,6 @@ import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath, PureWindowsPath
 from types import MappingProxyType
 from typing import Any
 
@@ -30,6 +29,7 @@ from ducksets.errors import (
     InvalidArgumentError,
     UnknownDatasetError,
 )
+from ducksets.filenames import check_dataset_name, check_filename
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.pack import PACK_SCHEMA
 from ducksets.rowbinding import RowBinding
@@ -424,47 +424,6 @@ def relation_kind(con: duckdb.DuckDBPyConnection, key: TableKey) -> str | None:
         [database, key.schema, key.name],
     )
     return None if row is None else str(row[0])
-
-
-def check_filename(filename: str | None) -> str | None:
-    """``filename`` if it is a plain file name that stays in the output directory.
-
-    Raises
-    ------
-    DucksetsError
-        Empty, absolute, ``.``/``..``, or holding a path separator.
-    """
-    if filename is None:
-        return None
-    posix, windows = PurePosixPath(filename), PureWindowsPath(filename)
-    if (
-        not filename.strip()
-        or filename in {".", ".."}
-        or posix.is_absolute()
-        or windows.is_absolute()
-        or len(posix.parts) != 1
-        or len(windows.parts) != 1
-        or "\x00" in filename
-    ):
-        msg = (
-            f"export filename {filename!r} is not a plain file name; "
-            "give a name like 'goids.parquet' (no directories, no '..', not absolute)"
-        )
-        raise DucksetsError(msg)
-    return filename
-
-
-def check_dataset_name(name: str) -> str:
-    """``name`` if it can also name export files (``<name>.jsonl``), else ``DucksetsError``."""
-    try:
-        check_filename(name)
-    except DucksetsError:
-        msg = (
-            f"dataset name {name!r} cannot name a file ({name}.parquet is the default export); "
-            "use a name without '/', '\\' or '..'"
-        )
-        raise DucksetsError(msg) from None
-    return name
 
 
 def _upsert(

@@ -456,40 +456,25 @@ def _export(args: argparse.Namespace) -> int:
         else:
             print(f"  {outcome.dataset_name:<32} {outcome.format:<8} FAILED: {outcome.reason}")
 
+    # One run for every format: file names are checked across formats before
+    # anything is written, and a refusal reaches main() as one stderr line, exit 1.
     config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.schema)
     with open_gateway(config) as gateway:
-        results = [
-            export_datasets(
-                gateway, args.out, fmt, args.datasets, progress=progress, checksums=args.checksums
-            )
-            for fmt in formats
-        ]
-    written = [f for r in results for f in r.written]
-    failed = [f for r in results for f in r.failed]
+        result = export_datasets(
+            gateway, args.out, formats, args.datasets, progress=progress, checksums=args.checksums
+        )
+    written, failed = result.written, result.failed
     if on_terminal:
         print(f"{len(written)} file(s) written to {args.out}, {len(failed)} failed")
     else:
-        print(
-            to_json(
-                {
-                    "written": [
-                        {
-                            "name": f.dataset_name,
-                            "format": f.format,
-                            "file": str(f.path),
-                            "rows": f.rows,
-                            "bytes": f.bytes,
-                            "sha256": f.sha256,
-                        }
-                        for f in written
-                    ],
-                    "failed": [
-                        {"name": f.dataset_name, "format": f.format, "reason": f.reason}
-                        for f in failed
-                    ],
-                }
-            )
-        )
+        report = {
+            # The manifest entry, with ``file`` as the path (as printed before).
+            "written": [{**f.to_dict(), "file": str(f.path)} for f in written],
+            "failed": [
+                {"name": f.dataset_name, "format": f.format, "reason": f.reason} for f in failed
+            ],
+        }
+        print(to_json(report))
     for failure in failed:
         print(
             f"ducksets export: {failure.dataset_name} ({failure.format}): {failure.reason}",

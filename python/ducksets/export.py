@@ -1,52 +1,88 @@
 """Catalog-driven exports: each dataset to a JSONL or Parquet file, and a manifest.
 
 What to export and under which file name comes only from the catalog
-(``metadata.datasets``); how comes only from the pack: every file is written by
-exactly the ``COPY`` statement that ``metadata.dataset_export_sql`` builds, so
-SQL users and Python users get the same files. DuckDB streams the rows; Python
-never holds them.
+(``metadata.datasets``), read as it is now (one query a run, on a cursor of
+the gateway's connection, so threads may share a gateway). How comes from
+the pack: ``metadata.dataset_export_sql`` builds the ``COPY``, and the
+exporter runs it only after rebuilding the expected statement in Python and
+finding it text-equal, so a tampered pack cannot run other SQL. DuckDB
+streams the rows; Python never holds them.
 
-A file appears whole or not at all: DuckDB writes it into a fresh directory
-``.ducksets-tmp-*`` inside the output directory, and only a finished file is
-moved into place (``os.replace``, atomic on one file system). The temporary
-directory is removed whatever happens.
+Nothing is lost, nothing written outside what was asked:
 
-The manifest (``manifest.json``) indexes the ducksets files in a directory.
-Each export run replaces the entries of the files it wrote and keeps earlier
-entries whose file is still there with the size recorded, so exporting JSONL
-and then Parquet into one directory leaves one manifest listing both.
+- Before any ``COPY``, every target of the run (all formats) is checked: two
+  datasets may not claim one file, and no target may be an attached
+  database file or its ``.wal``, a symlink, a directory, or an existing file
+  the directory's manifest does not list. Any of these refuses the whole run.
+- A run writes everything, data files and manifest, into a staging directory
+  ``.ducksets-tmp-*``, then publishes it all or nothing, manifest last (see
+  ``ducksets._staging``). Staging left by a killed process is rolled back and
+  removed by the next export into that directory.
+- Publishing and the manifest merge hold the directory lock
+  ``.ducksets.lock`` (``fcntl.flock``, POSIX only; on Windows exports run
+  unlocked), so concurrent exports into one directory lose no entry.
+- Every export, single-dataset ones too, records its files in
+  ``manifest.json``; earlier entries are kept only while they still describe
+  their file byte for byte (``ducksets.manifest``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
-import secrets
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 import duckdb
 
+from ducksets._export_plan import (
+    ExportFormat,
+    Job,
+    PlannedFailure,
+    check_claims,
+    check_targets,
+    plan_run,
+)
 from ducksets._html import html_table
+from ducksets._introspect import find_relation
 from ducksets._query import fetch_one
-from ducksets.catalog import Dataset, check_filename, unknown_dataset_message
-from ducksets.errors import DucksetsError, ExportError, UnknownDatasetError
+from ducksets._staging import Staging, directory_lock, open_staging, publish, remove_dead_staging
+from ducksets.errors import DucksetsError, ExportError, first_line
+from ducksets.filenames import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX
 from ducksets.gateway import Gateway
-from ducksets.keys import parse_table_key
-from ducksets.pack import installed_version, pack_version
-from ducksets.sqltext import qualified_name
+from ducksets.keys import TableKey, parse_table_key
+from ducksets.manifest import (
+    file_digest,
+    manifest_text,
+    merge_entries,
+    read_manifest,
+    write_new,
+)
+from ducksets.pack import installed_version
+from ducksets.sqltext import qualified_name, quote_literal
 
-ExportFormat = Literal["jsonl", "parquet"]
+__all__ = [
+    "FORMATS",
+    "LOCK_NAME",
+    "MANIFEST_NAME",
+    "TEMP_PREFIX",
+    "ExportFailure",
+    "ExportFormat",
+    "ExportOutcome",
+    "ExportResult",
+    "ExportedFile",
+    "export_all_jsonl",
+    "export_all_parquet",
+    "export_dataset_to_jsonl",
+    "export_dataset_to_parquet",
+    "export_datasets",
+    "read_manifest",
+    "write_dataset_manifest",
+]
+
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "parquet")
-MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = 1
-TEMP_PREFIX = ".ducksets-tmp-"
+_COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +102,23 @@ class ExportedFile:
     seconds: float
     columns: tuple[tuple[str, str], ...]
     """(name, DuckDB type) of each column, as the relation binds now"""
+    mtime_ns: int | None = None
+    """``st_mtime_ns`` of the file as written; the manifest uses it to spot later changes"""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file's manifest entry (JSON-ready); ``file`` is the bare file name."""
+        return {
+            "name": self.dataset_name,
+            "table_key": self.table_key,
+            "kind": self.kind,
+            "file": self.path.name,
+            "format": self.format,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "mtime_ns": self.mtime_ns,
+            "columns": [{"name": name, "type": type_} for name, type_ in self.columns],
+        }
 
     def __repr__(self) -> str:
         return (
@@ -133,12 +186,17 @@ class _DatasetFailedError(Exception):
 def export_dataset_to_jsonl(
     gateway: Gateway, name: str, output_dir: str | Path, *, checksums: bool = True
 ) -> ExportedFile:
-    """Export dataset ``name`` to its JSONL file in ``output_dir``; no manifest is written.
+    """Export dataset ``name`` to its JSONL file in ``output_dir``, recorded in the manifest.
+
+    The file is listed in ``manifest.json`` like any other export (earlier
+    entries are kept), so every ducksets file in a directory is listed.
 
     Raises
     ------
     UnknownDatasetError
         No dataset has that name.
+    InvalidFilenameError
+        The target is not a file this export may write; nothing was written.
     ExportError
         The export failed; no file was left behind.
     """
@@ -148,14 +206,9 @@ def export_dataset_to_jsonl(
 def export_dataset_to_parquet(
     gateway: Gateway, name: str, output_dir: str | Path, *, checksums: bool = True
 ) -> ExportedFile:
-    """Export dataset ``name`` to its Parquet file in ``output_dir``; no manifest is written.
+    """Export dataset ``name`` to its Parquet file in ``output_dir``, recorded in the manifest.
 
-    Raises
-    ------
-    UnknownDatasetError
-        No dataset has that name.
-    ExportError
-        The export failed; no file was left behind.
+    Raises as ``export_dataset_to_jsonl``.
     """
     return _export_single(gateway, name, Path(output_dir), "parquet", checksums=checksums)
 
@@ -191,15 +244,16 @@ def export_all_parquet(
 def export_datasets(
     gateway: Gateway,
     output_dir: str | Path,
-    fmt: ExportFormat,
+    fmt: ExportFormat | Sequence[ExportFormat],
     datasets: Iterable[str] | None = None,
     *,
     progress: Callable[[ExportOutcome], None] | None = None,
     checksums: bool = True,
 ) -> ExportResult:
-    """Export datasets to one file each, then write ``manifest.json`` beside them.
+    """Export datasets to one file each per format, then publish them with ``manifest.json``.
 
-    A dataset that fails is listed in the result and does not stop the others.
+    A dataset that fails is listed in the result and does not stop the others;
+    the files of the others are published together, manifest last.
 
     Parameters
     ----------
@@ -208,15 +262,16 @@ def export_datasets(
     output_dir
         The directory for the files; created when missing.
     fmt
-        ``"jsonl"`` or ``"parquet"``.
+        ``"jsonl"``, ``"parquet"``, or several, e.g. ``("jsonl", "parquet")``:
+        one run, one publish, every file name checked across all formats.
     datasets
-        Dataset names to export; default: every dataset with a filename for ``fmt``.
+        Dataset names to export; default: every dataset with a filename for each format.
     progress
-        Called once per dataset, in order, with its ``ExportedFile`` or ``ExportFailure``.
+        Called once per dataset and format, in order, with its ``ExportedFile``
+        (staged; published when the run ends) or ``ExportFailure``.
     checksums
         Hash every file (SHA-256, in the manifest). Reading the file back costs
-        about 0.6 ms per MB, a quarter to a third of DuckDB's own write time;
-        ``False`` leaves ``sha256`` null and exports at bare ``COPY`` speed.
+        about 0.6 ms per MB; ``False`` leaves ``sha256`` null.
 
     Returns
     -------
@@ -227,34 +282,28 @@ def export_datasets(
     ------
     UnknownDatasetError
         A name in ``datasets`` is not registered; nothing was written.
+    InvalidFilenameError
+        Two datasets claim one file, or a target is a database file, its
+        ``.wal``, a symlink, a directory, or a file the manifest does not list;
+        the message names the dataset(s) and the file; nothing was written.
+    ExportError
+        ``output_dir`` holds a ``manifest.json`` ducksets did not write, or
+        staging or publishing failed (disk full, ...); the message names the
+        path and the cause, and every old file and the old manifest are as before.
     DucksetsError
-        ``fmt`` is unknown, or ``output_dir`` holds a ``manifest.json`` that
-        ducksets did not write; nothing was written.
+        ``fmt`` is unknown; nothing was written.
     """
-    _check_format(fmt)
+    formats = _check_formats(fmt)
     directory = Path(output_dir)
-    selected = _select(gateway, fmt, datasets)
-    _read_manifest(directory)  # refuse a foreign manifest.json before writing anything
-    written: list[ExportedFile] = []
-    failed: list[ExportFailure] = []
-    claimed: dict[str, str] = {}
-    for dataset in selected:
-        outcome: ExportOutcome
-        try:
-            filename = _filename(gateway, dataset, fmt)
-            other = claimed.setdefault(filename.casefold(), dataset.name)
-            if other != dataset.name:
-                msg = f"file name {filename!r} is also the {fmt} file of dataset {other!r}"
-                raise _DatasetFailedError(msg)
-            outcome = _copy(gateway, dataset, filename, directory, fmt, checksums=checksums)
-            written.append(outcome)
-        except _DatasetFailedError as exc:
-            outcome = ExportFailure(dataset.name, fmt, str(exc))
-            failed.append(outcome)
-        if progress is not None:
-            progress(outcome)
-    manifest = write_dataset_manifest(directory, written, gateway=gateway) if written else None
-    return ExportResult(tuple(written), tuple(failed), manifest)
+    cursor = gateway.con.cursor()
+    try:
+        plan = plan_run(cursor, gateway.config.pack_schema, formats, datasets)
+        jobs = [item for item in plan if isinstance(item, Job)]
+        check_claims(jobs)
+        check_targets(cursor, directory, jobs)
+        return _run(cursor, gateway.config.pack_schema, directory, plan, progress, checksums)
+    finally:
+        cursor.close()
 
 
 def write_dataset_manifest(
@@ -266,6 +315,8 @@ def write_dataset_manifest(
 ) -> Path:
     """Write ``manifest.json`` in ``output_dir`` atomically, describing ``files``.
 
+    Holds the directory lock while merging and replacing, like an export.
+
     Parameters
     ----------
     output_dir
@@ -275,8 +326,7 @@ def write_dataset_manifest(
     gateway
         Gives the installed pack version.
     keep_existing
-        Keep entries of an earlier manifest for other files that are still
-        present with the recorded size (a JSONL run keeps the Parquet entries).
+        Keep entries of the earlier manifest whose file still matches byte for byte.
 
     Returns
     -------
@@ -287,256 +337,216 @@ def write_dataset_manifest(
     ------
     DucksetsError
         A file is not in ``output_dir``, or an existing ``manifest.json`` is not
-        a ducksets manifest.
+        a ducksets manifest (``ExportError``).
     """
     directory = Path(output_dir)
-    entries: dict[str, dict[str, Any]] = {}
+    fresh = {}
     for exported in files:
         if exported.path.parent.resolve() != directory.resolve():
             msg = f"{exported.path} is not in {directory}; a manifest lists files beside it"
             raise DucksetsError(msg)
-        entries[exported.path.name] = _manifest_entry(exported)
-    if keep_existing:
-        for entry in _read_manifest(directory):
-            file = entry.get("file")
-            if isinstance(file, str) and file not in entries and _still_there(directory, entry):
-                entries[file] = entry
-    con = gateway.con
-    manifest = {
-        "ducksets_manifest": MANIFEST_FORMAT,
-        "pack_version": pack_version(),
-        "installed_pack_version": installed_version(con, schema=gateway.config.pack_schema),
-        "duckdb_version": duckdb.__version__,
-        "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "datasets": [entries[file] for file in sorted(entries)],
-    }
-    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    path = directory / MANIFEST_NAME
-    # Opened with "x" (not mkstemp) so the manifest gets the usual permissions.
-    temporary = directory / f"{TEMP_PREFIX}{secrets.token_hex(8)}.json"
+        fresh[exported.path.name] = exported.to_dict()
+    cursor = gateway.con.cursor()
     try:
-        with temporary.open("x", encoding="utf-8") as out:
-            out.write(text)
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def read_manifest(output_dir: str | Path) -> Mapping[str, Any] | None:
-    """The manifest in ``output_dir`` as parsed JSON, or ``None`` when there is none.
-
-    Raises
-    ------
-    DucksetsError
-        ``manifest.json`` exists but is not a ducksets manifest.
-    """
-    path = Path(output_dir) / MANIFEST_NAME
-    if not path.exists():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        msg = f"{path} is not a ducksets manifest ({exc}); move it away or export elsewhere"
-        raise ExportError(msg) from exc
-    if (
-        not isinstance(manifest, dict)
-        or "ducksets_manifest" not in manifest
-        or not isinstance(manifest.get("datasets"), list)
-    ):
-        msg = f"{path} is not a ducksets manifest; move it away or export elsewhere"
-        raise ExportError(msg)
-    return manifest
+        version = installed_version(cursor, schema=gateway.config.pack_schema)
+    finally:
+        cursor.close()
+    with directory_lock(directory):
+        remove_dead_staging(directory)
+        staging = open_staging(directory)
+        try:
+            entries = merge_entries(directory, fresh, keep_existing=keep_existing)
+            target = directory / MANIFEST_NAME
+            write_new(staging.manifest, manifest_text(entries, version), target=target)
+            publish(directory, staging, [])
+        finally:
+            staging.close()
+    return directory / MANIFEST_NAME
 
 
 def _export_single(
     gateway: Gateway, name: str, output_dir: Path, fmt: ExportFormat, *, checksums: bool
 ) -> ExportedFile:
-    (dataset,) = _select(gateway, fmt, [name])
-    try:
-        filename = _filename(gateway, dataset, fmt)
-        return _copy(gateway, dataset, filename, output_dir, fmt, checksums=checksums)
-    except _DatasetFailedError as exc:
-        msg = f"export of dataset {name!r} to {fmt} failed: {exc}"
-        raise ExportError(msg) from exc
+    result = export_datasets(gateway, output_dir, fmt, [name], checksums=checksums)
+    if result.failed:
+        msg = f"export of dataset {name!r} to {fmt} failed: {result.failed[0].reason}"
+        raise ExportError(msg)
+    return result.written[0]
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        msg = f"unknown export format {fmt!r}; use 'jsonl' or 'parquet'"
+def _check_formats(fmt: ExportFormat | Sequence[ExportFormat]) -> tuple[ExportFormat, ...]:
+    formats = (fmt,) if isinstance(fmt, str) else tuple(fmt)
+    for one in formats:
+        if one not in FORMATS:
+            msg = f"unknown export format {one!r}; use 'jsonl' or 'parquet'"
+            raise DucksetsError(msg)
+    if not formats:
+        msg = "no export format given; use 'jsonl', 'parquet' or both"
         raise DucksetsError(msg)
+    return tuple(dict.fromkeys(formats))
 
 
-def _select(gateway: Gateway, fmt: ExportFormat, names: Iterable[str] | None) -> list[Dataset]:
-    """The datasets to export, sorted by name; every unknown name is refused up front."""
-    registry = gateway.datasets
-    if names is None:
-        by_format = registry.jsonl_mapping if fmt == "jsonl" else registry.parquet_mapping
-        return [registry.meta[n] for n, key in sorted(registry.mapping.items()) if key in by_format]
-    wanted = list(dict.fromkeys([names] if isinstance(names, str) else names))
-    for name in wanted:
-        if name not in registry.meta:
-            raise UnknownDatasetError(unknown_dataset_message(name, registry.meta))
-    return [registry.meta[n] for n in sorted(wanted)]
-
-
-def _macro(gateway: Gateway, macro: str) -> str:
-    return f"{qualified_name(gateway.config.pack_schema)}.{macro}"
-
-
-def _filename(gateway: Gateway, dataset: Dataset, fmt: ExportFormat) -> str:
-    """The dataset's file name as the pack resolves it, checked to be a plain name."""
+def _run(
+    cursor: duckdb.DuckDBPyConnection,
+    pack_schema: str,
+    directory: Path,
+    plan: Sequence[Job | PlannedFailure],
+    progress: Callable[[ExportOutcome], None] | None,
+    checksums: bool,
+) -> ExportResult:
+    """Stage every job, then publish the written files and the merged manifest together."""
     try:
-        row = fetch_one(
-            gateway.con,
-            f"SELECT {_macro(gateway, 'dataset_filename')}(?, fmt := ?)",
-            [dataset.name, fmt],
-        )
-    except duckdb.Error as exc:
-        raise _DatasetFailedError(_first_line(exc)) from exc
-    if row is None or row[0] is None:
-        msg = "no longer in the catalog; refresh the gateway (gateway.refresh())"
-        raise _DatasetFailedError(msg)
-    filename = str(row[0])
+        directory.mkdir(parents=True, exist_ok=True)
+        with directory_lock(directory):
+            staging = open_staging(directory)
+    except OSError as exc:
+        msg = f"cannot write in {directory}: {exc}"
+        raise ExportError(msg) from exc
     try:
-        check_filename(filename)
-    except DucksetsError as exc:
-        msg = f"{exc}; fix its {fmt}_filename in metadata.datasets"
-        raise _DatasetFailedError(msg) from exc
-    if filename == MANIFEST_NAME or filename.startswith(TEMP_PREFIX):
-        msg = f"file name {filename!r} is reserved for ducksets; choose another {fmt}_filename"
-        raise _DatasetFailedError(msg)
-    return filename
+        written: list[ExportedFile] = []
+        failed: list[ExportFailure] = []
+        for item in plan:
+            outcome: ExportOutcome
+            if isinstance(item, PlannedFailure):
+                outcome = ExportFailure(item.name, item.fmt, item.reason)
+            else:
+                outcome = _stage_or_fail(cursor, pack_schema, directory, item, staging, checksums)
+            if isinstance(outcome, ExportedFile):
+                written.append(outcome)
+            else:
+                failed.append(outcome)
+            if progress is not None:
+                progress(outcome)
+        if not written:
+            return ExportResult((), tuple(failed), None)
+        version = installed_version(cursor, schema=pack_schema)
+        with directory_lock(directory):
+            remove_dead_staging(directory)
+            # Another process may have published since the first check.
+            jobs = [item for item in plan if isinstance(item, Job)]
+            check_targets(cursor, directory, [j for j in jobs if _was_written(j, written)])
+            fresh = {f.path.name: f.to_dict() for f in written}
+            entries = merge_entries(directory, fresh, keep_existing=True)
+            target = directory / MANIFEST_NAME
+            write_new(staging.manifest, manifest_text(entries, version), target=target)
+            publish(directory, staging, list(fresh))
+        return ExportResult(tuple(written), tuple(failed), target)
+    finally:
+        staging.close()
 
 
-def _copy(
-    gateway: Gateway,
-    dataset: Dataset,
-    filename: str,
-    output_dir: Path,
-    fmt: ExportFormat,
+def _was_written(job: Job, written: Sequence[ExportedFile]) -> bool:
+    return any(f.dataset_name == job.name and f.format == job.fmt for f in written)
+
+
+def _stage_or_fail(
+    cursor: duckdb.DuckDBPyConnection,
+    pack_schema: str,
+    directory: Path,
+    job: Job,
+    staging: Staging,
+    checksums: bool,
+) -> ExportOutcome:
+    try:
+        return _stage(cursor, pack_schema, directory, job, staging, checksums=checksums)
+    except _DatasetFailedError as exc:
+        return ExportFailure(job.name, job.fmt, str(exc))
+
+
+def _stage(
+    cursor: duckdb.DuckDBPyConnection,
+    pack_schema: str,
+    directory: Path,
+    job: Job,
+    staging: Staging,
     *,
-    checksums: bool = True,
+    checksums: bool,
 ) -> ExportedFile:
-    """Run the pack's COPY into a temporary directory, then move the whole file into place."""
+    """Run the verified COPY of one job into the staging directory."""
     start = time.perf_counter()
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=output_dir))
-    except OSError as exc:
-        msg = f"cannot write in {output_dir}: {exc}"
-        raise _DatasetFailedError(msg) from exc
+        key = parse_table_key(job.table_key)
+    except DucksetsError as exc:
+        raise _DatasetFailedError(f"{first_line(exc)}; fix its row in metadata.datasets") from exc
+    if find_relation(cursor, key) is None:
+        msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
+        raise _DatasetFailedError(msg)
+    copy_sql = _verified_copy(cursor, pack_schema, job, key, staging.files)
     try:
-        copy_sql = _export_sql(gateway, dataset, fmt, staging)
-        try:
-            rows = _rows_written(gateway.con.execute(copy_sql).fetchall())
-        except duckdb.Error as exc:
-            raise _DatasetFailedError(_first_line(exc)) from exc
-        produced = staging / filename
-        if not produced.is_file():
-            msg = f"DuckDB wrote no file {filename!r}"
-            raise _DatasetFailedError(msg)
-        size, digest = _digest(produced) if checksums else (produced.stat().st_size, None)
-        columns = _columns(gateway.con, dataset)
-        target = output_dir / filename
-        try:
-            produced.replace(target)
-        except OSError as exc:
-            msg = f"cannot move the finished file to {target}: {exc}"
-            raise _DatasetFailedError(msg) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        rows = _rows_written(cursor.execute(copy_sql).fetchall())
+    except duckdb.Error as exc:
+        raise _DatasetFailedError(first_line(exc)) from exc
+    produced = staging.files / job.filename
+    if not produced.is_file():
+        raise _DatasetFailedError(f"DuckDB wrote no file {job.filename!r}")
+    try:
+        size, digest = file_digest(produced) if checksums else (produced.stat().st_size, None)
+        mtime_ns = produced.stat().st_mtime_ns
+    except OSError as exc:
+        raise _DatasetFailedError(f"cannot read back {produced}: {exc}") from exc
     return ExportedFile(
-        dataset_name=dataset.name,
-        table_key=dataset.table_key,
-        kind=dataset.kind,
-        format=fmt,
-        path=target,
+        dataset_name=job.name,
+        table_key=job.table_key,
+        kind=job.kind,
+        format=job.fmt,
+        path=directory / job.filename,
         rows=rows,
         bytes=size,
         sha256=digest,
         seconds=time.perf_counter() - start,
-        columns=columns,
+        columns=_columns(cursor, key),
+        mtime_ns=mtime_ns,
     )
 
 
-def _export_sql(gateway: Gateway, dataset: Dataset, fmt: ExportFormat, directory: Path) -> str:
-    """The COPY statement of the pack's ``dataset_export_sql``, names and path bound."""
+def _verified_copy(
+    cursor: duckdb.DuckDBPyConnection, pack_schema: str, job: Job, key: TableKey, files: Path
+) -> str:
+    """The pack's COPY statement for ``job``, run only when it is exactly the one expected.
+
+    The expected text is rebuilt here: the key with every part quoted, the
+    staged path as a literal. Anything else (another path, a second
+    statement) means the pack object was replaced.
+    """
+    macro = f"{qualified_name(pack_schema)}.dataset_export_sql"
+    staged = f"{files.as_posix()}/{job.filename}"
+    expected = (
+        f"COPY (SELECT * FROM {key.sql()}) TO {quote_literal(staged)} "
+        f"(FORMAT {_COPY_FORMAT[job.fmt]})"
+    )
     try:
         row = fetch_one(
-            gateway.con,
-            f"SELECT {_macro(gateway, 'dataset_export_sql')}(?, fmt := ?, output_dir := ?)",
-            [dataset.name, fmt, directory.as_posix()],
+            cursor,
+            f"SELECT {macro}(?, fmt := ?, output_dir := ?)",
+            [job.name, job.fmt, files.as_posix()],
         )
     except duckdb.Error as exc:
-        raise _DatasetFailedError(_first_line(exc)) from exc
+        raise _DatasetFailedError(first_line(exc)) from exc
     if row is None or row[0] is None:
-        msg = "no longer in the catalog; refresh the gateway (gateway.refresh())"
+        msg = f"{macro} returned no statement; run `ducksets install DB` to repair the pack"
         raise _DatasetFailedError(msg)
-    return str(row[0])
+    if row[0] != expected:
+        msg = (
+            f"{macro} returned a statement other than this dataset's COPY into the staging "
+            "directory, so nothing was run; the pack object was changed: "
+            "`ducksets install DB` repairs it"
+        )
+        raise _DatasetFailedError(msg)
+    return expected
 
 
 def _rows_written(result: list[tuple[Any, ...]]) -> int:
     # COPY ... TO returns one row whose first column is the number of rows
     # written (DuckDB 1.2 and later; RETURN_STATS would add more columns).
     if not result or not isinstance(result[0][0], int):
-        msg = f"unexpected COPY result {result!r}"
-        raise _DatasetFailedError(msg)
+        raise _DatasetFailedError(f"unexpected COPY result {result!r}")
     return int(result[0][0])
 
 
-def _columns(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> tuple[tuple[str, str], ...]:
+def _columns(cursor: duckdb.DuckDBPyConnection, key: TableKey) -> tuple[tuple[str, str], ...]:
     """Column names and types as DuckDB binds the relation now (true for views too)."""
     try:
-        relation = con.sql(f"SELECT * FROM {parse_table_key(dataset.table_key).sql()} LIMIT 0")
+        relation = cursor.sql(f"SELECT * FROM {key.sql()} LIMIT 0")
         return tuple(zip(relation.columns, (str(t) for t in relation.types), strict=True))
-    except (duckdb.Error, DucksetsError) as exc:
-        raise _DatasetFailedError(_first_line(exc)) from exc
-
-
-def _digest(path: Path) -> tuple[int, str]:
-    sha = hashlib.sha256()
-    size = 0
-    buffer = bytearray(1 << 20)
-    view = memoryview(buffer)
-    with path.open("rb", buffering=0) as stream:
-        while count := stream.readinto(view):
-            sha.update(view[:count])
-            size += count
-    return size, sha.hexdigest()
-
-
-def _manifest_entry(exported: ExportedFile) -> dict[str, Any]:
-    return {
-        "name": exported.dataset_name,
-        "table_key": exported.table_key,
-        "kind": exported.kind,
-        "file": exported.path.name,
-        "format": exported.format,
-        "rows": exported.rows,
-        "bytes": exported.bytes,
-        "sha256": exported.sha256,
-        "columns": [{"name": name, "type": type_} for name, type_ in exported.columns],
-    }
-
-
-def _read_manifest(directory: Path) -> list[dict[str, Any]]:
-    """The entries of the manifest in ``directory``; none when it has no manifest."""
-    manifest = read_manifest(directory)
-    if manifest is None:
-        return []
-    return [e for e in manifest["datasets"] if isinstance(e, dict)]
-
-
-def _still_there(directory: Path, entry: Mapping[str, Any]) -> bool:
-    file = entry["file"]
-    try:
-        check_filename(file)
-        return bool((directory / file).stat().st_size == entry.get("bytes"))
-    except (DucksetsError, OSError):
-        return False
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except duckdb.Error as exc:
+        raise _DatasetFailedError(first_line(exc)) from exc

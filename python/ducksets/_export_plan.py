@@ -1,0 +1,166 @@
+"""Planning an export run: what to write, and the checks made before any COPY.
+
+Every target of a run is checked before anything is written: two datasets may
+not claim one file (compared ignoring case, across all formats of the run),
+and no target may be an attached database file or its ``.wal``, a symlink, a
+directory, or an existing file the directory's manifest does not list.
+Paths are compared resolved (symlinks followed) and ignoring case, since
+macOS and Windows file systems ignore case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from ducksets.catalog import catalog_table, unknown_dataset_message
+from ducksets.errors import InvalidFilenameError, UnknownDatasetError
+from ducksets.filenames import check_filename
+from ducksets.manifest import manifest_entries
+
+ExportFormat = Literal["jsonl", "parquet"]
+
+
+@dataclass(frozen=True)
+class PlannedFailure:
+    """A dataset refused while planning (its file name is not plain, or reserved)."""
+
+    name: str
+    fmt: ExportFormat
+    reason: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One dataset to write in one format, under a checked file name."""
+
+    name: str
+    table_key: str
+    is_view: bool
+    fmt: ExportFormat
+    filename: str
+
+    @property
+    def kind(self) -> str:
+        return "view" if self.is_view else "table"
+
+
+_COLUMNS = "name, table_key, is_view, jsonl_filename, parquet_filename"
+
+
+def plan_run(
+    cursor: duckdb.DuckDBPyConnection,
+    pack_schema: str,
+    formats: tuple[ExportFormat, ...],
+    names: Iterable[str] | None,
+) -> list[Job | PlannedFailure]:
+    """What to write, read from the catalog as it is now; bad file names fail their dataset.
+
+    Formats outer, names sorted inner. Every unknown name is refused up front.
+    """
+    table = catalog_table(pack_schema, "datasets")
+    if names is None:
+        where = " OR ".join(f"{fmt}_filename IS NOT NULL" for fmt in formats)
+        rows = cursor.execute(f"SELECT {_COLUMNS} FROM {table} WHERE {where}").fetchall()
+    else:
+        wanted = list(dict.fromkeys([names] if isinstance(names, str) else names))
+        rows = []
+        if wanted:
+            marks = ", ".join("?" * len(wanted))
+            sql = f"SELECT {_COLUMNS} FROM {table} WHERE name IN ({marks})"
+            rows = cursor.execute(sql, wanted).fetchall()
+        found = {row[0] for row in rows}
+        for name in wanted:
+            if name not in found:
+                known = [r[0] for r in cursor.execute(f"SELECT name FROM {table}").fetchall()]
+                message = unknown_dataset_message(name, known)
+                raise UnknownDatasetError(message, name=name)
+    plan: list[Job | PlannedFailure] = []
+    for fmt in formats:
+        for name, table_key, is_view, jsonl_name, parquet_name in sorted(rows):
+            registered = jsonl_name if fmt == "jsonl" else parquet_name
+            if names is None and registered is None:
+                continue
+            filename = registered if registered is not None else f"{name}.{fmt}"
+            try:
+                check_filename(filename)
+            except InvalidFilenameError as exc:
+                reason = f"{exc}; fix its {fmt}_filename in metadata.datasets"
+                plan.append(PlannedFailure(name, fmt, reason))
+                continue
+            plan.append(Job(name, table_key, bool(is_view), fmt, filename))
+    return plan
+
+
+def check_claims(jobs: Sequence[Job]) -> None:
+    """Refuse the run when two jobs claim one file (compared ignoring case)."""
+    claims: dict[str, Job] = {}
+    for job in jobs:
+        other = claims.setdefault(job.filename.casefold(), job)
+        if other is not job:
+            msg = (
+                f"datasets {other.name!r} ({other.fmt}) and {job.name!r} ({job.fmt}) both claim "
+                f"the file {job.filename!r}; nothing was exported. Give one of them another "
+                f"{job.fmt}_filename in metadata.datasets"
+            )
+            raise InvalidFilenameError(msg, filename=job.filename)
+
+
+def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequence[Job]) -> None:
+    """Refuse the run when a target is not a file this export may replace.
+
+    Also refuses a ``manifest.json`` that ducksets did not write (``ExportError``).
+    """
+    listed = {e["file"].casefold(): e["file"] for e in manifest_entries(directory)}
+    databases = _database_paths(cursor)
+    for job in jobs:
+        target = directory / job.filename
+        why = _forbidden(target, databases, listed)
+        if why is not None:
+            msg = (
+                f"dataset {job.name!r} ({job.fmt}) would overwrite {target}, which {why}; "
+                f"nothing was exported. Give it another {job.fmt}_filename in "
+                "metadata.datasets, or export to another directory"
+            )
+            raise InvalidFilenameError(msg, filename=job.filename)
+
+
+def _database_paths(cursor: duckdb.DuckDBPyConnection) -> list[Path]:
+    rows = cursor.execute("SELECT path FROM duckdb_databases() WHERE path IS NOT NULL").fetchall()
+    return [Path(row[0]) for row in rows if row[0]]
+
+
+def _forbidden(target: Path, databases: Sequence[Path], listed: dict[str, str]) -> str | None:
+    """Why ``target`` may not be written, or ``None`` when it may."""
+    resolved = str(target.resolve()).casefold()
+    for database in databases:
+        for protected, what in (
+            (database, "is an attached database"),
+            (
+                Path(f"{database}.wal"),
+                "is the write-ahead log of an attached database",
+            ),
+        ):
+            if resolved == str(protected.resolve()).casefold() or _same_file(target, protected):
+                return what
+    if target.is_symlink():
+        return "is a symbolic link"
+    if not target.exists():
+        return None
+    if not target.is_file():
+        return "is a directory or other non-file"
+    spelled = listed.get(target.name.casefold())
+    if spelled is None or not _same_file(target, target.with_name(spelled)):
+        return "exists and is not listed in this directory's manifest.json (not a ducksets file)"
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
