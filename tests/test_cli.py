@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ducksets import pack_script, pack_version
+from ducksets import install_macros, pack_script, pack_version
+from ducksets.cli import main
+from ducksets.demo import build_demo
 
 BIN = Path(sys.executable).parent
 VERBS = (
@@ -435,3 +438,214 @@ def test_rows_reads_a_page_in_every_format(demo_db: Path) -> None:
     assert clamped.stderr == "ducksets rows: limit 5 is above the maximum 2; using 2\n"
     past_end = ducksets("rows", str(demo_db), "goids", "--offset", "1000")
     assert (past_end.returncode, json.loads(past_end.stdout), past_end.stderr) == (0, [], "")
+
+
+# In-process tests: main(argv) with capsys, no subprocess per call.
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``main(argv)`` in this process; returns (exit code, stdout, stderr)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse's --help, --version and usage errors
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo-in-process") / "demo.duckdb"
+    build_demo(path)
+    return path
+
+
+def _sqlite_file(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+
+
+def _parquet_file(path: Path) -> None:
+    duckdb.sql(f"COPY (SELECT 1 AS x) TO '{path}' (FORMAT PARQUET)")
+
+
+def _text_file(path: Path) -> None:
+    path.write_text("hello\n")
+
+
+def _verb_args(verb: str, db: Path, tmp_path: Path) -> list[str]:
+    extra = {"show": ["goids"], "rows": ["goids"], "export": ["--out", str(tmp_path / "out")]}
+    return [verb, str(db), *extra.get(verb, [])]
+
+
+OPENING_VERBS = ("version", "check", "datasets", "ls", "show", "drift", "rows", "export")
+
+
+@pytest.mark.parametrize(
+    "make", [_sqlite_file, _parquet_file, _text_file], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("verb", OPENING_VERBS)
+def test_a_file_that_is_not_a_database_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, verb: str, make: object
+) -> None:
+    path = tmp_path / "o.parquet"
+    make(path)  # type: ignore[operator]
+    before = path.read_bytes()
+    code, _, err = cli(capsys, *_verb_args(verb, path, tmp_path))
+    assert (code, err) == (1, f"ducksets {verb}: {path} is not a DuckDB database file\n")
+    assert path.read_bytes() == before
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("verb", OPENING_VERBS)
+def test_a_directory_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, verb: str
+) -> None:
+    code, _, err = cli(capsys, *_verb_args(verb, tmp_path, tmp_path))
+    assert (code, err) == (1, f"ducksets {verb}: {tmp_path} is a directory; give a database file\n")
+
+
+def test_counts_mark_what_cannot_be_counted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "demo.duckdb"
+    build_demo(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE core.modules")  # v_module_summary reads it
+    code, out, err = cli(capsys, "ls", str(path), "--counts", "--format", "json")
+    assert code == 0
+    counted = {d["name"]: d["rows"] for d in json.loads(out)}
+    assert counted == {
+        "call_graph_edges": 600,
+        "function_metrics": 257,
+        "goids": 300,
+        "modules": None,
+        "v_function_summary": 257,
+        "v_module_summary": None,
+    }
+    assert err.splitlines()[0] == (
+        "ducksets ls: cannot count modules (core.modules): no table or view core.modules"
+    )
+    assert err.splitlines()[1].startswith(
+        "ducksets ls: cannot count v_module_summary (docs.v_module_summary): view"
+    )
+    _, csv_out, _ = cli(capsys, "datasets", str(path), "--counts", "--format", "csv")
+    assert "modules,core.modules,table,,modules.jsonl," in csv_out.splitlines()
+    _, table, _ = cli(capsys, "datasets", str(path), "--counts", "--format", "table")
+    [modules] = [line for line in table.splitlines() if line.startswith("modules ")]
+    assert modules.split()[:4] == ["modules", "core.modules", "table", "missing"]
+    [view] = [line for line in table.splitlines() if line.startswith("v_module_summary ")]
+    assert view.split()[3] == "unreadable"
+
+
+def test_messages_name_the_real_database_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "my demo.db"
+    build_demo(path)
+    code, _, err = cli(capsys, "rows", str(path), "nope")
+    assert code == 1
+    assert err == (
+        f"ducksets rows: no dataset 'nope'; list them with: ducksets datasets "
+        f"{shlex.quote(str(path))} (or FROM metadata.datasets)\n"
+    )
+
+
+def test_version_flag_prints_the_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "--version")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"ducksets {pack_version()}")
+
+
+@pytest.mark.parametrize("name", ["datasets", "ls"])
+def test_help_names_the_verb_as_typed(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    code, out, _ = cli(capsys, name, "--help")
+    assert code == 0 and out.startswith(f"usage: ducksets {name} ")
+    code, _, err = cli(capsys, name)
+    assert code == 2 and err.startswith(f"ducksets {name}: ")
+
+
+def test_hostile_catalog_text_is_escaped_on_a_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "demo.duckdb"
+    build_demo(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "UPDATE metadata.datasets SET jsonl_filename = 'x' || chr(27) || '[2J' || chr(10) "
+            "|| 'fake  row' WHERE name = 'goids'"
+        )
+    _, table, _ = cli(capsys, "ls", str(path), "--format", "table")
+    assert "\x1b" not in table and len(table.splitlines()) == 8
+    assert "x\\x1b[2J\\nfake  row" in table
+    _, shown, _ = cli(capsys, "show", str(path), "goids", "--format", "table")
+    assert "\x1b" not in shown and "jsonl_filename:   x\\x1b[2J\\nfake  row" in shown
+
+
+def test_rows_in_standard_json_and_csv(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "odd.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE SCHEMA s; CREATE TABLE s.t AS SELECT 'nan'::DOUBLE AS f, "
+            "INTERVAL '1 hour 30 minutes' AS i, 'infinity'::TIMESTAMP AS ts, "
+            "{'a': 1, 'b': [2]} AS st"
+        )
+        install_macros(con)
+        con.execute("INSERT INTO metadata.datasets VALUES ('s.t', 't', FALSE, NULL, NULL)")
+    code, out, err = cli(capsys, "rows", str(path), "t", "--format", "json")
+    assert (code, err) == (0, "")
+    assert "NaN" not in out
+    assert json.loads(out) == [
+        {"f": None, "i": "PT1H30M", "ts": "infinity", "st": {"a": 1, "b": [2]}}
+    ]
+    _, csv_out, _ = cli(capsys, "rows", str(path), "t", "--format", "csv")
+    assert csv_out.splitlines() == ["f,i,ts,st", 'nan,PT1H30M,infinity,"{""a"":1,""b"":[2]}"']
+
+
+def test_piping_into_head_exits_quietly_like_cat(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    build_demo(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "INSERT INTO core.modules SELECT 'm' || i, 'p' || i, 'x' FROM range(20000) t(i)"
+        )
+    reader = subprocess.Popen(
+        [
+            str(BIN / "ducksets"),
+            "rows",
+            str(path),
+            "modules",
+            "--limit",
+            "20000",
+            "--max-rows",
+            "20000",
+            "--format",
+            "csv",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline() == b"module,path,language\n"
+    reader.stdout.close()  # what head does after its lines
+    err = reader.stderr.read()
+    assert reader.wait() == 141  # 128 + SIGPIPE, what a shell reports for cat
+    assert err == b""
+
+
+def test_show_never_reads_a_file_for_a_missing_relation(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "db.duckdb"
+    with duckdb.connect(str(path)) as con:
+        install_macros(con)
+        con.execute("INSERT INTO metadata.datasets VALUES ('data.csv', 'data', FALSE, NULL, NULL)")
+    (tmp_path / "data.csv").write_text("secret\n1\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli(capsys, "show", str(path), "data", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["actual_columns"] == []
+    code, out, _ = cli(capsys, "ls", str(path), "--counts", "--format", "json")
+    assert json.loads(out)[0]["rows"] is None

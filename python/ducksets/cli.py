@@ -2,6 +2,9 @@
 
 Expected errors (``DucksetsError``, DuckDB errors, missing files) become one
 line on stderr and exit code 1; bad usage exits 2 (argparse's convention).
+A message's ``ducksets VERB DB`` names the database path given. When the
+reader of stdout goes away (``| head``), the command stops quietly with
+status 141, as a shell reports for ``cat`` (128 + SIGPIPE).
 Listings print a table on a terminal and JSON when piped (``--format`` picks).
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -19,11 +23,13 @@ from typing import Any, NoReturn
 
 import duckdb
 
-from ducksets._query import fetch_one
+from ducksets._connect import check_database_path, connect
+from ducksets._introspect import find_relation
 from ducksets.catalog import load_dataset_registry, sync_catalog
+from ducksets.counts import count_datasets
 from ducksets.demo import build_demo
 from ducksets.drift import catalog_drift
-from ducksets.errors import DucksetsError
+from ducksets.errors import DucksetsError, first_line
 from ducksets.export import (
     MANIFEST_NAME,
     ExportedFile,
@@ -32,9 +38,9 @@ from ducksets.export import (
     export_datasets,
 )
 from ducksets.gateway import StorageConfig, open_gateway
-from ducksets.keys import parse_table_key
+from ducksets.keys import TableKey
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
-from ducksets.output import FORMATS, default_format, render, to_json
+from ducksets.output import FORMATS, default_format, printable, render, to_json
 from ducksets.pack import PACK_SCHEMA, install_macros, installed_version, pack_script, pack_version
 from ducksets.rows import BackendLimits, DatasetQueryService
 
@@ -42,24 +48,38 @@ READ_ONLY = "Opens DB read-only."
 WRITABLE = "Opens DB writable."
 
 
+SIGPIPE_STATUS = 141
+"""Exit status when stdout's reader went away: 128 + SIGPIPE, as a shell shows for ``cat``."""
+
+_DB_PLACEHOLDER = re.compile(r"\b(ducksets [a-z]+) DB\b")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(arguments).parse_args(arguments)
     try:
         code: int = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
     except BrokenPipeError:
-        # The reader went away (`ducksets ls db | head`): stop quietly, as cat does.
+        # The reader went away (`ducksets rows db x | head`): stop quietly, as cat
+        # does; stdout goes to /dev/null so the flush at exit has nothing to report.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return SIGPIPE_STATUS
     except (DucksetsError, duckdb.Error, OSError) as exc:
-        print(f"ducksets {args.command}: {_first_line(exc)}", file=sys.stderr)
+        print(f"ducksets {args.command}: {_message(exc, args)}", file=sys.stderr)
         return 1
     return code
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _message(exc: BaseException, args: argparse.Namespace) -> str:
+    """The error's first line, printable, with ``ducksets VERB DB`` naming the path given."""
+    text = first_line(exc)
+    db = getattr(args, "db", None)
+    if db is not None:
+        quoted = shlex.quote(str(db))
+        text = _DB_PLACEHOLDER.sub(lambda m: f"{m.group(1)} {quoted}", text)
+    return printable(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,12 +89,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ducksets",
         description="A DuckDB dataset catalog: install the SQL pack, inspect and use it.",
     )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"ducksets {pack_version()} (pack {pack_version()}), duckdb {duckdb.__version__}",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # argparse names an alias's parser after the verb; help and usage errors
+    # should show the word the user typed (`ducksets ls --help`).
+    typed = next((a for a in argv if not a.startswith("-")), None)
 
     def command(
         name: str, summary: str, example: str, run: Callable[[argparse.Namespace], int], **kw: Any
@@ -87,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
             **kw,
         )
+        if typed in kw.get("aliases", ()):
+            sub.prog = f"ducksets {typed}"
         sub.set_defaults(run=run)
         return sub
 
@@ -244,15 +274,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _existing_db(path: Path) -> str:
-    if not path.is_file():
-        msg = f"no database file {path}; check the path (ducksets demo makes one to try)"
-        raise DucksetsError(msg)
+    """``path`` as text, once it is known to be an existing DuckDB database file."""
+    check_database_path(path, read_only=True)
     return str(path)
 
 
 @contextmanager
 def _read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with duckdb.connect(_existing_db(path), read_only=True) as con:
+    with connect(path, read_only=True) as con:
         yield con
 
 
@@ -310,29 +339,35 @@ def _report(diagnostics: Sequence[Diagnostic], output_format: str) -> int:
 def _datasets(args: argparse.Namespace) -> int:
     with _read_only(args.db) as con:
         registry = load_dataset_registry(con, pack_schema=args.schema)
-        columns = ["name", "table_key", "kind", "jsonl_filename", "parquet_filename"]
-        rows: list[list[Any]] = [
-            [d.name, d.table_key, d.kind, d.jsonl_filename, d.parquet_filename]
-            for d in sorted(registry.by_name.values(), key=lambda d: d.name)
-        ]
-        if args.counts:
-            columns.insert(3, "rows")
-            for row in rows:
-                counted = fetch_one(con, f"SELECT count(*) FROM {parse_table_key(row[1]).sql()}")
-                row.insert(3, counted[0] if counted else None)
-    _print_listing(columns, rows, args.format)
+        datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
+        counts = count_datasets(con, datasets) if args.counts else ()
+    columns = ["name", "table_key", "kind", "jsonl_filename", "parquet_filename"]
+    rows: list[list[Any]] = [
+        [d.name, d.table_key, d.kind, d.jsonl_filename, d.parquet_filename] for d in datasets
+    ]
+    output_format = args.format or default_format()
+    if args.counts:
+        columns.insert(3, "rows")
+        for row, counted in zip(rows, counts, strict=True):
+            # null in JSON and CSV; a word a reader cannot take for a number on a table
+            marker = counted.status if output_format == "table" else None
+            row.insert(3, counted.rows if counted.status == "counted" else marker)
+    _print_listing(columns, rows, output_format)
+    for counted in counts:
+        if counted.status != "counted":
+            where = f"{counted.name} ({counted.table_key})"
+            print(
+                f"ducksets {args.command}: cannot count {printable(where)}: "
+                f"{printable(counted.detail)}",
+                file=sys.stderr,
+            )
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     with _read_only(args.db) as con:
         dataset = load_dataset_registry(con, pack_schema=args.schema).dataset_for_name(args.name)
-        key = parse_table_key(dataset.table_key)
-        try:
-            described = con.execute(f"DESCRIBE SELECT * FROM {key.sql()}").fetchall()
-            actual = [{"name": r[0], "type": r[1], "nullable": r[2] != "NO"} for r in described]
-        except duckdb.Error:
-            actual = []  # the relation is missing: drift says so
+        actual = _actual_columns(con, dataset.key)
         drift = [
             i
             for i in catalog_drift(con, pack_schema=args.schema)
@@ -370,14 +405,27 @@ def _show(args: argparse.Namespace) -> int:
         print(render(("column", "declared_type", "actual_type"), columns, "csv"))
         return 0
     for field in ("name", "table_key", "kind", "jsonl_filename", "parquet_filename"):
-        print(f"{field + ':':<18}{document[field] if document[field] is not None else '-'}")
+        value = document[field]
+        print(f"{field + ':':<18}{'-' if value is None else printable(str(value))}")
     print()
     print(render(("column", "declared_type", "actual_type"), columns, "table"))
     print()
     print("drift: " + ("none" if not drift else ""))
     for item in drift:
-        print(f"  {item.drift}: {item.detail}")
+        print(f"  {item.drift}: {printable(item.detail)}")
     return 0
+
+
+def _actual_columns(con: duckdb.DuckDBPyConnection, key: TableKey) -> list[dict[str, Any]]:
+    """The columns of the relation ``key`` names; none when it is missing or fails (drift says)."""
+    relation = find_relation(con, key)  # never a file or another database's table
+    if relation is None:
+        return []
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation.sql()}").fetchall()
+    except duckdb.Error:
+        return []  # a view that no longer binds
+    return [{"name": r[0], "type": r[1], "nullable": r[2] != "NO"} for r in described]
 
 
 def _column_comparison(
@@ -434,7 +482,7 @@ def _rows(args: argparse.Namespace) -> int:
         )
     for message in page.meta.messages:
         if message.severity != "info":
-            print(f"ducksets rows: {message.detail}", file=sys.stderr)
+            print(f"ducksets rows: {printable(message.detail)}", file=sys.stderr)
     _print_listing(page.columns, [tuple(r.values()) for r in page.rows], args.format)
     return 0
 

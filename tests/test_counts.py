@@ -1,0 +1,54 @@
+"""Row counts per dataset: count what can be counted, mark the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ducksets import install_macros, load_dataset_registry
+from ducksets.catalog import Dataset
+from ducksets.counts import RowCount, count_dataset_rows, count_datasets
+from ducksets.demo import build_demo
+
+
+def _datasets(con: duckdb.DuckDBPyConnection) -> list[Dataset]:
+    registry = load_dataset_registry(con)
+    return sorted(registry.by_name.values(), key=lambda d: d.name)
+
+
+def test_counts_every_dataset_and_marks_missing_and_failing_ones(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    build_demo(path)
+    with duckdb.connect(str(path)) as con:
+        # v_module_summary reads core.modules: dropping it leaves a view that fails.
+        con.execute("DROP TABLE core.modules")
+    with duckdb.connect(str(path), read_only=True) as con:
+        counts = {c.name: c for c in count_datasets(con, _datasets(con))}
+        assert {n: c.rows for n, c in counts.items()} == {
+            "call_graph_edges": 600,
+            "function_metrics": 257,
+            "goids": 300,
+            "modules": None,
+            "v_function_summary": 257,
+            "v_module_summary": None,
+        }
+        assert counts["modules"] == RowCount(
+            "modules", "core.modules", None, "missing", "no table or view core.modules"
+        )
+        assert counts["v_module_summary"].status == "unreadable"
+        assert "docs.v_module_summary fails" in counts["v_module_summary"].detail
+        goids = next(d for d in _datasets(con) if d.name == "goids")
+        assert count_dataset_rows(con, goids) == 300
+
+
+def test_a_key_that_reads_as_a_file_is_missing_not_read(tmp_path: Path) -> None:
+    """No replacement scan: a key like data.csv never reads the file of that name."""
+    (tmp_path / "data.csv").write_text("x\n1\n2\n")
+    with duckdb.connect(str(tmp_path / "db.duckdb")) as con:
+        install_macros(con)
+        con.execute("INSERT INTO metadata.datasets VALUES ('data.csv', 'data', FALSE, NULL, NULL)")
+        con.execute(f"SET file_search_path = '{tmp_path}'")
+        assert con.execute("SELECT count(*) FROM data.csv").fetchall() == [(2,)]
+        [counted] = count_datasets(con, _datasets(con))
+        assert (counted.rows, counted.status) == (None, "missing")
