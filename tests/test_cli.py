@@ -42,7 +42,14 @@ def run(
 
 
 def ducksets(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed ``ducksets`` script in a process of its own."""
     return run(str(BIN / "ducksets"), *args, stdin=stdin)
+
+
+def inproc(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``main(args)`` in this process, shaped like a finished subprocess (fast)."""
+    code, out, err = cli(capsys, *args)
+    return subprocess.CompletedProcess(["ducksets", *args], code, out, err)
 
 
 def duckdb_cli(db: Path, sql_text: str, *flags: str) -> subprocess.CompletedProcess[str]:
@@ -66,15 +73,17 @@ def python_written_file(path: Path) -> None:
 
 
 @pytest.mark.parametrize("verb", VERBS)
-def test_every_verb_has_help_with_an_example(verb: str) -> None:
-    result = ducksets(verb, "--help")
-    assert result.returncode == 0
-    assert "example: ducksets " in result.stdout
+def test_every_verb_has_help_with_an_example(capsys: pytest.CaptureFixture[str], verb: str) -> None:
+    code, out, _ = cli(capsys, verb, "--help")
+    assert code == 0
+    assert "example: ducksets " in out
 
 
 @pytest.mark.parametrize("verb", DB_VERBS)
-def test_every_database_verb_says_how_it_opens_the_database(verb: str) -> None:
-    assert "Opens DB" in ducksets(verb, "--help").stdout
+def test_every_database_verb_says_how_it_opens_the_database(
+    capsys: pytest.CaptureFixture[str], verb: str
+) -> None:
+    assert "Opens DB" in cli(capsys, verb, "--help")[1]
 
 
 def test_python_dash_m_is_the_same_command() -> None:
@@ -86,21 +95,27 @@ def test_python_dash_m_is_the_same_command() -> None:
 @pytest.mark.parametrize(
     "args", [(), ("frobnicate",), ("install",), ("lint", "--format", "xml"), ("demo", "a", "b")]
 )
-def test_bad_usage_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
-    result = ducksets(*args)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "ducksets" in result.stderr and "--help" in result.stderr
+def test_bad_usage_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    code, _, err = cli(capsys, *args)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "ducksets" in err and "--help" in err
 
 
-def test_missing_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    result = ducksets("check", str(tmp_path / "nope.db"))
-    assert result.returncode == 1
-    assert (
-        result.stderr.strip() == f"ducksets check: no database file {tmp_path / 'nope.db'}; "
-        "check the path (ducksets demo makes one to try)"
+@pytest.mark.parametrize("verb", ["check", "datasets", "show", "drift", "rows", "export"])
+def test_missing_database_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, verb: str
+) -> None:
+    path = tmp_path / "nope.db"
+    code, _, err = cli(capsys, *_verb_args(verb, path, tmp_path))
+    assert code == 1
+    assert err == (
+        f"ducksets {verb}: no database file {path}; "
+        "check the path (ducksets demo makes one to try)\n"
     )
-    assert not (tmp_path / "nope.db").exists()
+    assert not path.exists()
 
 
 def test_sql_prints_the_pack_script() -> None:
@@ -238,13 +253,15 @@ def test_check_and_lint_emit_json(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    assert ducksets("demo", str(path)).returncode == 0
+    build_demo(path)
     return path
 
 
-def test_datasets_lists_as_json_when_piped_and_opens_read_only(demo_db: Path) -> None:
+def test_datasets_lists_as_json_when_piped_and_opens_read_only(
+    capsys: pytest.CaptureFixture[str], demo_db: Path
+) -> None:
     before = demo_db.read_bytes()
-    result = ducksets("datasets", str(demo_db))
+    result = inproc(capsys, "datasets", str(demo_db))
     assert result.returncode == 0
     listing = json.loads(result.stdout)
     assert [d["name"] for d in listing] == [
@@ -262,18 +279,18 @@ def test_datasets_lists_as_json_when_piped_and_opens_read_only(demo_db: Path) ->
         "jsonl_filename": "goids.jsonl",
         "parquet_filename": "goids.parquet",
     }
-    counted = json.loads(ducksets("ls", str(demo_db), "--counts").stdout)
+    counted = json.loads(inproc(capsys, "ls", str(demo_db), "--counts").stdout)
     assert {d["name"]: d["rows"] for d in counted}["goids"] == 300
-    csv_lines = ducksets("ls", str(demo_db), "--format", "csv").stdout.splitlines()
+    csv_lines = inproc(capsys, "ls", str(demo_db), "--format", "csv").stdout.splitlines()
     assert csv_lines[0] == "name,table_key,kind,jsonl_filename,parquet_filename"
     assert csv_lines[3] == "goids,core.goids,table,goids.jsonl,goids.parquet"
-    table = ducksets("ls", str(demo_db), "--format", "table").stdout.splitlines()
+    table = inproc(capsys, "ls", str(demo_db), "--format", "table").stdout.splitlines()
     assert table[0].split() == ["name", "table_key", "kind", "jsonl_filename", "parquet_filename"]
     assert demo_db.read_bytes() == before
 
 
-def test_show_one_dataset(demo_db: Path) -> None:
-    shown = json.loads(ducksets("show", str(demo_db), "goids").stdout)
+def test_show_one_dataset(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
+    shown = json.loads(inproc(capsys, "show", str(demo_db), "goids").stdout)
     assert set(shown) == {
         "name",
         "table_key",
@@ -294,26 +311,28 @@ def test_show_one_dataset(demo_db: Path) -> None:
         c["name"] for c in shown["declared_columns"]
     ]
     assert shown["drift"] == []
-    view = json.loads(ducksets("show", str(demo_db), "v_module_summary").stdout)
+    view = json.loads(inproc(capsys, "show", str(demo_db), "v_module_summary").stdout)
     assert view["declared_columns"] is None and view["kind"] == "view"
-    text = ducksets("show", str(demo_db), "goids", "--format", "table").stdout
+    text = inproc(capsys, "show", str(demo_db), "goids", "--format", "table").stdout
     assert "table_key:        core.goids" in text and "drift: none" in text
 
 
-def test_unknown_dataset_is_one_line_with_a_suggestion(demo_db: Path) -> None:
-    result = ducksets("show", str(demo_db), "goid")
+def test_unknown_dataset_is_one_line_with_a_suggestion(
+    capsys: pytest.CaptureFixture[str], demo_db: Path
+) -> None:
+    result = inproc(capsys, "show", str(demo_db), "goid")
     assert result.returncode == 1
     assert result.stderr == "ducksets show: no dataset 'goid'; did you mean 'goids'?\n"
 
 
-def test_drift_gates_ci(tmp_path: Path) -> None:
+def test_drift_gates_ci(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "demo.duckdb"
-    assert ducksets("demo", str(path)).returncode == 0
-    in_sync = ducksets("drift", str(path))
+    build_demo(path)
+    in_sync = inproc(capsys, "drift", str(path))
     assert (in_sync.returncode, json.loads(in_sync.stdout)) == (0, [])
     with duckdb.connect(str(path)) as con:
         con.execute("ALTER TABLE core.goids ADD COLUMN extra INTEGER")
-    drifted = ducksets("drift", str(path))
+    drifted = inproc(capsys, "drift", str(path))
     assert drifted.returncode == 1
     assert json.loads(drifted.stdout) == [
         {
@@ -422,21 +441,25 @@ def test_export_shows_progress_on_a_terminal(demo_db: Path, tmp_path: Path) -> N
     assert lines[-1] == f"4 file(s) written to {out}, 0 failed"
 
 
-def test_rows_reads_a_page_in_every_format(demo_db: Path) -> None:
+def test_rows_reads_a_page_in_every_format(
+    capsys: pytest.CaptureFixture[str], demo_db: Path
+) -> None:
     page = json.loads(
-        ducksets("rows", str(demo_db), "goids", "--limit", "2", "--offset", "10").stdout
+        inproc(capsys, "rows", str(demo_db), "goids", "--limit", "2", "--offset", "10").stdout
     )
     assert [r["urn"] for r in page] == ["goid:demo/10", "goid:demo/11"]
     assert page[0]["goid_h128"] == 1000010 and page[0]["created_at"] == "2026-01-01T00:10:00"
-    csv_lines = ducksets("rows", str(demo_db), "modules", "--limit", "1", "--format", "csv").stdout
+    csv_lines = inproc(
+        capsys, "rows", str(demo_db), "modules", "--limit", "1", "--format", "csv"
+    ).stdout
     assert csv_lines.splitlines() == [
         "module,path,language",
         "demo.pkg0.mod0,src/demo/pkg0/mod0.py,python",
     ]
-    clamped = ducksets("rows", str(demo_db), "goids", "--limit", "5", "--max-rows", "2")
+    clamped = inproc(capsys, "rows", str(demo_db), "goids", "--limit", "5", "--max-rows", "2")
     assert len(json.loads(clamped.stdout)) == 2
     assert clamped.stderr == "ducksets rows: limit 5 is above the maximum 2; using 2\n"
-    past_end = ducksets("rows", str(demo_db), "goids", "--offset", "1000")
+    past_end = inproc(capsys, "rows", str(demo_db), "goids", "--offset", "1000")
     assert (past_end.returncode, json.loads(past_end.stdout), past_end.stderr) == (0, [], "")
 
 
