@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ducksets.errors import ArgumentTypeError, InvalidArgumentError
 
 
@@ -54,3 +56,10 @@ def require_path(parameter: str, value: Any, *, hint: str) -> str:
         msg = f"{parameter} {text!r} is not a usable path; {hint}"
         raise InvalidArgumentError(msg, parameter=parameter, value=value)
     return text
+
+
+def require_connection(parameter: str, value: Any) -> None:
+    """Raise ``ArgumentTypeError`` unless ``value`` is a DuckDB connection (or cursor)."""
+    if not isinstance(value, duckdb.DuckDBPyConnection):
+        msg = f"{parameter} must be a duckdb connection, not {type(value).__name__} {value!r}"
+        raise ArgumentTypeError(msg, parameter=parameter, value=value)

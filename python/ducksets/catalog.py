@@ -18,15 +18,14 @@ from typing import Any
 
 import duckdb
 
+from ducksets._args import require_connection, require_str
 from ducksets._html import html_table
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import (
-    ArgumentTypeError,
     CatalogConflictError,
     CatalogMissingError,
     DucksetsError,
-    InvalidArgumentError,
     UnknownDatasetError,
 )
 from ducksets.filenames import check_dataset_name, check_filename
@@ -364,16 +363,13 @@ def lookup_table_key(
     UnknownDatasetError
         No dataset has that name; the message suggests close names.
     ArgumentTypeError, InvalidArgumentError
-        ``name`` is not a string, or is empty.
+        ``con`` is not a connection, or ``name`` is not a string or is empty.
     CatalogMissingError
         The pack is not installed.
     """
-    if not isinstance(name, str) or not name.strip():
-        wrong = f"{type(name).__name__} {name!r}"
-        msg = f"name must be a dataset name (a non-empty string), not {wrong}"
-        if isinstance(name, str):
-            raise InvalidArgumentError(msg, parameter="name", value=name)
-        raise ArgumentTypeError(msg, parameter="name", value=name)
+    require_connection("con", con)
+    require_str("name", name, what="a dataset name")
+    require_str("pack_schema", pack_schema, what="a schema name")
     datasets = catalog_table(pack_schema, "datasets")
     try:
         row = fetch_one(con, f"SELECT table_key FROM {datasets} WHERE name = ?", [name])

@@ -16,11 +16,11 @@ from contextlib import contextmanager
 
 import duckdb
 
-from ducksets._args import require_str
+from ducksets._args import require_connection, require_str
 from ducksets._introspect import Relation, find_relation
 from ducksets._query import fetch_one
 from ducksets.catalog import lookup_table_key
-from ducksets.errors import ArgumentTypeError, InvalidTableKeyError, RelationMissingError
+from ducksets.errors import InvalidTableKeyError, RelationMissingError
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA
 
@@ -109,15 +109,11 @@ def dataset_relation(
     RelationMissingError
         The dataset's key names no existing table or view.
     """
-    _require_connection(con)
+    require_connection("con", con)
     require_str("name", name, what="a dataset name")
+    require_str("pack_schema", pack_schema, what="a schema name")
     with snapshot(con):
         table_key = lookup_table_key(con, name, pack_schema=pack_schema)
         relation = resolve_relation(con, table_key, dataset=name)
         return con.sql(f"SELECT * FROM {relation.sql()}")
 
-
-def _require_connection(con: object) -> None:
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        msg = f"con must be a duckdb connection, not {type(con).__name__}"
-        raise ArgumentTypeError(msg, parameter="con", value=con)

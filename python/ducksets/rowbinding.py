@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, is_typeddict
 
 import duckdb
 
-from ducksets.errors import RowValidationError, SchemaError
+from ducksets._args import require_connection
+from ducksets.errors import ArgumentTypeError, RowValidationError, SchemaError
 from ducksets.keys import parse_table_key
 from ducksets.schema import Column, TableSchema
 from ducksets.sqltext import quote_identifier
@@ -95,11 +96,14 @@ def insert_rows(
 
     Raises
     ------
+    ArgumentTypeError
+        ``con``, ``dataset`` or ``rows`` (or one row) has the wrong type.
     RowValidationError
         A row has a missing or extra key, a value of the wrong type, or a NULL
         in a NOT NULL column; the message names the row index and column.
         The insert itself failing (say, a duplicate key) raises it too.
     """
+    _check_arguments(con, dataset, rows)
     schema = dataset.schema
     if schema is None or dataset.is_view:
         msg = (
@@ -127,6 +131,24 @@ def insert_rows(
         msg = f"insert into {dataset.name!r} failed, nothing was written: {first_line}"
         raise RowValidationError(msg) from exc
     return len(rows)
+
+
+def _check_arguments(con: object, dataset: object, rows: object) -> None:
+    """Wrong types are refused before anything is read or written."""
+    from ducksets.catalog import Dataset  # catalog imports this module
+
+    require_connection("con", con)
+    if not isinstance(dataset, Dataset):
+        msg = f"dataset must be a Dataset (gateway.dataset(name)), not {type(dataset).__name__}"
+        raise ArgumentTypeError(msg, parameter="dataset", value=dataset)
+    # A str or a single mapping is a sequence/iterable too; both are mistakes here.
+    if not isinstance(rows, Sequence) or isinstance(rows, str | bytes):
+        msg = f"rows must be a sequence of mappings (a list of dicts), not {type(rows).__name__}"
+        raise ArgumentTypeError(msg, parameter="rows", value=rows)
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            msg = f"rows[{index}] must be a mapping of column name to value, not {row!r}"
+            raise ArgumentTypeError(msg, parameter="rows", value=row)
 
 
 def _check_row(index: int, row: Mapping[str, Any], columns: tuple[Column, ...]) -> None:
