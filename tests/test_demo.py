@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from ducksets.demo import build_demo
-from ducksets.errors import DucksetsError
+from ducksets.errors import DucksetsError, NotADatabaseError
 
 BIN = Path(sys.executable).parent
 
@@ -67,3 +67,11 @@ def test_concurrent_replace_runs_each_leave_a_complete_database(tmp_path: Path) 
             _complete(path)
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name not in {"x.db", "x-exports"})
     assert leftovers == []
+
+
+def test_a_directory_or_a_missing_parent_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(NotADatabaseError, match="is a directory; give a database file"):
+        build_demo(tmp_path, replace=True)
+    with pytest.raises(NotADatabaseError, match="no directory"):
+        build_demo(tmp_path / "nowhere" / "demo.duckdb")
+    assert list(tmp_path.iterdir()) == []

@@ -20,7 +20,7 @@ from typing import Any, TypedDict
 
 import duckdb
 
-from ducksets.errors import DucksetsError
+from ducksets.errors import DucksetsError, NotADatabaseError
 from ducksets.gateway import Gateway, StorageConfig, create_view_sql, open_gateway
 from ducksets.keys import parse_table_key
 from ducksets.rowbinding import RowBinding, insert_rows
@@ -159,6 +159,11 @@ def build_demo(path: Path, *, replace: bool = False) -> int:
     replace
         Replace ``path`` if it exists; otherwise an existing file is an error.
     """
+    if path.is_dir():
+        raise NotADatabaseError(f"{path} is a directory; give a database file", path=str(path))
+    if not path.parent.is_dir():
+        msg = f"cannot create database {path}: no directory {path.parent}"
+        raise NotADatabaseError(msg, path=str(path))
     if path.exists() and not replace:
         raise _exists(path)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ducksets-demo-") as scratch:
