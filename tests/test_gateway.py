@@ -9,7 +9,13 @@ import duckdb
 import pytest
 
 from ducksets.catalog import Dataset
-from ducksets.errors import CatalogMissingError, SchemaError, UnknownDatasetError
+from ducksets.errors import (
+    ArgumentTypeError,
+    CatalogMissingError,
+    InvalidArgumentError,
+    SchemaError,
+    UnknownDatasetError,
+)
 from ducksets.gateway import StorageConfig, create_view_sql, open_gateway, open_memory_gateway
 from ducksets.schema import Column, TableSchema, schemas_from_catalog
 
@@ -115,3 +121,38 @@ def test_codeintel_gateway(tmp_path: Path, codeintel_catalog: dict[str, Any]) ->
         assert len(gateway.datasets.tables) == 74
         assert gateway.datasets.resolve("function_metrics") == "analytics.function_metrics"
         assert gateway.con.execute("FROM metadata.catalog_drift()").fetchall() == []
+
+
+def test_a_dataset_registered_after_opening_is_found(db_path: Path) -> None:
+    with open_gateway(items_config(db_path)) as gateway:
+        other = gateway.con.cursor()  # a second connection to the same database
+        other.execute("CREATE TABLE main.fresh AS SELECT 1 AS x")
+        other.execute(
+            "INSERT INTO metadata.datasets (table_key, name, is_view) "
+            "VALUES ('main.fresh', 'fresh', false)"
+        )
+        other.close()
+        assert gateway.dataset("fresh").table_key == "main.fresh"
+        with pytest.raises(UnknownDatasetError, match="no dataset 'stale'"):
+            gateway.dataset("stale")
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [(None, ArgumentTypeError), (5, ArgumentTypeError), ("", InvalidArgumentError)],
+)
+def test_storage_config_refuses_paths_that_are_not_paths(
+    path: Any, error: type[Exception], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match="path"):
+        StorageConfig(path)
+    assert list(tmp_path.iterdir()) == []  # StorageConfig(None) once created ./None
+
+
+def test_gateway_connections_never_download_extensions(db_path: Path) -> None:
+    with open_gateway(items_config(db_path)) as gateway:
+        setting = gateway.con.execute(
+            "SELECT current_setting('autoinstall_known_extensions')"
+        ).fetchall()
+    assert setting == [(False,)]
