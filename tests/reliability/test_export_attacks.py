@@ -1,0 +1,272 @@
+"""Attacks on exports: hostile catalog rows, a tampered pack, kill -9, a full disk, concurrency.
+
+Every attack runs against a real database file and real directories, most in
+a subprocess (``sys.executable``, the venv's Python) so that a process can be
+killed or limited. The promise checked each time: nothing is written outside
+what was asked, no file is half-written, and the manifest describes every
+published file byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ducksets import StorageConfig, TableSchema, open_gateway
+from ducksets.export import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX, export_datasets, read_manifest
+from ducksets.schema import Column
+
+BIN = Path(sys.executable).parent
+ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))
+NAMES = [f"d{i}" for i in range(8)]
+ROWS = 5_000  # per dataset in the kill -9 loop: a run takes about as long as starting Python
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX locks and signals")
+
+
+def build(db: Path, rows: int = 50, stamp: str = "v1") -> None:
+    """Eight datasets d0..d7 (``rows`` rows each, labels carry ``stamp``), both formats named."""
+    tables = {f"core.{n}": ITEMS for n in NAMES}
+    config = StorageConfig(
+        db,
+        tables=tables,
+        jsonl={f"core.{n}": f"{n}.jsonl" for n in NAMES},
+        parquet={f"core.{n}": f"{n}.parquet" for n in NAMES},
+    )
+    with open_gateway(config) as gateway:
+        restamp(gateway.con, rows, stamp)
+
+
+def restamp(con: duckdb.DuckDBPyConnection, rows: int, stamp: str) -> None:
+    for name in NAMES:
+        con.execute(f"DELETE FROM core.{name}")
+        con.execute(
+            f"INSERT INTO core.{name} SELECT i, ? || '-' || i FROM range(?) r(i)", [stamp, rows]
+        )
+
+
+def python(code: str) -> subprocess.Popen[str]:
+    """Start ``code`` in a fresh interpreter of this venv."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+EXPORT = """
+    import sys, time
+    from ducksets import StorageConfig, open_gateway
+    from ducksets.export import export_datasets
+    db, out, names = sys.argv[1], sys.argv[2], sys.argv[3:] or None
+    with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+        print("ready", flush=True)  # the kill -9 loop aims at the export, not at start-up
+        started = time.perf_counter()
+        result = export_datasets(gateway, out, ("jsonl", "parquet"), names)
+    print(len(result.written), len(result.failed), time.perf_counter() - started)
+"""
+
+
+def export_in_subprocess(db: Path, out: Path, *names: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(EXPORT), str(db), str(out), *names],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "ducksets"), *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def snapshot(directory: Path) -> dict[str, bytes | None]:
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes() if p.is_file() else None
+        for p in directory.rglob("*")
+    }
+
+
+def rows_in(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    reader = "read_parquet" if path.suffix == ".parquet" else "read_json"
+    return int(con.execute(f"SELECT count(*) FROM {reader}(?)", [str(path)]).fetchall()[0][0])
+
+
+def assert_consistent(out: Path) -> dict[str, dict[str, object]]:
+    """Every data file is listed, whole, and matches its entry byte for byte; no staging left."""
+    manifest = read_manifest(out)
+    entries = {} if manifest is None else {e["file"]: e for e in manifest["datasets"]}
+    names = {p.name for p in out.iterdir()}
+    assert not {n for n in names if n.startswith(TEMP_PREFIX)}, names
+    assert names - {MANIFEST_NAME, LOCK_NAME} == set(entries)
+    with duckdb.connect() as con:
+        for file, entry in entries.items():
+            path = out / file
+            assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest(), file
+            assert entry["bytes"] == path.stat().st_size
+            assert entry["rows"] == rows_in(con, path), file
+    return entries
+
+
+# --- hostile catalog rows and a tampered pack, through the CLI ---
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ("d0", "parquet_filename", "prod.duckdb"),
+        ("d0", "parquet_filename", "prod.duckdb.wal"),
+        ("d0", "jsonl_filename", "d1.parquet"),  # two datasets claiming one file
+        (
+            "d0",
+            "jsonl_filename",
+            "D0.parquet",
+        ),  # one dataset, two formats, one file (ignoring case)
+    ],
+)
+def test_hostile_catalog_rows_refuse_the_run(tmp_path: Path, row: tuple[str, str, str]) -> None:
+    db = tmp_path / "prod.duckdb"
+    build(db)
+    name, column, filename = row
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"UPDATE metadata.datasets SET {column} = ? WHERE name = ?", [filename, name])
+    before = snapshot(tmp_path)
+    done = cli("export", "prod.duckdb", "--format", "both", "--out", ".", cwd=tmp_path)
+    assert done.returncode == 1 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert "'d0'" in line and "nothing was exported" in line
+    assert filename in line or filename.lower() in line
+    assert snapshot(tmp_path) == before
+
+
+def test_a_manifest_json_row_fails_only_that_dataset(tmp_path: Path) -> None:
+    db = tmp_path / "prod.duckdb"
+    build(db)
+    with duckdb.connect(str(db)) as con:  # plain SQL: no Python check on the way in
+        con.execute("UPDATE metadata.datasets SET jsonl_filename = 'manifest.json' WHERE name='d0'")
+    out = tmp_path / "out"
+    done = cli("export", str(db), "--format", "jsonl", "--out", str(out))
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert [f["name"] for f in report["failed"]] == ["d0"] and "reserved" in done.stderr
+    entries = assert_consistent(out)
+    assert sorted(entries) == [f"{n}.jsonl" for n in NAMES[1:]]
+
+
+@pytest.mark.parametrize("tampering", ["another path", "two statements"])
+def test_a_tampered_export_sql_runs_nothing(tmp_path: Path, tampering: str) -> None:
+    db = tmp_path / "prod.duckdb"
+    build(db)
+    elsewhere = tmp_path / "elsewhere.json"
+    body = {
+        "another path": f"'COPY (SELECT 42 AS x) TO ''{elsewhere}'' (FORMAT JSON)'",
+        "two statements": '\'COPY (SELECT * FROM "core"."d0") TO \' '
+        "|| metadata.quote_literal(output_dir || '/d0.jsonl') "
+        "|| ' (FORMAT JSON); COPY (SELECT 1) TO ''" + str(elsewhere) + "'' (FORMAT JSON)'",
+    }[tampering]
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "CREATE OR REPLACE MACRO metadata.dataset_export_sql("
+            f"ds_name, fmt := 'parquet', output_dir := '.') AS ({body})"
+        )
+    out = tmp_path / "out"
+    done = cli("export", str(db), "--format", "both", "--out", str(out))
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert report["written"] == [] and len(report["failed"]) == 16
+    assert all("ducksets install DB" in f["reason"] for f in report["failed"])
+    assert not elsewhere.exists()
+    assert set(snapshot(out)) <= {LOCK_NAME}
+
+
+# --- kill -9, a full disk, concurrent processes ---
+
+
+def test_kill_9_at_random_points_never_leaves_a_half_written_file(tmp_path: Path) -> None:
+    db = tmp_path / "k.duckdb"
+    out = tmp_path / "out"
+    build(db, rows=ROWS)
+    first = export_in_subprocess(db, out)
+    stdout, stderr = first.communicate(timeout=60)
+    assert first.returncode == 0, stderr
+    full_run = float(stdout.split()[-1])  # the export alone, without start-up
+    assert_consistent(out)
+    rng = random.Random(9)
+    outcomes = {"killed": 0, "finished": 0}
+    for iteration in range(20):
+        with duckdb.connect(str(db)) as con:  # new content each time, so old and new differ
+            restamp(con, ROWS, f"v{iteration}")
+        process = export_in_subprocess(db, out)
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        time.sleep(rng.uniform(0.0, full_run * 1.1))
+        process.send_signal(signal.SIGKILL)
+        code = process.wait(timeout=60)
+        process.communicate()
+        outcomes["killed" if code == -signal.SIGKILL else "finished"] += 1
+        # The next export into the directory (of one other file) rolls back and removes
+        # whatever the killed run left; the files it did not touch must match the manifest.
+        with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+            assert export_datasets(gateway, out, "jsonl", ["d7"]).ok
+        entries = assert_consistent(out)
+        assert len(entries) == 16
+    print(f"kill -9 loop: {outcomes}, a full run took {full_run:.2f}s")
+    assert outcomes["killed"] >= 10, outcomes
+
+
+def test_a_full_disk_changes_nothing_and_says_where_and_why(tmp_path: Path) -> None:
+    db = tmp_path / "f.duckdb"
+    out = tmp_path / "out"
+    build(db, rows=2)
+    first = export_in_subprocess(db, out)
+    assert first.wait(timeout=60) == 0, first.communicate()
+    before = snapshot(out)
+    with duckdb.connect(str(db)) as con:
+        restamp(con, 2, "v2")  # the same sizes as v1: only the bytes differ
+    # Data files of ~40 bytes fit under the limit; the manifest (~5 KB) does not.
+    limited = python(
+        f"""
+        import resource, sys
+        from ducksets import StorageConfig, open_gateway
+        from ducksets.errors import ExportError
+        from ducksets.export import export_datasets
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, hard))
+        with open_gateway(StorageConfig({str(db)!r}, read_only=True)) as gateway:
+            try:
+                export_datasets(gateway, {str(out)!r}, ("jsonl", "parquet"))
+            except ExportError as exc:
+                print(exc)
+                sys.exit(3)
+        """
+    )
+    stdout, stderr = limited.communicate(timeout=60)
+    assert limited.returncode == 3, (stdout, stderr)
+    assert str(out / MANIFEST_NAME) in stdout and "File too large" in stdout
+    assert snapshot(out) == before
+    assert_consistent(out)
+
+
+def test_eight_processes_exporting_into_one_directory_lose_no_entry(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    out = tmp_path / "out"
+    build(db, rows=500)
+    processes = [export_in_subprocess(db, out, name) for name in NAMES]
+    for process in processes:
+        assert process.wait(timeout=60) == 0, process.communicate()
+        process.communicate()
+    entries = assert_consistent(out)
+    assert sorted(entries) == sorted(f"{n}.{f}" for n in NAMES for f in ("jsonl", "parquet"))
+    json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
