@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -13,12 +15,14 @@ from ducksets import (
     PackFile,
     PackVersionError,
     ReadOnlyDatabaseError,
+    TransactionOpenError,
     install_macros,
     installed_version,
     pack_files,
     pack_script,
     pack_version,
 )
+from ducksets._pack_source import join_script
 from ducksets.pack import render_sql
 
 PACK_OBJECTS = {f.object_name for f in pack_files() if f.kind != "row"} - {None}
@@ -203,7 +207,7 @@ def test_read_only_database_without_the_pack_says_how_to_proceed(db_path: Path) 
 
 def test_install_inside_an_open_transaction_is_refused(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION")
-    with pytest.raises(PackError, match="commit or roll back yours first"):
+    with pytest.raises(TransactionOpenError, match="commit or roll back yours first"):
         install_macros(con)
     con.execute("ROLLBACK")
 
@@ -253,3 +257,107 @@ def test_one_version_everywhere() -> None:
     ]
     assert releases[0] == "Unreleased"
     assert releases[1] == pack_version() == ducksets.__version__ == version("ducksets")
+
+
+# The duckdb CLI (1.5) runs the script: `ducksets sql | duckdb c.db` and `.read`.
+DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
+CLASHES = {
+    "other_columns": "CREATE TABLE metadata.datasets (a INTEGER, b TEXT)",
+    "altered_type": "ALTER TABLE metadata.datasets ALTER is_view TYPE VARCHAR",
+    "a_view": "ALTER TABLE metadata.datasets RENAME TO old_datasets; "
+    "CREATE VIEW metadata.datasets AS FROM metadata.old_datasets",
+}
+
+
+def cli(path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(DUCKDB_CLI), "-no-init", *args, str(path)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def clashing_database(tmp_path: Path, clash: str) -> Path:
+    """A file (written by the CLI's DuckDB) whose metadata.datasets clashes with the pack."""
+    path = tmp_path / "c.db"
+    setup = "CREATE SCHEMA metadata;" if clash == "other_columns" else pack_script()
+    assert cli(path, stdin=setup).returncode == 0
+    assert cli(path, stdin=CLASHES[clash] + ";").returncode == 0
+    return path
+
+
+def cli_objects(path: Path) -> str:
+    listing = (
+        "SELECT function_name FROM duckdb_functions() WHERE schema_name = 'metadata' "
+        "UNION ALL SELECT table_name FROM duckdb_tables() ORDER BY 1;"
+        "SELECT * FROM metadata.pack_info;"
+    )
+    return cli(path, "-csv", "-readonly", stdin=listing).stdout
+
+
+@pytest.mark.parametrize("clash", sorted(CLASHES))
+@pytest.mark.parametrize("how", ["pipe", "read", "interactive read then COMMIT"])
+def test_cli_script_into_a_clashing_database_changes_nothing(
+    tmp_path: Path, clash: str, how: str
+) -> None:
+    """Issue 9 item 5: the piped script committed pack_info and 11 of 20 macros."""
+    path = clashing_database(tmp_path, clash)
+    script = tmp_path / "pack.sql"
+    script.write_text(pack_script(), encoding="utf-8")
+    before, objects = path.read_bytes(), cli_objects(path)
+    if how == "pipe":
+        result = cli(path, stdin=pack_script())
+    elif how == "read":
+        result = cli(path, "-c", f".read {script}")
+    else:  # a user at the prompt: .read, then goes on and commits whatever is open
+        result = cli(path, "-interactive", stdin=f".read {script}\nCOMMIT;\nSELECT 42;\n")
+    assert result.returncode == 1
+    first_error = next(line for line in result.stderr.splitlines() if "Error" in line)
+    assert "ducksets install failed, nothing was changed: metadata.datasets" in first_error
+    assert "move it away" in first_error
+    assert cli_objects(path) == objects
+    assert path.read_bytes() == before
+
+
+def test_cli_script_installs_and_reinstalls_a_fresh_file(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    for _ in range(2):
+        result = cli(path, stdin=pack_script())
+        assert (result.returncode, result.stderr) == (0, "")
+    with duckdb.connect(str(path), read_only=True) as con:
+        from ducksets.integrity import verify_pack
+
+        assert verify_pack(con) == ()
+
+
+def test_script_guard_knows_the_tables_duckdb_makes() -> None:
+    """The script's guard reads table shapes from the pack's text; DuckDB must agree."""
+    from ducksets._pack_source import table_columns
+    from ducksets.integrity import expected_tables
+
+    parsed = {f.object_name: table_columns(f.sql) for f in pack_files() if f.kind == "table"}
+    made = {name: tuple(c[:2] for c in columns) for name, columns in expected_tables().items()}
+    assert parsed == made
+
+
+def test_script_guard_ends_an_install_whose_macro_failed_to_bind(tmp_path: Path) -> None:
+    """A binder error leaves the CLI's transaction open; the final guard aborts it."""
+    path = tmp_path / "g.db"
+    assert cli(path, stdin=pack_script()).returncode == 0
+    before, objects = path.read_bytes(), cli_objects(path)
+    broken = (
+        "-- metadata.injected (macro)\n"
+        "CREATE OR REPLACE MACRO metadata.injected() AS "
+        "(SELECT max(no_such_column) FROM metadata.datasets);\n"
+    )
+    texts = [f.sql for f in pack_files()]
+    texts.insert(8, broken)
+    result = cli(path, stdin=join_script(tuple(texts)))
+    assert result.returncode == 1
+    assert "pack macros not created in metadata (an error above says why): injected" in (
+        result.stderr
+    )
+    assert cli_objects(path) == objects
+    assert path.read_bytes() == before

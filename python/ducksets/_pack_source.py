@@ -6,9 +6,19 @@ write ``ducksets.sql`` into the wheel, before any dependency is installed.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 MANIFEST_NAME = "MANIFEST"
+
+_HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
+_VERSION = re.compile(r"AS \('(?P<version>[0-9]+\.[0-9]+\.[0-9]+)'\)")
+_TABLE_BODY = re.compile(r"CREATE TABLE IF NOT EXISTS [^(]+\((?P<body>.*?)\n\);", re.DOTALL)
+_CONSTRAINT = ("PRIMARY KEY", "UNIQUE", "CHECK", "FOREIGN KEY", "--")
+# The spellings the pack's files use, as duckdb_columns() reports them.
+_TYPE_NAMES = {"TEXT": "VARCHAR", "STRING": "VARCHAR", "INT": "INTEGER", "BOOL": "BOOLEAN"}
+_FUNCTION_TYPES = {"macro": "macro", "table macro": "table_macro"}
 
 
 def read_manifest(pack_dir: Path) -> tuple[str, ...]:
@@ -17,14 +27,165 @@ def read_manifest(pack_dir: Path) -> tuple[str, ...]:
     return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def join_script(sql_texts: tuple[str, ...]) -> str:
-    """One script of the given file texts, run as one transaction.
+def table_columns(sql_text: str) -> tuple[tuple[str, str], ...]:
+    """``(column, DuckDB type)`` of the ``CREATE TABLE`` in a pack file, in order."""
+    match = _TABLE_BODY.search(sql_text)
+    if match is None:
+        return ()
+    columns = []
+    for line in match.group("body").splitlines():
+        text = line.strip().rstrip(",")
+        if not text or text.upper().startswith(_CONSTRAINT):
+            continue
+        name, type_name = text.split()[:2]
+        columns.append((name, _TYPE_NAMES.get(type_name.upper(), type_name.upper())))
+    return tuple(columns)
 
-    In the ``duckdb`` CLI a failing statement aborts the transaction, so the
-    final ``COMMIT`` fails too and the database is left as it was.
+
+def join_script(
+    sql_texts: Sequence[str],
+    *,
+    qualifier: str = "metadata",
+    schema: str = "metadata",
+    database: str | None = None,
+) -> str:
+    """One script of the given file texts, all or nothing, for the ``duckdb`` CLI.
+
+    ``qualifier`` is the SQL the texts name the pack's schema with
+    (``db."My Schema"``); ``schema`` and ``database`` are the plain names.
+
+    In the CLI a failing statement does not always end the transaction: a
+    binder or catalog error (a macro body that does not fit an existing table)
+    leaves it open, and the final ``COMMIT`` would keep what worked. Only
+    execution errors, such as ``error()``, abort it. So the script checks the
+    shape of existing pack tables first (the clash that makes later statements
+    fail), drops each macro before creating it, and at the end checks that every
+    pack object and the version row are in place. A failed check aborts the
+    transaction: the ``COMMIT`` then changes nothing, piped or through ``.read``
+    (which stops at the first error, leaving an aborted transaction behind).
     """
-    body = "\n".join(text.rstrip("\n") + "\n" for text in sql_texts)
-    return f"BEGIN TRANSACTION;\n\n{body}\nCOMMIT;\n"
+    pieces = []
+    objects: list[tuple[str, str]] = []
+    tables: list[tuple[str, str]] = []
+    version = None
+    for text in sql_texts:
+        header = _HEADER.match(text.split("\n", 1)[0])
+        name, kind = (header.group("name"), header.group("kind")) if header else (None, "")
+        if name and kind in _FUNCTION_TYPES:
+            objects.append((name, _FUNCTION_TYPES[kind]))
+            drop = "DROP MACRO TABLE" if kind == "table macro" else "DROP MACRO"
+            pieces.append(f"{drop} IF EXISTS {qualifier}.{name};\n")
+        if name and kind == "table":
+            tables.append((name, ", ".join(f"{c} {t}" for c, t in table_columns(text))))
+        found = _VERSION.search(text) if name == "pack_version" else None
+        version = found.group("version") if found else version
+        pieces.append(text.rstrip("\n") + "\n")
+    guard = _Guard(qualifier, schema, database)
+    return (
+        "BEGIN TRANSACTION;\n\n"
+        + guard.tables(tables, missing_ok=True)
+        + "\n"
+        + "\n".join(pieces)
+        + "\n"
+        + guard.complete(tables, objects, version)
+        + "\nCOMMIT;\n"
+    )
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _values(rows: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"({_literal(a)}, {_literal(b)})" for a, b in rows)
+
+
+class _Guard:
+    """Statements that abort the install's transaction (``error()``) when a check fails.
+
+    Each reads only DuckDB's own table functions and literals, so it cannot
+    fail to bind; each is a ``SET VARIABLE`` so that it prints nothing.
+    """
+
+    def __init__(self, qualifier: str, schema: str, database: str | None) -> None:
+        self.show = qualifier.replace("'", "''")
+        db = "current_database()" if database is None else _literal(database)
+        self.where = f"database_name = {db} AND schema_name = {_literal(schema)}"
+
+    def _fail_unless_empty(self, problems: str) -> str:
+        return (
+            "SET VARIABLE ducksets_install_check = (\n"
+            "    SELECT CASE WHEN count(*) = 0 THEN NULL ELSE error('ducksets install failed, "
+            "nothing was changed: ' || string_agg(problem, '; ' ORDER BY rank, problem)) END\n"
+            f"    FROM ({problems}) AS ducksets_p\n);\n"
+        )
+
+    def _table_problems(self, tables: Sequence[tuple[str, str]], *, missing_ok: bool) -> str:
+        absent = "" if missing_ok else " OR ducksets_a.cols IS NULL"
+        return (
+            f"SELECT 1 AS rank, '{self.show}.' || ducksets_t.name || CASE\n"
+            "        WHEN ducksets_v.view_name IS NOT NULL THEN ' is a view'\n"
+            "        WHEN ducksets_a.cols IS NULL THEN ' is missing'\n"
+            "        ELSE ' has columns (' || ducksets_a.cols || ')' END\n"
+            "        || ', the pack needs a table with (' || ducksets_t.cols || '); move it away "
+            f"(ALTER TABLE or ALTER VIEW {self.show}.' || ducksets_t.name || ' RENAME TO ...) "
+            "or drop it, then run the install again' AS problem\n"
+            f"    FROM (VALUES {_values(tables)}) AS ducksets_t(name, cols)\n"
+            "    LEFT JOIN (\n"
+            "        SELECT table_name, string_agg(column_name || ' ' || data_type, ', '\n"
+            "            ORDER BY column_index) AS cols\n"
+            f"        FROM duckdb_columns() WHERE {self.where}\n"
+            "        GROUP BY table_name\n"
+            "    ) AS ducksets_a ON ducksets_a.table_name = ducksets_t.name\n"
+            "    LEFT JOIN (\n"
+            f"        SELECT view_name FROM duckdb_views() WHERE {self.where}\n"
+            "    ) AS ducksets_v ON ducksets_v.view_name = ducksets_t.name\n"
+            "    WHERE ducksets_v.view_name IS NOT NULL\n"
+            "        OR (ducksets_a.cols IS NOT NULL AND ducksets_a.cols <> ducksets_t.cols)"
+            + absent
+        )
+
+    def tables(self, tables: Sequence[tuple[str, str]], *, missing_ok: bool) -> str:
+        """Fail when an existing pack table is a view or has other columns."""
+        return (
+            "-- All or nothing: refuse a pack table of another shape before changing anything.\n"
+            + self._fail_unless_empty(self._table_problems(tables, missing_ok=missing_ok))
+        )
+
+    def complete(
+        self,
+        tables: Sequence[tuple[str, str]],
+        objects: Sequence[tuple[str, str]],
+        version: str | None,
+    ) -> str:
+        """Fail unless every pack table, macro and the version row are in place."""
+        missing = (
+            f"SELECT 2 AS rank, 'pack macros not created in {self.show} (an error above says "
+            "why): ' || string_agg(ducksets_e.name, ', ' ORDER BY ducksets_e.name) AS problem\n"
+            f"    FROM (VALUES {_values(objects)}) AS ducksets_e(name, kind)\n"
+            "    WHERE NOT EXISTS (SELECT 1 FROM duckdb_functions() AS ducksets_f\n"
+            f"        WHERE ducksets_f.{self.where.replace(' AND ', ' AND ducksets_f.')}\n"
+            "        AND ducksets_f.function_name = ducksets_e.name\n"
+            "        AND ducksets_f.function_type = ducksets_e.kind)\n"
+            "    HAVING count(*) > 0"
+        )
+        problems = (
+            self._table_problems(tables, missing_ok=False) + "\n    UNION ALL\n    " + missing
+        )
+        recorded = (
+            "SELECT CASE WHEN count(*) = 1 THEN NULL ELSE error('ducksets install failed, "
+            f"nothing was changed: {self.show}.pack_info does not record pack {version} "
+            f"(an error above says why)') END FROM {self.show}.pack_info "
+            f"WHERE pack = 'ducksets' AND version = '{version}'"
+        )
+        return (
+            "-- All or nothing: a statement above that failed to bind left the transaction\n"
+            "-- open; error() aborts it, so the COMMIT below changes nothing.\n"
+            + self._fail_unless_empty(problems)
+            # Binds only once the check above has found pack_info in shape.
+            + f"SET VARIABLE ducksets_install_check = ({recorded});\n"
+            + "RESET VARIABLE ducksets_install_check;\n"
+        )
 
 
 def default_script(pack_dir: Path) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import duckdb
 
-from ducksets.errors import DucksetsError
+from ducksets.errors import TransactionOpenError
 
 
 @contextmanager
@@ -15,15 +15,27 @@ def transaction(con: duckdb.DuckDBPyConnection, what: str) -> Iterator[None]:
     """Run the block in its own transaction: commit at the end, roll back on error.
 
     ``what`` names the caller in the error raised when a transaction is already open.
+    A failed ``COMMIT`` (disk full) raises DuckDB's error with nothing committed.
     """
     try:
         con.execute("BEGIN TRANSACTION")
     except duckdb.TransactionException as exc:
         msg = f"{what} runs in its own transaction; commit or roll back yours first"
-        raise DucksetsError(msg) from exc
+        raise TransactionOpenError(msg) from exc
     try:
         yield
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    con.execute("COMMIT")
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error:
+        _end_failed_transaction(con)
+        raise
+
+
+def _end_failed_transaction(con: duckdb.DuckDBPyConnection) -> None:
+    """Leave no transaction open after a failed COMMIT (DuckDB may already have ended it)."""
+    # An error here means nothing is open: DuckDB rolled the failed commit back itself.
+    with suppress(duckdb.Error):
+        con.execute("ROLLBACK")

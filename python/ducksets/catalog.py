@@ -165,19 +165,30 @@ def catalog_table(pack_schema: str, table: str) -> str:
 
 
 def require_catalog(con: duckdb.DuckDBPyConnection, pack_schema: str = PACK_SCHEMA) -> None:
-    """Raise ``CatalogMissingError`` unless the pack's catalog tables exist."""
-    row = fetch_one(
-        con,
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = ? AND table_name IN ('datasets', 'dataset_columns')",
-        [pack_schema],
-    )
-    if not row or row[0] < 2:
+    """Raise unless the pack's catalog tables exist with the pack's shape (one query).
+
+    Raises
+    ------
+    CatalogMissingError
+        ``datasets`` or ``dataset_columns`` is missing.
+    CatalogShapeError
+        One is a view or has an ALTERed, dropped or renamed column: read as it
+        is, ``'false'`` would count as true or a query would fail to bind.
+    """
+    # integrity imports lint (sqlglot rules); import it when a catalog is read.
+    from ducksets.errors import CatalogShapeError
+    from ducksets.integrity import repair_command, table_problems
+
+    catalog = {qualified_name(pack_schema, t) for t in ("datasets", "dataset_columns")}
+    problems = [p for p in table_problems(con, pack_schema=pack_schema) if p.obj in catalog]
+    if any(p.missing for p in problems):
         msg = (
             f"no ducksets catalog in schema {pack_schema!r} (or an old pack without "
-            "dataset_columns); run install_macros(con) or: ducksets install DB"
+            f"dataset_columns); run install_macros(con) or: {repair_command(con)}"
         )
         raise CatalogMissingError(msg)
+    if problems:
+        raise CatalogShapeError(problems[0].text, table=problems[0].obj)
 
 
 def load_dataset_registry(

@@ -41,7 +41,7 @@ from ducksets.gateway import StorageConfig, open_gateway
 from ducksets.keys import TableKey
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
 from ducksets.output import FORMATS, default_format, printable, render, to_json
-from ducksets.pack import PACK_SCHEMA, install_macros, installed_version, pack_script, pack_version
+from ducksets.pack import PACK_SCHEMA, install_macros, pack_script, pack_version
 from ducksets.rows import BackendLimits, DatasetQueryService
 
 READ_ONLY = "Opens DB read-only."
@@ -308,11 +308,22 @@ def _sql(args: argparse.Namespace) -> int:
 
 def _version(args: argparse.Namespace) -> int:
     print(f"ducksets {pack_version()} (pack {pack_version()}), duckdb {duckdb.__version__}")
-    if args.db is not None:
-        with _read_only(args.db) as con:
-            installed = installed_version(con)
-        print(f"{args.db}: pack {installed or 'not installed'}")
-    return 0
+    if args.db is None:
+        return 0
+    from ducksets.integrity import pack_problems
+
+    with _read_only(args.db) as con:
+        problems = pack_problems(con)
+    if not problems:
+        print(f"{args.db}: pack {pack_version()}")
+        return 0
+    if any(p.no_pack for p in problems):
+        print(f"{args.db}: pack not installed")
+        return 0
+    # Completeness, not just the version row: a pack with a missing or changed object is no pack.
+    for problem in problems:
+        print(f"{args.db}: {problem.text}")
+    return 1
 
 
 def _lint(args: argparse.Namespace) -> int:
@@ -320,8 +331,17 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ducksets.integrity import as_diagnostics, pack_problems
+    from ducksets.sqltext import qualified_name
+
     with _read_only(args.db) as con:
-        diagnostics = check_catalog_keys(con, schema=args.schema)
+        problems = pack_problems(con, pack_schema=args.schema)
+        absent = any(p.no_pack for p in problems)
+        catalog = {qualified_name(args.schema, t) for t in ("datasets", "dataset_columns")}
+        diagnostics = as_diagnostics(() if absent else problems)
+        # Keys are read only from a catalog of the pack's shape; absent: check_catalog_keys says so.
+        if absent or not catalog & {p.obj for p in problems}:
+            diagnostics += check_catalog_keys(con, schema=args.schema)
     return _report(diagnostics, args.format)
 
 

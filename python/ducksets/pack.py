@@ -20,7 +20,13 @@ from sqlglot.dialects.duckdb import DuckDB
 from ducksets._pack_source import default_script, join_script, read_manifest
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
-from ducksets.errors import DucksetsError, PackError, PackVersionError, ReadOnlyDatabaseError
+from ducksets.errors import (
+    CatalogShapeError,
+    PackError,
+    PackVersionError,
+    ReadOnlyDatabaseError,
+    first_line,
+)
 from ducksets.sqltext import qualified_name, quote_literal
 
 PACK_SCHEMA = "metadata"
@@ -29,6 +35,7 @@ PACK_SCHEMA = "metadata"
 _HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
 _VERSION = re.compile(r"AS \('(?P<version>[0-9]+\.[0-9]+\.[0-9]+)'\)")
 _VERSION_FILE = "11_pack_version.sql"
+_READABLE_VERSION = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})")
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,9 @@ class InstallResult:
     """What ``install_macros`` did.
 
     ``action`` is ``installed`` (no pack before), ``upgraded``, ``unchanged``
-    (same version, objects re-created), ``downgraded`` (``force=True``) or
-    ``present`` (read-only database that already has this version).
+    (same version, objects re-created), ``downgraded`` (``force=True``),
+    ``repaired`` (``force=True`` over an unreadable recorded version) or
+    ``present`` (read-only database whose pack ``verify_pack`` finds intact).
     """
 
     database: str
@@ -105,6 +113,19 @@ def pack_version() -> str:
     return match.group("version")
 
 
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """``(major, minor, patch)`` of a release version like ``0.4.0``; ``None`` for anything else.
+
+    >>> parse_version("0.10.2"), parse_version("0.4.0-rc1"), parse_version("")
+    ((0, 10, 2), None, None)
+    """
+    match = _READABLE_VERSION.fullmatch(text)
+    if match is None:
+        return None
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
 def render_sql(sql: str, *, schema: str = PACK_SCHEMA, database: str | None = None) -> str:
     """``sql`` with every ``metadata`` name token replaced by the target qualifier."""
     target = qualified_name(database, schema)
@@ -126,7 +147,8 @@ def pack_script(*, schema: str = PACK_SCHEMA, database: str | None = None) -> st
     if schema == PACK_SCHEMA and database is None:
         return default_script(pack_dir())
     rendered = tuple(render_sql(f.sql, schema=schema, database=database) for f in pack_files())
-    return join_script(rendered)
+    qualifier = qualified_name(database, schema)
+    return join_script(rendered, qualifier=qualifier, schema=schema, database=database)
 
 
 def installed_version(
@@ -176,32 +198,53 @@ def install_macros(
     Raises
     ------
     PackVersionError
-        A newer pack is installed and ``force`` is false.
+        A newer pack, or an unreadable version, is recorded and ``force`` is false.
+    CatalogShapeError
+        A pack table exists with another shape (a view, an ALTERed column); names the repair.
     ReadOnlyDatabaseError
-        The target database is read-only and lacks this pack version.
+        The target database is read-only and its pack is missing, old or not intact.
+    TransactionOpenError
+        The connection has a transaction open.
     PackError
-        A pack statement failed; nothing was changed.
+        A pack statement or the COMMIT failed (disk full, ...); nothing was changed.
     """
+    # integrity reads the pack through this module: import it here, not at the top.
+    from ducksets.integrity import repair_command, table_problems, verify_pack
+
     target_db = database or _current_database(con)
     _require_database(con, target_db)
     version = pack_version()
-    before = installed_version(con, schema=schema, database=database)
     where = f"{target_db}.{schema}"
     if _is_read_only(con, target_db):
-        if before == version:
-            return InstallResult(target_db, schema, before, version, "present", ())
-        found = f"pack {before}" if before else "no pack"
+        problems = verify_pack(con, pack_schema=schema, database=database)
+        if not problems:
+            return InstallResult(target_db, schema, version, version, "present", ())
+        absent = problems[0].startswith("no ducksets pack")
+        found = "has no pack in" if absent else "the pack is not intact in"
         msg = (
-            f"database {target_db!r} is read-only and has {found} in schema {schema!r}; "
-            f"open it writable once to install pack {version} (ducksets install DB), "
-            "then read-only connections can use it"
+            f"database {target_db!r} is read-only and {found} schema {schema!r}: {problems[0]}; "
+            f"open it writable once to install pack {version} "
+            f"({repair_command(con, database)}), then read-only connections can use it"
         )
         raise ReadOnlyDatabaseError(msg)
-    downgrade = before is not None and _version_tuple(before) > _version_tuple(version)
+    # A pack table of another shape would make the install fail half-way, or keep it as is.
+    shape = table_problems(con, pack_schema=schema, database=database, missing_ok=True)
+    if shape:
+        raise CatalogShapeError(shape[0].text, table=shape[0].obj)
+    before = installed_version(con, schema=schema, database=database)
+    unreadable = before is not None and parse_version(before) is None
+    if unreadable and not force:
+        msg = (
+            f"{qualified_name(database, schema, 'pack_info')} holds an unreadable version "
+            f"{before!r}; "
+            f"{repair_command(con, database, force=True)} repairs it"
+        )
+        raise PackVersionError(msg)
+    downgrade = not unreadable and before is not None and _newer(before, version)
     if downgrade and not force:
         msg = (
-            f"{where} has pack {before}, newer than {version} from this ducksets; "
-            f"upgrade ducksets, or pass force=True (ducksets install --force) to downgrade"
+            f"{where} has pack {before}, newer than {version} from this ducksets; upgrade "
+            f"ducksets, or downgrade with force=True ({repair_command(con, database, force=True)})"
         )
         raise PackVersionError(msg)
     files = pack_files()
@@ -209,14 +252,14 @@ def install_macros(
     objects_before = _objects_present(con, target_db, schema, objects)
     statements = [render_sql(f.sql, schema=schema, database=database) for f in files]
     names = [f.name for f in files]
-    if downgrade:
-        # The pack's own guard refuses downgrades; forgetting the record is what force means.
+    if downgrade or unreadable:
+        # The pack's own guard refuses these; forgetting the record is what force means.
         table = qualified_name(database, schema, "pack_info")
         statements.insert(-1, f"DELETE FROM {table} WHERE pack = {quote_literal('ducksets')}")
-        names.insert(-1, "(force: forget the newer version)")
+        names.insert(-1, "(force: forget the recorded version)")
     _run_in_transaction(con, statements, names)
     created = tuple(sorted(_objects_present(con, target_db, schema, objects) - objects_before))
-    action = _action(before, version)
+    action = "repaired" if unreadable else _action(before, version)
     return InstallResult(target_db, schema, before, version, action, created)
 
 
@@ -225,7 +268,12 @@ def _action(before: str | None, after: str) -> str:
         return "installed"
     if before == after:
         return "unchanged"
-    return "upgraded" if _version_tuple(before) < _version_tuple(after) else "downgraded"
+    return "downgraded" if _newer(before, after) else "upgraded"
+
+
+def _newer(version: str, than: str) -> bool:
+    """Whether readable ``version`` is newer than ``than`` (unreadable ones are never newer)."""
+    return (parse_version(version) or (-1,)) > (parse_version(than) or (-1,))
 
 
 def _run_in_transaction(
@@ -238,11 +286,10 @@ def _run_in_transaction(
                 con.execute(sql)
                 done += 1
     except duckdb.Error as exc:
-        first_line = str(exc).splitlines()[0]
-        msg = f"installing {names[done]} failed, nothing was changed: {first_line}"
+        # done == len(names): every statement ran and the COMMIT itself failed.
+        step = f"installing {names[done]}" if done < len(names) else "committing the install"
+        msg = f"{step} failed, nothing was changed: {first_line(exc)}"
         raise PackError(msg) from exc
-    except DucksetsError as exc:
-        raise PackError(str(exc)) from exc
 
 
 def _objects_present(
@@ -280,7 +327,3 @@ def _is_read_only(con: duckdb.DuckDBPyConnection, database: str) -> bool:
         con, "SELECT readonly FROM duckdb_databases() WHERE database_name = ?", [database]
     )
     return bool(row and row[0])
-
-
-def _version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
