@@ -11,8 +11,18 @@ import pytest
 from ducksets._connect import connect
 from ducksets.errors import DucksetsError, NotADatabaseError
 
+# Every storage format this DuckDB can write (v1.4.0 needs DuckDB 1.4 or newer).
+_DUCKDB = tuple(int(p) for p in duckdb.__version__.split(".")[:2])
+STORAGE_VERSIONS = [
+    "v0.10.2",
+    "v1.0.0",
+    "v1.2.0",
+    *(["v1.4.0"] if _DUCKDB >= (1, 4) else []),
+    "latest",
+]
 
-@pytest.mark.parametrize("storage", ["v0.10.2", "v1.0.0", "v1.2.0", "v1.4.0", "latest"])
+
+@pytest.mark.parametrize("storage", STORAGE_VERSIONS)
 def test_every_storage_version_opens(tmp_path: Path, storage: str) -> None:
     path = tmp_path / f"{storage}.db"
     with duckdb.connect(str(path), config={"storage_compatibility_version": storage}) as con:

@@ -12,8 +12,6 @@ import pytest
 from ducksets.demo import build_demo
 from ducksets.errors import DucksetsError, NotADatabaseError
 
-BIN = Path(sys.executable).parent
-
 
 def _complete(path: Path) -> None:
     """The demo file holds every dataset and every row."""
@@ -53,7 +51,7 @@ def test_concurrent_replace_runs_each_leave_a_complete_database(tmp_path: Path) 
     for _ in range(3):
         runs = [
             subprocess.Popen(
-                [str(BIN / "ducksets"), "demo", str(path), "--replace"],
+                [sys.executable, "-m", "ducksets", "demo", str(path), "--replace"],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
