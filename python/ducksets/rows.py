@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from ducksets._args import require_int, require_str
 from ducksets._html import html_table
-from ducksets._query import fetch_one
 from ducksets.catalog import lookup_table_key
 from ducksets.errors import ArgumentTypeError, ConfigError
 from ducksets.gateway import Gateway
@@ -31,6 +30,10 @@ MAX_OFFSET = 2**63 - 1
 """The largest offset DuckDB takes (BIGINT); larger requests are clamped to it."""
 
 _NO_CONTEXT: Mapping[str, Any] = MappingProxyType({})
+
+_SCAN_IF_ORDERED = (
+    "CASE WHEN current_setting('preserve_insertion_order') THEN 'scan' ELSE 'all' END"
+)
 
 
 @dataclass(frozen=True)
@@ -237,16 +240,17 @@ class DatasetQueryService:
             with snapshot(cursor):
                 table_key = lookup_table_key(cursor, dataset_name, pack_schema=pack_schema)
                 relation = resolve_relation(cursor, table_key, dataset=dataset_name)
-                # The pack decides whether a plain scan already pages stably
-                # (a base table in insertion order) or the rows need sorting: a
-                # sort of 10 million rows costs seconds for a deep page.
-                # query_table takes constants only, so the answer is passed in.
-                ordered = fetch_one(cursor, f"SELECT {schema}.scan_is_ordered(?)", [relation.sql()])
-                row_order = "scan" if ordered and ordered[0] else "all"
+                # A base table pages stably in a plain scan (DuckDB keeps
+                # insertion order while preserve_insertion_order is on, the
+                # pack's scan_is_ordered rule); anything else is sorted. The
+                # relation's kind is known already, so the setting is read in
+                # the same statement: a sort of 10 million rows costs seconds
+                # for a deep page, an extra round trip costs a millisecond.
+                row_order = _SCAN_IF_ORDERED if relation.kind == "table" else "'all'"
                 result = cursor.execute(
                     f"SELECT * FROM {schema}.dataset_rows"
-                    "(?, row_limit := ?, row_offset := ?, row_order := ?)",
-                    [relation.sql(), row_limit, row_offset, row_order],
+                    f"(?, row_limit := ?, row_offset := ?, row_order := {row_order})",
+                    [relation.sql(), row_limit, row_offset],
                 )
                 columns = tuple(d[0] for d in result.description or ())
                 return columns, result.fetchall()
