@@ -672,3 +672,13 @@ def test_show_never_reads_a_file_for_a_missing_relation(
     assert json.loads(out)["actual_columns"] == []
     code, out, _ = cli(capsys, "ls", str(path), "--counts", "--format", "json")
     assert json.loads(out)[0]["rows"] is None
+
+
+def test_lint_text_report_escapes_control_characters(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    hostile = tmp_path / "x\x1b[2J.sql"
+    hostile.write_text("CREATE MACRO metadata.f(a) AS (a;\n")
+    code, out, _ = cli(capsys, "lint", str(hostile))
+    assert code == 1
+    assert "\x1b" not in out and "x\\x1b[2J.sql" in out

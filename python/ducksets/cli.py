@@ -350,7 +350,7 @@ def _report(diagnostics: Sequence[Diagnostic], output_format: str) -> int:
         print(to_json([asdict(d) for d in diagnostics]))
     else:
         for d in diagnostics:
-            print(f"{d.file}:{d.line}:{d.column}: {d.severity} {d.rule} {d.message}")
+            print(printable(f"{d.file}:{d.line}:{d.column}: {d.severity} {d.rule} {d.message}"))
         errors = sum(d.severity == "error" for d in diagnostics)
         print(f"{errors} error(s), {len(diagnostics) - errors} warning(s)")
     return 1 if any(d.severity == "error" for d in diagnostics) else 0
