@@ -52,6 +52,11 @@ def inproc(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.Complet
     return subprocess.CompletedProcess(["ducksets", *args], code, out, err)
 
 
+def exported_files(directory: Path) -> list[str]:
+    """The files an export left, without the directory's lock file (kept for later runs)."""
+    return sorted(p.name for p in directory.iterdir() if p.name != ".ducksets.lock")
+
+
 def duckdb_cli(db: Path, sql_text: str, *flags: str) -> subprocess.CompletedProcess[str]:
     """The real duckdb binary (from the duckdb-cli package), CSV output."""
     return run(str(BIN / "duckdb"), "-no-init", "-csv", *flags, str(db), "-c", sql_text)
@@ -215,7 +220,7 @@ def test_demo_builds_a_database_and_its_suggested_lines_run(tmp_path: Path) -> N
     out = result.stdout
     assert "6 datasets registered" in out
     assert "docs.v_function_summary" in out and "  in sync" in out
-    assert sorted(p.name for p in (tmp_path / "demo-exports").iterdir()) == [
+    assert exported_files(tmp_path / "demo-exports") == [
         "call_graph_edges.parquet",
         "function_summary.parquet",
         "goids.parquet",
@@ -376,7 +381,7 @@ def test_export_writes_files_and_manifest(demo_db: Path, tmp_path: Path) -> None
         "v_function_summary",
     ]
     assert report["failed"] == []
-    assert sorted(p.name for p in out.iterdir()) == [
+    assert exported_files(out) == [
         "call_graph_edges.parquet",
         "function_summary.parquet",
         "goids.parquet",
