@@ -3,7 +3,10 @@
 -- Purpose: TRUE when a plain scan of the relation returns rows in a stable
 --   order: the key names a base table and preserve_insertion_order is on
 --   (DuckDB then keeps insertion order). Views, joins and aggregates promise
---   no order, so dataset_rows sorts them (row_order 'auto').
+--   no order, so a reader that pages them must sort (dataset_rows' default
+--   row_order 'all'). Names compare as DuckDB compares them: ASCII letters
+--   ignore case, nothing else ("Ä" and "ä" are two tables), hence translate()
+--   and not lower().
 -- Parameters:
 --   key_text  the relation's table key, e.g. 'core.goids'
 -- Example:
@@ -11,10 +14,17 @@
 CREATE OR REPLACE MACRO metadata.scan_is_ordered(key_text) AS (
     current_setting('preserve_insertion_order') AND EXISTS (
         SELECT 1
-        FROM duckdb_tables() AS ducksets_t
-        WHERE lower(ducksets_t.database_name)
-                = lower(coalesce(metadata.split_table_key(key_text).catalog_name, current_database()))
-            AND lower(ducksets_t.schema_name) = lower(metadata.split_table_key(key_text).schema_name)
-            AND lower(ducksets_t.table_name) = lower(metadata.split_table_key(key_text).relation_name)
+        FROM duckdb_tables() AS ducksets_t,
+            (SELECT metadata.split_table_key(key_text) AS key_parts) AS ducksets_k
+        WHERE translate(ducksets_t.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                = translate(
+                    coalesce(ducksets_k.key_parts.catalog_name, current_database()),
+                    'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                    'abcdefghijklmnopqrstuvwxyz'
+                )
+            AND translate(ducksets_t.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                = translate(ducksets_k.key_parts.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+            AND translate(ducksets_t.table_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                = translate(ducksets_k.key_parts.relation_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
     )
 );

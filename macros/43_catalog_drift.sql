@@ -2,7 +2,9 @@
 --
 -- Purpose: where metadata.datasets and the database disagree, one row each;
 --   empty when in sync. Columns: table_key, drift, detail. Drift codes:
---     invalid_key            the key is not schema.name or database.schema.name
+--     invalid_key            the key is not schema.name or database.schema.name,
+--                            or starts with a bare keyword DuckDB refuses there
+--                            (select.t, join.t: write "select".t)
 --     missing_relation       no table or view has that key
 --     kind_mismatch          is_view disagrees with what the relation is
 --     unregistered_relation  a table or view in a schema the catalog uses,
@@ -11,7 +13,11 @@
 --     unexpected_column      the table has a column its declaration lacks
 --     type_mismatch          a declared column has another type in the database
 --   Two-part keys name a schema in the current default database, as
---   query_table resolves them; names compare case-insensitively, as in DuckDB.
+--   query_table resolves them. Names compare as DuckDB compares them: ASCII
+--   letters ignore case, nothing else does ("Ä" and "ä" are two relations),
+--   so the fold is translate(), never lower(). The keyword rule is the one
+--   Python's parse_table_key applies (ducksets._names): the keywords DuckDB's
+--   parser refuses before a dot, asked of the parser itself.
 --   Pack objects (comment 'ducksets: ...') are never unregistered.
 -- Parameters: none.
 -- Example:
@@ -19,180 +25,241 @@
 CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
     WITH registered AS (
         SELECT
-            d.table_key,
-            d.is_view,
-            metadata.split_table_key(d.table_key) AS key_parts
-        FROM metadata.datasets AS d
+            ducksets_d.table_key,
+            ducksets_d.is_view,
+            metadata.split_table_key(ducksets_d.table_key) AS key_parts
+        FROM metadata.datasets AS ducksets_d
+    ),
+    bare_first_keywords AS (
+        SELECT
+            ducksets_r.table_key,
+            translate(
+                coalesce(ducksets_r.key_parts.catalog_name, ducksets_r.key_parts.schema_name),
+                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                'abcdefghijklmnopqrstuvwxyz'
+            ) AS first_word
+        FROM registered AS ducksets_r
+        JOIN duckdb_keywords() AS ducksets_kw
+            ON ducksets_kw.keyword_name = translate(
+                coalesce(ducksets_r.key_parts.catalog_name, ducksets_r.key_parts.schema_name),
+                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                'abcdefghijklmnopqrstuvwxyz'
+            )
+        WHERE ducksets_r.key_parts IS NOT NULL
+            AND NOT starts_with(ducksets_r.table_key, '"')
+            AND ducksets_kw.keyword_category IN ('reserved', 'type_function')
+            AND json_extract_string(
+                json_serialize_sql('SELECT * FROM ' || ducksets_kw.keyword_name || '.t'),
+                '$.error'
+            ) = 'true'
     ),
     resolved AS (
         SELECT
-            r.table_key,
-            r.is_view,
-            lower(coalesce(r.key_parts.catalog_name, current_database())) AS database_lc,
-            lower(r.key_parts.schema_name) AS schema_lc,
-            lower(r.key_parts.relation_name) AS relation_lc
-        FROM registered AS r
-        WHERE r.key_parts IS NOT NULL
+            ducksets_r.table_key,
+            ducksets_r.is_view,
+            translate(
+                coalesce(ducksets_r.key_parts.catalog_name, current_database()),
+                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                'abcdefghijklmnopqrstuvwxyz'
+            ) AS database_fold,
+            translate(
+                ducksets_r.key_parts.schema_name,
+                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                'abcdefghijklmnopqrstuvwxyz'
+            ) AS schema_fold,
+            translate(
+                ducksets_r.key_parts.relation_name,
+                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                'abcdefghijklmnopqrstuvwxyz'
+            ) AS relation_fold
+        FROM registered AS ducksets_r
+        WHERE ducksets_r.key_parts IS NOT NULL
+            AND ducksets_r.table_key NOT IN (SELECT ducksets_b.table_key FROM bare_first_keywords AS ducksets_b)
     ),
     relations AS (
         SELECT
-            t.database_name,
-            t.schema_name,
-            t.table_name AS relation_name,
+            ducksets_t.database_name,
+            ducksets_t.schema_name,
+            ducksets_t.table_name AS relation_name,
             FALSE AS relation_is_view,
-            coalesce(t.comment, '') LIKE 'ducksets:%' AS is_pack_object
-        FROM duckdb_tables() AS t
-        WHERE NOT t.internal
+            coalesce(ducksets_t.comment, '') LIKE 'ducksets:%' AS is_pack_object
+        FROM duckdb_tables() AS ducksets_t
+        WHERE NOT ducksets_t.internal
         UNION ALL
         SELECT
-            v.database_name,
-            v.schema_name,
-            v.view_name,
+            ducksets_v.database_name,
+            ducksets_v.schema_name,
+            ducksets_v.view_name,
             TRUE,
-            coalesce(v.comment, '') LIKE 'ducksets:%'
-        FROM duckdb_views() AS v
-        WHERE NOT v.internal
+            coalesce(ducksets_v.comment, '') LIKE 'ducksets:%'
+        FROM duckdb_views() AS ducksets_v
+        WHERE NOT ducksets_v.internal
+    ),
+    relations_folded AS (
+        SELECT
+            ducksets_rel.*,
+            translate(ducksets_rel.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                AS database_fold,
+            translate(ducksets_rel.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                AS schema_fold,
+            translate(ducksets_rel.relation_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                AS relation_fold
+        FROM relations AS ducksets_rel
     ),
     matched AS (
         SELECT
-            res.table_key,
-            res.is_view,
-            rel.relation_is_view,
-            rel.relation_name IS NOT NULL AS relation_found
-        FROM resolved AS res
-        LEFT JOIN relations AS rel
-            ON lower(rel.database_name) = res.database_lc
-            AND lower(rel.schema_name) = res.schema_lc
-            AND lower(rel.relation_name) = res.relation_lc
+            ducksets_res.table_key,
+            ducksets_res.is_view,
+            ducksets_rel.relation_is_view,
+            ducksets_rel.relation_name IS NOT NULL AS relation_found
+        FROM resolved AS ducksets_res
+        LEFT JOIN relations_folded AS ducksets_rel
+            ON ducksets_rel.database_fold = ducksets_res.database_fold
+            AND ducksets_rel.schema_fold = ducksets_res.schema_fold
+            AND ducksets_rel.relation_fold = ducksets_res.relation_fold
     ),
     declared AS (
         SELECT
-            res.table_key,
-            res.database_lc,
-            res.schema_lc,
-            res.relation_lc,
-            c.column_name,
-            c.declared_type
-        FROM resolved AS res
-        JOIN metadata.dataset_columns AS c
-            ON c.table_key = res.table_key
-        JOIN matched AS m
-            ON m.table_key = res.table_key
-            AND m.relation_found
+            ducksets_res.table_key,
+            ducksets_res.database_fold,
+            ducksets_res.schema_fold,
+            ducksets_res.relation_fold,
+            ducksets_c.column_name,
+            translate(ducksets_c.column_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                AS column_fold,
+            ducksets_c.declared_type
+        FROM resolved AS ducksets_res
+        JOIN metadata.dataset_columns AS ducksets_c
+            ON ducksets_c.table_key = ducksets_res.table_key
+        JOIN matched AS ducksets_m
+            ON ducksets_m.table_key = ducksets_res.table_key
+            AND ducksets_m.relation_found
     ),
     actual AS (
         SELECT
-            lower(col.database_name) AS database_lc,
-            lower(col.schema_name) AS schema_lc,
-            lower(col.table_name) AS relation_lc,
-            col.column_name,
-            col.data_type
-        FROM duckdb_columns() AS col
-        WHERE NOT col.internal
+            translate(ducksets_col.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                AS database_fold,
+            translate(ducksets_col.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                AS schema_fold,
+            translate(ducksets_col.table_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                AS relation_fold,
+            ducksets_col.column_name,
+            translate(ducksets_col.column_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                AS column_fold,
+            ducksets_col.data_type
+        FROM duckdb_columns() AS ducksets_col
+        WHERE NOT ducksets_col.internal
     ),
     declared_vs_actual AS (
         SELECT
-            d.table_key,
-            d.column_name,
-            d.declared_type,
-            a.data_type
-        FROM declared AS d
-        LEFT JOIN actual AS a
-            ON a.database_lc = d.database_lc
-            AND a.schema_lc = d.schema_lc
-            AND a.relation_lc = d.relation_lc
-            AND lower(a.column_name) = lower(d.column_name)
+            ducksets_d.table_key,
+            ducksets_d.column_name,
+            ducksets_d.declared_type,
+            ducksets_a.data_type
+        FROM declared AS ducksets_d
+        LEFT JOIN actual AS ducksets_a
+            ON ducksets_a.database_fold = ducksets_d.database_fold
+            AND ducksets_a.schema_fold = ducksets_d.schema_fold
+            AND ducksets_a.relation_fold = ducksets_d.relation_fold
+            AND ducksets_a.column_fold = ducksets_d.column_fold
     ),
     undeclared AS (
         SELECT DISTINCT
-            d.table_key,
-            a.column_name,
-            a.data_type
-        FROM declared AS d
-        JOIN actual AS a
-            ON a.database_lc = d.database_lc
-            AND a.schema_lc = d.schema_lc
-            AND a.relation_lc = d.relation_lc
+            ducksets_d.table_key,
+            ducksets_a.column_name,
+            ducksets_a.data_type
+        FROM declared AS ducksets_d
+        JOIN actual AS ducksets_a
+            ON ducksets_a.database_fold = ducksets_d.database_fold
+            AND ducksets_a.schema_fold = ducksets_d.schema_fold
+            AND ducksets_a.relation_fold = ducksets_d.relation_fold
         WHERE NOT EXISTS (
             SELECT 1
-            FROM declared AS d2
-            WHERE d2.table_key = d.table_key
-                AND lower(d2.column_name) = lower(a.column_name)
+            FROM declared AS ducksets_d2
+            WHERE ducksets_d2.table_key = ducksets_d.table_key
+                AND ducksets_d2.column_fold = ducksets_a.column_fold
         )
     )
     SELECT
-        r.table_key,
+        ducksets_r.table_key,
         'invalid_key' AS drift,
         'table_key is not schema.name or database.schema.name (quote parts with "double quotes")' AS detail
-    FROM registered AS r
-    WHERE r.key_parts IS NULL
+    FROM registered AS ducksets_r
+    WHERE ducksets_r.key_parts IS NULL
     UNION ALL
     SELECT
-        m.table_key,
+        ducksets_b.table_key,
+        'invalid_key',
+        'table_key starts with the keyword ' || ducksets_b.first_word
+            || ', which DuckDB reads as a name only in double quotes ("' || ducksets_b.first_word || '")'
+    FROM bare_first_keywords AS ducksets_b
+    UNION ALL
+    SELECT
+        ducksets_m.table_key,
         'missing_relation',
-        'no table or view ' || m.table_key || ' exists'
-    FROM matched AS m
-    WHERE NOT m.relation_found
+        'no table or view ' || ducksets_m.table_key || ' exists'
+    FROM matched AS ducksets_m
+    WHERE NOT ducksets_m.relation_found
     UNION ALL
     SELECT
-        m.table_key,
+        ducksets_m.table_key,
         'kind_mismatch',
         CASE
-            WHEN m.is_view THEN 'registered as a view (is_view = TRUE) but it is a table'
+            WHEN ducksets_m.is_view THEN 'registered as a view (is_view = TRUE) but it is a table'
             ELSE 'registered as a table (is_view = FALSE) but it is a view'
         END
-    FROM matched AS m
-    WHERE m.relation_found
-        AND m.is_view <> m.relation_is_view
+    FROM matched AS ducksets_m
+    WHERE ducksets_m.relation_found
+        AND ducksets_m.is_view <> ducksets_m.relation_is_view
     UNION ALL
     SELECT
-        dva.table_key,
+        ducksets_dva.table_key,
         'missing_column',
-        'column ' || metadata.format_ident(dva.column_name) || ' (' || dva.declared_type
+        'column ' || metadata.format_ident(ducksets_dva.column_name) || ' (' || ducksets_dva.declared_type
             || ') is declared but the table has no such column'
-    FROM declared_vs_actual AS dva
-    WHERE dva.data_type IS NULL
+    FROM declared_vs_actual AS ducksets_dva
+    WHERE ducksets_dva.data_type IS NULL
     UNION ALL
     SELECT
-        dva.table_key,
+        ducksets_dva.table_key,
         'type_mismatch',
-        'column ' || metadata.format_ident(dva.column_name) || ' is declared ' || dva.declared_type
-            || ' but is ' || dva.data_type
-    FROM declared_vs_actual AS dva
-    WHERE dva.data_type IS NOT NULL
-        AND upper(dva.data_type) <> upper(dva.declared_type)
+        'column ' || metadata.format_ident(ducksets_dva.column_name) || ' is declared '
+            || ducksets_dva.declared_type || ' but is ' || ducksets_dva.data_type
+    FROM declared_vs_actual AS ducksets_dva
+    WHERE ducksets_dva.data_type IS NOT NULL
+        AND upper(ducksets_dva.data_type) <> upper(ducksets_dva.declared_type)
     UNION ALL
     SELECT
-        u.table_key,
+        ducksets_u.table_key,
         'unexpected_column',
-        'column ' || metadata.format_ident(u.column_name) || ' (' || u.data_type
+        'column ' || metadata.format_ident(ducksets_u.column_name) || ' (' || ducksets_u.data_type
             || ') is in the table but not declared'
-    FROM undeclared AS u
+    FROM undeclared AS ducksets_u
     UNION ALL
     SELECT
         concat_ws(
             '.',
             CASE
-                WHEN rel.database_name <> current_database()
-                    THEN metadata.format_ident(rel.database_name)
+                WHEN ducksets_rel.database_name <> current_database()
+                    THEN metadata.format_ident(ducksets_rel.database_name)
             END,
-            metadata.format_ident(rel.schema_name),
-            metadata.format_ident(rel.relation_name)
+            metadata.format_ident(ducksets_rel.schema_name),
+            metadata.format_ident(ducksets_rel.relation_name)
         ),
         'unregistered_relation',
-        CASE WHEN rel.relation_is_view THEN 'view' ELSE 'table' END
+        CASE WHEN ducksets_rel.relation_is_view THEN 'view' ELSE 'table' END
             || ' in a catalog schema has no row in metadata.datasets'
-    FROM relations AS rel
-    WHERE NOT rel.is_pack_object
-        AND (lower(rel.database_name), lower(rel.schema_name)) IN (
-            SELECT (res.database_lc, res.schema_lc)
-            FROM resolved AS res
+    FROM relations_folded AS ducksets_rel
+    WHERE NOT ducksets_rel.is_pack_object
+        AND (ducksets_rel.database_fold, ducksets_rel.schema_fold) IN (
+            SELECT (ducksets_res.database_fold, ducksets_res.schema_fold)
+            FROM resolved AS ducksets_res
         )
         AND NOT EXISTS (
             SELECT 1
-            FROM resolved AS res
-            WHERE res.database_lc = lower(rel.database_name)
-                AND res.schema_lc = lower(rel.schema_name)
-                AND res.relation_lc = lower(rel.relation_name)
+            FROM resolved AS ducksets_res
+            WHERE ducksets_res.database_fold = ducksets_rel.database_fold
+                AND ducksets_res.schema_fold = ducksets_rel.schema_fold
+                AND ducksets_res.relation_fold = ducksets_rel.relation_fold
         )
     ORDER BY drift, table_key, detail;

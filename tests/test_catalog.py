@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ducksets import install_macros, pack_files
+from ducksets._names import fold_name
 from ducksets.catalog import (
     Dataset,
     bootstrap_metadata_datasets,
@@ -18,7 +21,11 @@ from ducksets.catalog import (
     unregister_dataset,
 )
 from ducksets.errors import CatalogMissingError, DucksetsError, UnknownDatasetError
+from ducksets.filenames import check_dataset_name
+from ducksets.keys import TableKey
+from ducksets.relation import dataset_relation
 from ducksets.schema import Column, TableSchema
+from ducksets.sqltext import quote_identifier
 
 if TYPE_CHECKING:
     from conftest import CodeintelBuilder
@@ -291,3 +298,136 @@ def test_a_row_with_an_invalid_key_is_drift_not_a_crash(con: duckdb.DuckDBPyConn
     ]
     report = sync_catalog(con, ["core"])
     assert (report.added, report.left) == ((), ("core.t",))
+
+
+# --- names fold as DuckDB folds them: ASCII letters only ----------------------------
+
+
+def test_names_differing_in_non_ascii_case_are_two_datasets(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    con.execute('CREATE SCHEMA s; CREATE TABLE s."Ä" AS SELECT 1 AS x')
+    con.execute('CREATE TABLE s."ä" AS SELECT 2 AS x')
+    assert register_dataset(con, 's."Ä"', name="upper") == 's."Ä"'
+    assert con.execute("FROM metadata.catalog_drift()").fetchall() == [
+        (
+            's."ä"',
+            "unregistered_relation",
+            "table in a catalog schema has no row in metadata.datasets",
+        )
+    ]
+    report = sync_catalog(con, ["s"], dry_run=True)
+    assert (report.added, report.left) == (('s."ä"',), ('s."Ä"',))
+    assert register_dataset(con, 's."ä"', name="lower") == 's."ä"'
+    assert con.execute(
+        "SELECT table_key, name FROM metadata.datasets ORDER BY name"
+    ).fetchall() == [
+        ('s."ä"', "lower"),
+        ('s."Ä"', "upper"),
+    ]
+    assert dataset_relation(con, "upper").fetchall() == [(1,)]
+    assert dataset_relation(con, "lower").fetchall() == [(2,)]
+    assert con.execute("FROM metadata.catalog_drift()").fetchall() == []
+    assert sync_catalog(con, ["S"]).left == ('s."Ä"', 's."ä"')
+
+
+def test_strasse_in_both_cases_is_two_relations(con: duckdb.DuckDBPyConnection) -> None:
+    written = bootstrap_metadata_datasets(
+        con, tables={"s.straße": ITEMS, "s.STRASSE": ITEMS}, names={"s.STRASSE": "upper"}
+    )
+    assert written == ('s."straße"', 's."STRASSE"')
+    registry = load_dataset_registry(con)
+    assert registry.dataset_for_table('s."straße"').name == "straße"
+    assert registry.dataset_for_table("s.strasse").name == "upper"
+
+
+def _is_dataset_name(name: str) -> bool:
+    if not name.strip():
+        return False  # dataset_relation refuses a blank name
+    try:
+        check_dataset_name(name)
+    except DucksetsError:
+        return False
+    return True
+
+
+# Any identifier DuckDB can hold: non-empty, no NUL, no lone surrogate.
+_unicode_name = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=6
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    names=st.lists(
+        st.one_of(_unicode_name, st.sampled_from(["ä", "Ä", "straße", "STRASSE", "ǅ", "ǆ", "Ǆ"])),
+        min_size=1,
+        max_size=6,
+        unique_by=fold_name,
+    ).filter(lambda names: all(_is_dataset_name(n) for n in names))
+)
+def test_every_unicode_name_reads_its_own_rows(names: list[str]) -> None:
+    con = duckdb.connect()
+    install_macros(con)
+    con.execute("CREATE SCHEMA s")
+    for marker, name in enumerate(names):
+        con.execute(f"CREATE TABLE s.{quote_identifier(name)} AS SELECT {marker} AS marker")
+    half = max(1, len(names) // 2)
+    for marker, name in enumerate(names[:half]):
+        register_dataset(con, str(TableKey(None, "s", name)), name=f"d{marker}")
+    assert con.execute(
+        "SELECT count(*) FROM metadata.catalog_drift() WHERE drift = 'unregistered_relation'"
+    ).fetchone() == (len(names) - half,)
+    report = sync_catalog(con, ["s"])
+    assert len(report.added) == len(names) - half
+    assert report.skipped == ()
+    assert con.execute("FROM metadata.catalog_drift()").fetchall() == []
+    registry = load_dataset_registry(con)
+    mismatches = []
+    for marker, name in enumerate(names):
+        dataset = registry.dataset_for_table(TableKey(None, "s", name))
+        via_relation = dataset_relation(con, dataset.name).fetchall()
+        via_macro = con.execute("FROM metadata.dataset_rows(?)", [dataset.table_key]).fetchall()
+        if not via_relation == via_macro == [(marker,)]:
+            mismatches.append((name, via_relation, via_macro))
+    assert mismatches == []
+    again = sync_catalog(con, ["s"])
+    assert sorted(again.left) == sorted(r.table_key for r in registry.by_name.values())
+    assert (again.added, again.skipped) == ((), ())
+
+
+# --- sync registers what it can and reports the rest ---------------------------------
+
+
+def test_sync_registers_keyword_names_and_reports_what_it_cannot(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    con.execute(
+        'CREATE SCHEMA app; CREATE TABLE app.install (x INT); CREATE TABLE app."values" (x INT);'
+        'CREATE TABLE app."select" (x INT); CREATE TABLE app."a/b" (x INT);'
+        "CREATE TABLE app.users (x INT)"
+    )
+    report = sync_catalog(con, ["app"])
+    assert report.added == ("app.install", 'app."select"', "app.users", "app.values")
+    [(skipped_key, reason)] = report.skipped
+    assert skipped_key == 'app."a/b"'
+    assert reason.startswith("dataset name 'a/b' cannot name a file")
+    assert reason.endswith(
+        """register it with a name: register_dataset(con, 'app."a/b"', name=...)"""
+    )
+    assert con.execute("SELECT count(*) FROM metadata.datasets").fetchone() == (4,)
+
+
+def test_sync_skips_a_relation_whose_names_are_both_taken(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    con.execute(
+        "CREATE SCHEMA a; CREATE SCHEMA b; CREATE TABLE a.t (x INT); CREATE TABLE b.t (x INT)"
+    )
+    con.execute("CREATE TABLE a.other (x INT)")
+    register_dataset(con, "a.other", name="b_t")
+    register_dataset(con, "a.t")
+    report = sync_catalog(con, ["b"])
+    assert report.added == ()
+    assert [key for key, _ in report.skipped] == ["b.t"]
+    assert "'t' and 'b_t' are taken" in report.skipped[0][1]

@@ -18,8 +18,10 @@ from typing import Any
 
 import duckdb
 
+from ducksets import _introspect
 from ducksets._args import require_connection, require_str
 from ducksets._html import html_table
+from ducksets._names import SQL_ASCII_FOLD, fold_name
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import (
@@ -27,6 +29,7 @@ from ducksets.errors import (
     CatalogMissingError,
     DucksetsError,
     UnknownDatasetError,
+    first_line,
 )
 from ducksets.filenames import check_dataset_name, check_filename
 from ducksets.keys import TableKey, parse_table_key
@@ -414,23 +417,8 @@ def unregister_dataset(
 
 
 def relation_kind(con: duckdb.DuckDBPyConnection, key: TableKey) -> str | None:
-    """``table``, ``view``, or ``None`` when no such relation exists (names ignore case)."""
-    database = key.database
-    row = fetch_one(
-        con,
-        """
-        SELECT kind FROM (
-            SELECT 'table' AS kind, database_name, schema_name, table_name AS relation_name
-            FROM duckdb_tables()
-            UNION ALL
-            SELECT 'view', database_name, schema_name, view_name FROM duckdb_views()
-        )
-        WHERE lower(database_name) = lower(coalesce(?, current_database()))
-            AND lower(schema_name) = lower(?) AND lower(relation_name) = lower(?)
-        """,
-        [database, key.schema, key.name],
-    )
-    return None if row is None else str(row[0])
+    """``table``, ``view``, or ``None`` when no such relation exists (DuckDB's name rules)."""
+    return _introspect.relation_kind(con, key)
 
 
 def _upsert(
@@ -530,8 +518,9 @@ def _write_catalog_rows(
 
 
 def _pk_position(schema: TableSchema, column: str) -> int | None:
-    folded = [k.casefold() for k in schema.primary_key]
-    return folded.index(column.casefold()) + 1 if column.casefold() in folded else None
+    # DuckDB folds ASCII case only: "Ä" and "ä" are two columns.
+    folded = [fold_name(k) for k in schema.primary_key]
+    return folded.index(fold_name(column)) + 1 if fold_name(column) in folded else None
 
 
 def _reuse_spelling(
@@ -590,6 +579,8 @@ class SyncReport:
     updated: tuple[str, ...]
     left: tuple[str, ...]
     dry_run: bool = False
+    skipped: tuple[tuple[str, str], ...] = ()
+    """``(table key, reason)`` for relations sync could not register; register them by hand."""
 
 
 def sync_catalog(
@@ -603,7 +594,10 @@ def sync_catalog(
 
     New relations are added with their last key part as name (prefixed with
     ``<schema>_`` where that name is taken); registered ones whose kind is wrong
-    are updated; the rest are left as they are. Pack objects are skipped.
+    are updated; the rest are left as they are. Pack objects are ignored. A
+    relation that cannot be registered under either name (both taken, or not
+    usable as a file name) is reported in ``skipped`` and the others still are
+    registered. Schema names compare as DuckDB compares names.
 
     Raises
     ------
@@ -611,29 +605,7 @@ def sync_catalog(
         A schema does not exist.
     """
     require_catalog(con, pack_schema)
-    present = {
-        str(r[0]).lower()
-        for r in con.execute(
-            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()"
-        ).fetchall()
-    }
-    missing = [s for s in schemas if s.lower() not in present]
-    if missing:
-        msg = f"no schema {missing[0]!r} in the current database; schemas: {sorted(present)}"
-        raise DucksetsError(msg)
-    relations = con.execute(
-        """
-        SELECT schema_name, table_name, FALSE FROM duckdb_tables()
-        WHERE database_name = current_database() AND lower(schema_name) IN (SELECT unnest(?))
-            AND coalesce(comment, '') NOT LIKE 'ducksets:%'
-        UNION ALL
-        SELECT schema_name, view_name, TRUE FROM duckdb_views()
-        WHERE database_name = current_database() AND lower(schema_name) IN (SELECT unnest(?))
-            AND NOT internal AND coalesce(comment, '') NOT LIKE 'ducksets:%'
-        ORDER BY ALL
-        """,
-        [[s.lower() for s in schemas]] * 2,
-    ).fetchall()
+    relations = _relations_in_schemas(con, schemas)
     registry = load_dataset_registry(con, pack_schema=pack_schema)
     registered = {
         key: d for d in registry.by_name.values() if (key := key_or_none(d.table_key)) is not None
@@ -642,30 +614,84 @@ def sync_catalog(
     added: list[_CatalogRow] = []
     updated: list[_CatalogRow] = []
     left: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for schema_name, relation_name, is_view in relations:
         key = TableKey(None, schema_name, relation_name)
-        if key in registered:
-            known = registered[key]
-            if known.is_view == is_view:
-                left.append(known.table_key)
-            else:  # only the kind changes; names, filenames and declared columns stay
-                schema = None if is_view else known.schema
-                updated.append(
-                    _CatalogRow(
-                        known.table_key,
-                        known.name,
-                        is_view,
-                        known.jsonl_filename,
-                        known.parquet_filename,
-                        schema,
-                    )
-                )
-            continue
-        name = relation_name if relation_name not in taken else f"{schema_name}_{relation_name}"
-        taken.add(name)
-        added.append(_CatalogRow(str(key), name, is_view, None, None, None))
+        known = registered.get(key)
+        if known is None:
+            name, problem = _sync_name(key, taken)
+            if problem is not None:
+                skipped.append((str(key), problem))
+                continue
+            taken.add(name)
+            added.append(_CatalogRow(str(key), name, is_view, None, None, None))
+        elif known.is_view == is_view:
+            left.append(known.table_key)
+        else:  # only the kind changes; names, filenames and declared columns stay
+            schema = None if is_view else known.schema
+            updated.append(dataclasses.replace(_catalog_row(known), is_view=is_view, schema=schema))
     if not dry_run and (added or updated):
         _upsert(con, [*added, *updated], pack_schema)
     return SyncReport(
-        tuple(r.table_key for r in added), tuple(r.table_key for r in updated), tuple(left), dry_run
+        tuple(r.table_key for r in added),
+        tuple(r.table_key for r in updated),
+        tuple(left),
+        dry_run,
+        tuple(skipped),
+    )
+
+
+def _relations_in_schemas(
+    con: duckdb.DuckDBPyConnection, schemas: Sequence[str]
+) -> list[tuple[str, str, bool]]:
+    """``(schema, name, is_view)`` of every non-pack relation in ``schemas``, which must exist."""
+    present = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()"
+        ).fetchall()
+    ]
+    folded = {fold_name(p) for p in present}
+    missing = [s for s in schemas if fold_name(s) not in folded]
+    if missing:
+        msg = f"no schema {missing[0]!r} in the current database; schemas: {sorted(present)}"
+        raise DucksetsError(msg)
+    fold = SQL_ASCII_FOLD.format("schema_name")
+    rows = con.execute(
+        f"""
+        SELECT schema_name, table_name, FALSE FROM duckdb_tables()
+        WHERE database_name = current_database() AND {fold} IN (SELECT unnest(?))
+            AND coalesce(comment, '') NOT LIKE 'ducksets:%'
+        UNION ALL
+        SELECT schema_name, view_name, TRUE FROM duckdb_views()
+        WHERE database_name = current_database() AND {fold} IN (SELECT unnest(?))
+            AND NOT internal AND coalesce(comment, '') NOT LIKE 'ducksets:%'
+        ORDER BY ALL
+        """,
+        [[fold_name(s) for s in schemas]] * 2,
+    ).fetchall()
+    return [(str(s), str(n), bool(v)) for s, n, v in rows]
+
+
+def _sync_name(key: TableKey, taken: set[str]) -> tuple[str, str | None]:
+    """The dataset name sync gives ``key``, or a reason it cannot give one."""
+    by_hand = f"register it with a name: register_dataset(con, {str(key)!r}, name=...)"
+    candidates = (key.name, f"{key.schema}_{key.name}")
+    free = [c for c in candidates if c not in taken]
+    if not free:
+        return "", f"dataset names {candidates[0]!r} and {candidates[1]!r} are taken; {by_hand}"
+    try:
+        return check_dataset_name(free[0]), None
+    except DucksetsError as exc:
+        return "", f"{first_line(exc)}; {by_hand}"
+
+
+def _catalog_row(dataset: Dataset) -> _CatalogRow:
+    return _CatalogRow(
+        dataset.table_key,
+        dataset.name,
+        dataset.is_view,
+        dataset.jsonl_filename,
+        dataset.parquet_filename,
+        dataset.schema,
     )

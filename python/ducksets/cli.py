@@ -476,7 +476,7 @@ def _sync(args: argparse.Namespace) -> int:
     with duckdb.connect(path, read_only=args.dry_run) as con:
         report = sync_catalog(con, args.schemas, dry_run=args.dry_run, pack_schema=args.pack_schema)
     rows = [
-        (key, outcome)
+        (key, outcome, "")
         for outcome, keys in (
             ("added", report.added),
             ("updated", report.updated),
@@ -484,10 +484,13 @@ def _sync(args: argparse.Namespace) -> int:
         )
         for key in keys
     ]
+    # A relation sync could not register is reported, not fatal: the rest are registered.
+    rows += [(key, "skipped", reason) for key, reason in report.skipped]
     if (args.format or default_format()) == "json":
-        print(to_json(asdict(report)))
+        skipped = [{"relation": key, "reason": reason} for key, reason in report.skipped]
+        print(to_json({**asdict(report), "skipped": skipped}))
     else:
-        _print_listing(("table_key", "outcome"), rows, args.format)
+        _print_listing(("table_key", "outcome", "detail"), rows, args.format)
     return 0
 
 

@@ -1,30 +1,25 @@
 """Table keys: the ``schema.name`` / ``database.schema.name`` text that names a relation.
 
-A key is checked twice: token by token (so comments, whitespace, placeholders
-and trailing statements cannot slip through, and each refusal gets a precise
-reason) and by sqlglot, which must read it as a plain table reference.
-
-Bare (unquoted) parts are accepted only when the pack's SQL pattern
-(``metadata.table_key_pattern``, which admits any non-ASCII character there) accepts them too and
-they are not DuckDB reserved words, so every key Python accepts also splits in
-SQL the same way.
+The grammar is DuckDB's, written once here and mirrored by the pack's
+``metadata.table_key_pattern``: a part is either double-quoted (anything but
+empty, ``""`` for a quote) or bare (an ASCII letter, ``_`` or a non-ASCII
+character first, then also digits and ``$``; the Unicode spaces DuckDB reads
+as whitespace are not name characters). DuckDB's keyword rule comes on
+top: a bare first part must not be a keyword its parser refuses there
+(``select.t`` and ``join.t`` need ``"select".t``); after a dot any keyword is
+a name (``core.select``, ``values.install``). Each refusal names its reason.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NoReturn
 
-import sqlglot
-from sqlglot import Token, TokenType, exp
-from sqlglot.errors import ParseError, TokenError
-
-from ducksets._dialect import DIALECT
+from ducksets._names import bare_refused_keywords, fold_name
 from ducksets.errors import InvalidTableKeyError
-from ducksets.sqltext import duckdb_reserved_words, qualified_name, quote_identifier
+from ducksets.sqltext import qualified_name, quote_identifier
 
 _HOW_TO_WRITE = (
     "write schema.name or database.schema.name, "
@@ -32,12 +27,27 @@ _HOW_TO_WRITE = (
 )
 _SPACE = "whitespace or a comment outside double quotes"
 
+_QUOTED = r'"(?:[^"]|"")+"'
+# Non-ASCII characters are name characters, except the Unicode spaces DuckDB's
+# parser turns into whitespace (measured over every code point): U+00A0,
+# U+2000-U+200B, U+202F, U+205F, U+2060, U+3000, U+FEFF.
+_NON_ASCII = (
+    "\u0080-\u009f\u00a1-\u1fff\u200c-\u202e\u2030-\u205e\u2061-\u2fff"
+    "\u3001-\ufefe\uff00-\U0010ffff"
+)
+_BARE = rf"[A-Za-z_{_NON_ASCII}][A-Za-z0-9_${_NON_ASCII}]*"
+_PART = f"({_QUOTED}|{_BARE})"
+_KEY = re.compile(rf"{_PART}\.{_PART}(?:\.{_PART})?")
+_BARE_PART = re.compile(_BARE)
+_NOT_A_PART_END = re.compile(r'[.\s"(]')
+
 
 @dataclass(frozen=True, eq=False)
 class TableKey:
     """A validated table key; parts hold names as spelled, without quotes.
 
-    Equality and hashing ignore case, as DuckDB does for names.
+    Equality and hashing ignore the case of ASCII letters only, as DuckDB
+    compares names (``"Ä"`` and ``"ä"`` are two relations).
 
     >>> key = parse_table_key('core."Odd Name"')
     >>> str(key), key.sql(), key == parse_table_key('CORE."odd name"')
@@ -49,7 +59,7 @@ class TableKey:
     name: str
 
     def _folded(self) -> tuple[str, ...]:
-        return tuple(part.casefold() for part in self.parts)
+        return tuple(fold_name(part) for part in self.parts)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TableKey):
@@ -67,6 +77,7 @@ class TableKey:
         return (self.database, self.schema, self.name)
 
     def __str__(self) -> str:
+        """The canonical text: bare where a part is a plain lower-case name, else quoted."""
         return qualified_name(*self.parts)
 
     def sql(self) -> str:
@@ -91,134 +102,118 @@ def parse_table_key(text: str) -> TableKey:
     Raises
     ------
     InvalidTableKeyError
-        The text is not exactly a 2- or 3-part name; the message says why.
+        The text is not exactly a 2- or 3-part name; ``reason`` says why.
 
     >>> parse_table_key('db."my schema".t').parts
     ('db', 'my schema', 't')
+    >>> parse_table_key("values.install").parts
+    ('values', 'install')
     """
     if not isinstance(text, str):
         _refuse(repr(text), "not a string")
     return _parse_cached(text)
 
 
-# Plain lower-case keys are most keys (a catalog of 10,000 must bootstrap in
-# well under a second): their parts tokenize as sqlglot VARs whenever they are
-# neither sqlglot keywords nor DuckDB reserved words, and VAR.VAR[.VAR] always
-# parses as a table. Everything else takes the full sqlglot path below; a
-# property test checks the two paths agree.
-_PLAIN_KEY = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*){1,2}")
-
-
 @lru_cache(maxsize=65_536)
 def _parse_cached(text: str) -> TableKey:
-    if _PLAIN_KEY.fullmatch(text):
-        parts = text.split(".")
-        keywords = DIALECT.tokenizer_class.KEYWORDS
-        reserved = duckdb_reserved_words()
-        if not any(p.upper() in keywords or p in reserved for p in parts):
-            if len(parts) == 2:
-                return TableKey(None, parts[0], parts[1])
-            return TableKey(parts[0], parts[1], parts[2])
-    return _parse_with_sqlglot(text)
+    match = _KEY.fullmatch(text)
+    if match is None or "\x00" in text:
+        _refuse(text, _reason(text))
+    written = [p for p in match.groups() if p is not None]
+    first = written[0]
+    if not first.startswith('"') and fold_name(first) in bare_refused_keywords():
+        _refuse(
+            text,
+            f"{first!r} is a reserved word where a name starts (DuckDB keyword); "
+            f'double-quote it: "{first}"',
+        )
+    parts = [_unquote(p) for p in written]
+    _check_unicode(text, parts)
+    if len(parts) == 2:
+        return TableKey(None, parts[0], parts[1])
+    return TableKey(parts[0], parts[1], parts[2])
 
 
-def _parse_with_sqlglot(text: str) -> TableKey:
-    tokens = _tokens(text)
-    parts = _part_tokens(text, tokens)
-    try:
-        table = sqlglot.parse_one(text, dialect=DIALECT, into=exp.Table)
-    except ParseError as exc:
-        _refuse(text, f"not a table name ({_first_line(exc)})")
-    names = _table_parts(text, table)
-    if len(names) != len(parts):
-        _refuse(text, "not a plain table name")
-    if len(names) == 2:
-        return TableKey(None, names[0], names[1])
-    return TableKey(names[0], names[1], names[2])
+def _unquote(written: str) -> str:
+    if written.startswith('"'):
+        return written[1:-1].replace('""', '"')
+    return written
 
 
-def _tokens(text: str) -> list[Token]:
+def _check_unicode(text: str, parts: list[str]) -> None:
+    for part in parts:
+        try:
+            part.encode("utf-8")
+        except UnicodeEncodeError:
+            _refuse(text, "a part is not valid Unicode text (a lone surrogate)")
+
+
+def _reason(text: str) -> str:
+    """Why ``text``, which the grammar refused, is not a key: the first problem, left to right."""
     if not text.strip():
-        _refuse(text, "empty key")
-    try:
-        return list(DIALECT.tokenize(text))
-    except TokenError:
-        _refuse(text, "unbalanced double quote")
-
-
-def _part_tokens(text: str, tokens: list[Token]) -> list[Token]:
-    """The identifier tokens of ``text``, after checking they alternate with dots."""
-    parts: list[Token] = []
-    position = 0
-    for index, token in enumerate(tokens):
-        if token.start != position:
-            complete = index % 2 == 1 and len(parts) >= 2
-            _refuse(text, "trailing text after the key" if complete else _SPACE)
-        position = token.end + 1
-        expect_part = index % 2 == 0
-        if expect_part:
-            _check_part(text, token)
-            parts.append(token)
-        elif token.token_type != TokenType.DOT:
-            if token.token_type == TokenType.L_PAREN:
-                _refuse(text, "a function call, not a table name")
-            _refuse(text, "trailing text after the key")
-        elif len(parts) == 3:
-            _refuse(text, "more than three parts")
-    if position != len(text):
-        _refuse(text, _SPACE)
-    if len(tokens) % 2 == 0:
-        _refuse(text, "ends with a dot")
-    if len(parts) < 2:
-        _refuse(text, "only one part, the schema is missing")
-    return parts
-
-
-def _check_part(text: str, token: Token) -> None:
-    if token.token_type == TokenType.IDENTIFIER:
-        if not token.text:
-            _refuse(text, "empty quoted part")
-        return
-    if token.token_type == TokenType.DOT:
-        _refuse(text, "empty part between dots")
-    if not _is_bare_name(token.text):
-        _refuse(text, f"{token.text!r} is not a plain name; double-quote it")
-    if token.text.lower() in duckdb_reserved_words():
-        _refuse(text, f"{token.text!r} is a reserved word; double-quote it")
-
-
-def _is_bare_name(part: str) -> bool:
-    # Letters and digits of any script; the pack's SQL pattern admits a superset.
-    first, rest = part[:1], part[1:]
-    if not first or not (first == "_" or unicodedata.category(first).startswith("L")):
-        return False
-    return all(ch in "_$" or unicodedata.category(ch)[0] in "LN" for ch in rest)
-
-
-def _table_parts(text: str, table: exp.Expr) -> list[str]:
-    if not isinstance(table, exp.Table):
-        _refuse(text, "not a table name")
-    extra = [key for key, value in table.args.items() if value and key not in _PART_ARGS]
-    if extra or table.comments:
-        _refuse(text, "trailing text after the key")
-    names: list[str] = []
-    for arg in ("catalog", "db", "this"):
-        part = table.args.get(arg)
-        if part is None:
+        return "empty key"
+    if "\x00" in text:
+        return "a NUL character"
+    count, position = 0, 0
+    while True:
+        problem, position = _scan_part(text, position)
+        if problem is not None:
+            return problem
+        count += 1
+        if position == len(text):
+            return "only one part, the schema is missing" if count < 2 else "not a table name"
+        char = text[position]
+        if char == ".":
+            if count == 3:
+                return "more than three parts"
+            position += 1
+            if position == len(text):
+                return "ends with a dot"
             continue
-        if not isinstance(part, exp.Identifier) or not part.name:
-            _refuse(text, "a part is not a plain or quoted name")
-        names.append(part.name)
-    return names
+        if char == "(":
+            return "a function call, not a table name"
+        return _after_key(text, position, count)
 
 
-_PART_ARGS = frozenset({"this", "db", "catalog"})
+def _scan_part(text: str, position: int) -> tuple[str | None, int]:
+    """The problem with the part at ``position`` (or ``None``) and where the part ends."""
+    char = text[position]
+    if char == '"':
+        end = position + 1
+        while True:
+            end = text.find('"', end)
+            if end < 0:
+                return "unbalanced double quote", position
+            if text.startswith('""', end):
+                end += 2
+                continue
+            break
+        if end == position + 1:
+            return "empty quoted part", position
+        return None, end + 1
+    if char == ".":
+        return "empty part between dots", position
+    if char.isspace() or text.startswith(("--", "/*"), position):
+        return _SPACE, position
+    bare = _BARE_PART.match(text, position)
+    if bare is None:
+        stop = _NOT_A_PART_END.search(text, position + 1)
+        word = text[position : stop.start() if stop else len(text)]
+        return f"{word!r} is not a plain name; double-quote it", position
+    return None, bare.end()
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0]
+def _after_key(text: str, position: int, count: int) -> str:
+    """What follows a complete part at ``position``: whitespace, a comment or other text."""
+    rest = text[position:]
+    if not (rest[0].isspace() or rest.startswith(("--", "/*"))):
+        return "trailing text after the key"
+    following = re.sub(r"^(?:\s+|--[^\n]*|/\*.*?\*/)+", "", rest, flags=re.DOTALL)
+    if count >= 2 and following and not following.startswith("."):
+        return "trailing text after the key"
+    return _SPACE
 
 
 def _refuse(text: str, reason: str) -> NoReturn:
     msg = f"invalid table key {text!r}: {reason}; {_HOW_TO_WRITE}"
-    raise InvalidTableKeyError(msg)
+    raise InvalidTableKeyError(msg, key=text, reason=reason)

@@ -65,10 +65,11 @@ from sqlglot import Token, TokenType, exp
 from sqlglot.errors import ParseError, SqlglotError
 
 from ducksets._dialect import DIALECT
+from ducksets._introspect import find_relation
 from ducksets._pack_source import MANIFEST_NAME, read_manifest
 from ducksets._query import fetch_one
 from ducksets.errors import CatalogMissingError, InvalidTableKeyError
-from ducksets.keys import parse_table_key
+from ducksets.keys import TableKey, parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros, pack_dir
 from ducksets.sqltext import format_identifier, qualified_name
 
@@ -768,9 +769,10 @@ def check_catalog_keys(
 ) -> list[Diagnostic]:
     """Validate every ``table_key`` in an installed catalog.
 
-    Each key must parse (``parse_table_key``) and name an existing table or
-    view; names compare case-insensitively, and two-part keys name a schema of
-    the connection's current database.
+    Each key must parse (``parse_table_key``: the grammar and keyword rule
+    ``catalog_drift`` applies too) and name an existing table or view, found
+    as DuckDB resolves names (ASCII case ignored, nothing else; two-part keys
+    name a schema of the connection's current database).
 
     Parameters
     ----------
@@ -793,7 +795,8 @@ def check_catalog_keys(
     """
     current = _scalar(con, "SELECT current_database()")
     catalog_db = database or current
-    if not _relation_exists(con, (catalog_db, schema, "datasets"), views=False):
+    catalog = find_relation(con, TableKey(catalog_db, schema, "datasets"))
+    if catalog is None or catalog.kind != "table":
         where = qualified_name(catalog_db, schema)
         msg = (
             f"no catalog table {where}.datasets: the ducksets pack is not installed there; "
@@ -804,38 +807,21 @@ def check_catalog_keys(
     rows = con.execute(f"SELECT table_key, name FROM {table} ORDER BY table_key").fetchall()
     diagnostics = []
     for number, (table_key, dataset_name) in enumerate(rows, start=1):
-        problem = _key_problem(con, str(table_key), current)
+        problem = _key_problem(con, str(table_key))
         if problem is not None:
             message = f"dataset {dataset_name!r}: table_key {table_key!r}: {problem}"
             diagnostics.append(Diagnostic(table, number, 1, "DS101", "error", message))
     return diagnostics
 
 
-def _key_problem(con: duckdb.DuckDBPyConnection, table_key: str, current: str) -> str | None:
+def _key_problem(con: duckdb.DuckDBPyConnection, table_key: str) -> str | None:
     try:
         key = parse_table_key(table_key)
     except InvalidTableKeyError as exc:
         return f"{RULES['DS101']}: {exc}"
-    parts = (key.database or current, key.schema, key.name)
-    if _relation_exists(con, parts, views=True):
+    if find_relation(con, key) is not None:
         return None
     return f"{RULES['DS101']}: no table or view {key} exists; create it or fix the row"
-
-
-def _relation_exists(
-    con: duckdb.DuckDBPyConnection, parts: tuple[str, str, str], *, views: bool
-) -> bool:
-    sql = (
-        "SELECT count(*) FROM duckdb_tables() WHERE lower(database_name) = lower(?) "
-        "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)"
-    )
-    if views:
-        sql += (
-            " UNION ALL SELECT count(*) FROM duckdb_views() WHERE lower(database_name) = lower(?) "
-            "AND lower(schema_name) = lower(?) AND lower(view_name) = lower(?)"
-        )
-    counts = con.execute(sql, [*parts, *parts] if views else list(parts)).fetchall()
-    return any(row[0] for row in counts)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> str:

@@ -8,21 +8,12 @@ Where a value can be bound as a parameter (``?``), bind it instead.
 from __future__ import annotations
 
 import re
-from functools import cache
 
-import duckdb
 from sqlglot import exp
 
+from ducksets._names import bare_refused_keywords
+
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
-
-
-@cache
-def duckdb_reserved_words() -> frozenset[str]:
-    """DuckDB's reserved keywords, which must be quoted to be used as names."""
-    rows = duckdb.connect().execute(
-        "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'"
-    )
-    return frozenset(row[0] for row in rows.fetchall())
 
 
 def quote_identifier(name: str) -> str:
@@ -33,13 +24,17 @@ def quote_identifier(name: str) -> str:
 def format_identifier(name: str) -> str:
     """``name`` in canonical, minimally quoted form.
 
-    Bare when it is a lower-case plain name and not a reserved word, quoted
-    otherwise: the same rule as the pack's ``format_ident`` macro.
+    Bare when it is a lower-case plain name and not a keyword DuckDB refuses
+    bare where a name starts (``select``, ``join``), quoted otherwise: the same
+    rule as the pack's ``format_ident`` macro. The rule does not depend on
+    where the name stands, so a canonical name reads the same everywhere.
 
     >>> format_identifier("goids"), format_identifier("Odd Name"), format_identifier("select")
     ('goids', '"Odd Name"', '"select"')
+    >>> format_identifier("values"), format_identifier("join")
+    ('values', '"join"')
     """
-    if _PLAIN_NAME.fullmatch(name) is not None and name not in duckdb_reserved_words():
+    if _PLAIN_NAME.fullmatch(name) is not None and name not in bare_refused_keywords():
         return name  # a bare name is its own SQL
     return quote_identifier(name)
 
