@@ -25,6 +25,7 @@ from ducksets import (
     open_memory_gateway,
     register_dataset,
 )
+from ducksets.errors import GatewayClosedError
 from ducksets.rows import (
     MAX_OFFSET,
     BackendLimits,
@@ -374,3 +375,11 @@ def test_every_codeintel_dataset_pages_completely(
         paged = read_all(query, name, 3)
         assert Counter(paged) == Counter(relation_rows(fresh_con, key)), name
         assert len(paged) == (7 if name in gateway.datasets.tables else len(paged)), name
+
+
+def test_a_closed_gateway_is_one_typed_error() -> None:
+    gateway = open_memory_gateway(views={"main.nums": "SELECT range AS n FROM range(5)"})
+    service = DatasetQueryService(gateway)
+    gateway.close()
+    with pytest.raises(GatewayClosedError, match="closed; open a new one"):
+        service.read_dataset_rows(dataset_name="nums")

@@ -145,3 +145,7 @@ class ExportError(DucksetsError, OSError):
 
 class ConfigError(DucksetsError, ValueError):
     """A setting is out of its range (such as ``BackendLimits(max_rows_per_call=0)``)."""
+
+
+class GatewayClosedError(DucksetsError, RuntimeError):
+    """The gateway (or connection) was closed; open a new one with ``open_gateway``."""

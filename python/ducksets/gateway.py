@@ -22,7 +22,7 @@ from ducksets.catalog import (
     bootstrap_metadata_datasets,
     load_dataset_registry,
 )
-from ducksets.errors import ArgumentTypeError, SchemaError
+from ducksets.errors import ArgumentTypeError, GatewayClosedError, SchemaError
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros
 from ducksets.rowbinding import RowBinding
@@ -150,6 +150,23 @@ class Gateway:
             self.refresh()  # registered after the gateway opened, perhaps by another process
         return self.datasets.registry.dataset_for_name(name)
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor of the gateway's connection: one per thread or call, closed after use.
+
+        One DuckDB connection runs one statement at a time and holds one
+        result, so threads sharing the gateway each read through their own cursor.
+
+        Raises
+        ------
+        GatewayClosedError
+            The gateway was closed.
+        """
+        try:
+            return self.con.cursor()
+        except duckdb.ConnectionException as exc:
+            msg = f"the gateway on {self.config.path} is closed; open a new one with open_gateway"
+            raise GatewayClosedError(msg) from exc
+
     def close(self) -> None:
         """Close the connection."""
         self.con.close()
@@ -172,7 +189,7 @@ class Gateway:
     def _load(self) -> GatewayDatasets:
         # A cursor of its own, so a refresh from one thread never clashes with
         # a read of another on the shared connection.
-        cursor = self.con.cursor()
+        cursor = self.cursor()
         try:
             registry = load_dataset_registry(
                 cursor,

@@ -133,7 +133,7 @@ class DatasetQueryService:
     """Paged reads of registered datasets, with limits clamped and explained.
 
     Safe to share between threads: every call opens its own cursor on the
-    gateway's connection (``con.cursor()``, closed when the call returns) and
+    gateway's connection (``gateway.cursor()``, closed when the call returns) and
     reads in one transaction of it, so concurrent calls neither block one
     another nor see another call's rows. Each call reads the catalog as it is
     then: a dataset registered after the gateway opened is found, and a key
@@ -202,6 +202,8 @@ class DatasetQueryService:
             No dataset has that name; the message suggests close names.
         RelationMissingError
             The catalog names a relation that does not exist.
+        GatewayClosedError
+            The gateway was closed.
         """
         require_str("dataset_name", dataset_name, what="a dataset name")
         limit = require_int("limit", limit)
@@ -234,7 +236,7 @@ class DatasetQueryService:
         schema = qualified_name(pack_schema)
         # A cursor of its own per call: one DuckDB connection serves one call
         # at a time and holds one result, so threads sharing it would clash.
-        cursor = self.gateway.con.cursor()
+        cursor = self.gateway.cursor()
         try:
             # One transaction: the relation found is the relation read.
             with snapshot(cursor):
