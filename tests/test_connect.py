@@ -113,3 +113,14 @@ def test_no_connection_downloads_extensions_and_caller_config_is_kept(tmp_path: 
     with connect(":memory:", read_only=False) as con:
         setting = con.execute("SELECT current_setting('autoinstall_known_extensions')").fetchall()
         assert setting == [(False,)]
+
+
+def test_a_database_already_open_in_this_process_is_joined_as_it_is(tmp_path: Path) -> None:
+    """DuckDB keeps one database per file and process; its first opener's settings apply."""
+    path = tmp_path / "shared.db"
+    with duckdb.connect(str(path)) as owner:
+        owner.execute("CREATE TABLE t AS SELECT 1 AS x")
+        with connect(path, read_only=False) as joined:
+            assert joined.execute("FROM t").fetchall() == [(1,)]
+            joined.execute("INSERT INTO t VALUES (2)")
+        assert owner.execute("SELECT count(*) FROM t").fetchall() == [(2,)]

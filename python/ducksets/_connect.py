@@ -15,7 +15,9 @@ checks the path first:
 
 Every connection sets ``autoinstall_known_extensions`` to false, so nothing
 is ever downloaded behind the caller's back (an explicit ``INSTALL`` still
-works).
+works). The one exception: a file this process already opened with plain
+``duckdb.connect`` is joined with its owner's settings, since DuckDB shares
+one database per file and process and allows no second configuration.
 """
 
 from __future__ import annotations
@@ -63,7 +65,15 @@ def connect(
     if text == MEMORY:
         return duckdb.connect(MEMORY, read_only=read_only, config=settings)
     check_database_path(Path(text), read_only=read_only)
-    return duckdb.connect(text, read_only=read_only, config=settings)
+    try:
+        return duckdb.connect(text, read_only=read_only, config=settings)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+    # Open already in this process, through a connection ducksets did not make:
+    # DuckDB keeps one database per file and process, so join it as its owner set it
+    # (the setting is global to that database; changing it would change the owner's).
+    return duckdb.connect(text, read_only=read_only, config=dict(config or {}))
 
 
 def check_database_path(path: Path, *, read_only: bool) -> None:
