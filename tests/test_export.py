@@ -733,3 +733,13 @@ def test_threads_sharing_a_gateway_lose_no_manifest_entry(
     manifest = read_manifest(tmp_path)
     assert manifest is not None
     assert [e["file"] for e in manifest["datasets"]] == [f"{n}.jsonl" for n in names]
+
+
+def test_a_run_with_nothing_to_write_touches_nothing(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    items_gateway.con.execute("UPDATE metadata.datasets SET jsonl_filename = '../x.jsonl'")
+    result = export_all_jsonl(items_gateway, tmp_path / "out")
+    assert result.written == () and len(result.failed) == 3
+    assert export_all_jsonl(items_gateway, tmp_path / "out", []).failed == ()
+    assert not (tmp_path / "out").exists()

@@ -74,6 +74,8 @@ class Staging:
     def __init__(self, path: Path, lock: IO[bytes]) -> None:
         self.path = path
         self._lock = lock
+        self.keep = False
+        """Set when a rollback failed: the next export rolls back from what is left here."""
 
     @property
     def files(self) -> Path:
@@ -86,8 +88,9 @@ class Staging:
         return self.path / MANIFEST_NAME
 
     def close(self) -> None:
-        """Remove the directory, then drop its lock."""
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Remove the directory (unless ``keep``), then drop its lock."""
+        if not self.keep:
+            shutil.rmtree(self.path, ignore_errors=True)
         self._lock.close()
 
 
@@ -160,9 +163,19 @@ def publish(directory: Path, staging: Staging, filenames: list[str]) -> None:
             _backup(target, staging.path / BACKUPS / name)
             source.replace(target)
     except OSError as exc:
-        rollback(directory, staging.path)
-        journal.unlink(missing_ok=True)
         where = exc.filename or directory
+        try:
+            rollback(directory, staging.path)
+        except OSError as undo:
+            # The backups stay in the staging directory; once this process lets go
+            # of its lock, the next export into the directory finishes the rollback.
+            staging.keep = True
+            msg = (
+                f"cannot publish the export into {where}: {exc.strerror or exc}, nor undo it "
+                f"yet ({undo}); the next export into {directory} restores the old files"
+            )
+            raise ExportError(msg) from exc
+        journal.unlink(missing_ok=True)
         msg = f"cannot publish the export into {where}: {exc.strerror or exc}; nothing was changed"
         raise ExportError(msg) from exc
 

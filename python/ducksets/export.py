@@ -30,9 +30,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import duckdb
 
@@ -44,7 +43,7 @@ from ducksets._export_plan import (
     check_targets,
     plan_run,
 )
-from ducksets._html import html_table
+from ducksets._export_results import ExportedFile, ExportFailure, ExportOutcome, ExportResult
 from ducksets._introspect import find_relation
 from ducksets._query import fetch_one
 from ducksets._staging import Staging, directory_lock, open_staging, publish, remove_dead_staging
@@ -83,100 +82,7 @@ __all__ = [
 
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "parquet")
 _COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
-
-
-@dataclass(frozen=True)
-class ExportedFile:
-    """One dataset written to one file."""
-
-    dataset_name: str
-    table_key: str
-    kind: str
-    """``table`` or ``view``"""
-    format: ExportFormat
-    path: Path
-    rows: int
-    bytes: int
-    sha256: str | None
-    """hex SHA-256 of the file; ``None`` when exported with ``checksums=False``"""
-    seconds: float
-    columns: tuple[tuple[str, str], ...]
-    """(name, DuckDB type) of each column, as the relation binds now"""
-    mtime_ns: int | None = None
-    """``st_mtime_ns`` of the file as written; the manifest uses it to spot later changes"""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The file's manifest entry (JSON-ready); ``file`` is the bare file name."""
-        return {
-            "name": self.dataset_name,
-            "table_key": self.table_key,
-            "kind": self.kind,
-            "file": self.path.name,
-            "format": self.format,
-            "rows": self.rows,
-            "bytes": self.bytes,
-            "sha256": self.sha256,
-            "mtime_ns": self.mtime_ns,
-            "columns": [{"name": name, "type": type_} for name, type_ in self.columns],
-        }
-
-    def __repr__(self) -> str:
-        return (
-            f"<ExportedFile {self.dataset_name!r} -> {self.path}: "
-            f"{self.rows} rows, {self.bytes} bytes, {self.seconds:.2f}s>"
-        )
-
-
-@dataclass(frozen=True)
-class ExportFailure:
-    """One dataset that was not written, and why; no file of it was left behind."""
-
-    dataset_name: str
-    format: ExportFormat
-    reason: str
-
-    def __repr__(self) -> str:
-        return f"<ExportFailure {self.dataset_name!r} ({self.format}): {self.reason}>"
-
-
-ExportOutcome: TypeAlias = ExportedFile | ExportFailure
-"""What ``progress`` receives once per dataset."""
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """The files an export run wrote, the datasets it could not write, and its manifest."""
-
-    written: tuple[ExportedFile, ...]
-    failed: tuple[ExportFailure, ...]
-    manifest: Path | None
-    """``None`` when the run wrote no file (and so left any manifest as it was)."""
-
-    @property
-    def ok(self) -> bool:
-        """True when every selected dataset was written."""
-        return not self.failed
-
-    def __repr__(self) -> str:
-        manifest = "no manifest" if self.manifest is None else f"manifest {self.manifest}"
-        lines = [
-            f"<ExportResult: {len(self.written)} written, {len(self.failed)} failed; {manifest}"
-        ]
-        lines += [f"  {f.dataset_name}: {f.path.name} ({f.rows} rows)" for f in self.written]
-        lines += [f"  {f.dataset_name}: FAILED {f.reason}" for f in self.failed]
-        return "\n".join(lines) + ">"
-
-    def _repr_html_(self) -> str:
-        columns = ("dataset", "format", "status", "file", "rows", "bytes", "reason")
-        rows: list[tuple[object, ...]] = [
-            (f.dataset_name, f.format, "written", f.path.name, f.rows, f.bytes, None)
-            for f in self.written
-        ]
-        rows += [
-            (f.dataset_name, f.format, "failed", None, None, None, f.reason) for f in self.failed
-        ]
-        caption = f"export: {len(self.written)} written, {len(self.failed)} failed"
-        return html_table(columns, rows, caption=caption)
+_digest = file_digest  # benchmarks/export.py measures hashing through this name
 
 
 class _DatasetFailedError(Exception):
@@ -395,6 +301,8 @@ def _run(
     checksums: bool,
 ) -> ExportResult:
     """Stage every job, then publish the written files and the merged manifest together."""
+    if not any(isinstance(item, Job) for item in plan):  # nothing to write: touch nothing
+        return _outcomes(plan, progress, lambda job: ExportFailure(job.name, job.fmt, "not staged"))
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with directory_lock(directory):
@@ -403,40 +311,50 @@ def _run(
         msg = f"cannot write in {directory}: {exc}"
         raise ExportError(msg) from exc
     try:
-        written: list[ExportedFile] = []
-        failed: list[ExportFailure] = []
-        for item in plan:
-            outcome: ExportOutcome
-            if isinstance(item, PlannedFailure):
-                outcome = ExportFailure(item.name, item.fmt, item.reason)
-            else:
-                outcome = _stage_or_fail(cursor, pack_schema, directory, item, staging, checksums)
-            if isinstance(outcome, ExportedFile):
-                written.append(outcome)
-            else:
-                failed.append(outcome)
-            if progress is not None:
-                progress(outcome)
-        if not written:
-            return ExportResult((), tuple(failed), None)
+        staged = _outcomes(
+            plan,
+            progress,
+            lambda job: _stage_or_fail(cursor, pack_schema, directory, job, staging, checksums),
+        )
+        if not staged.written:
+            return staged
         version = installed_version(cursor, schema=pack_schema)
         with directory_lock(directory):
             remove_dead_staging(directory)
             # Another process may have published since the first check.
-            jobs = [item for item in plan if isinstance(item, Job)]
-            check_targets(cursor, directory, [j for j in jobs if _was_written(j, written)])
-            fresh = {f.path.name: f.to_dict() for f in written}
+            done = {(f.dataset_name, f.format) for f in staged.written}
+            jobs = [j for j in plan if isinstance(j, Job) and (j.name, j.fmt) in done]
+            check_targets(cursor, directory, jobs)
+            fresh = {f.path.name: f.to_dict() for f in staged.written}
             entries = merge_entries(directory, fresh, keep_existing=True)
             target = directory / MANIFEST_NAME
             write_new(staging.manifest, manifest_text(entries, version), target=target)
             publish(directory, staging, list(fresh))
-        return ExportResult(tuple(written), tuple(failed), target)
+        return ExportResult(staged.written, staged.failed, target)
     finally:
         staging.close()
 
 
-def _was_written(job: Job, written: Sequence[ExportedFile]) -> bool:
-    return any(f.dataset_name == job.name and f.format == job.fmt for f in written)
+def _outcomes(
+    plan: Sequence[Job | PlannedFailure],
+    progress: Callable[[ExportOutcome], None] | None,
+    stage: Callable[[Job], ExportOutcome],
+) -> ExportResult:
+    """Stage each job in order, reporting every outcome to ``progress``; no manifest yet."""
+    written: list[ExportedFile] = []
+    failed: list[ExportFailure] = []
+    for item in plan:
+        if isinstance(item, PlannedFailure):
+            outcome: ExportOutcome = ExportFailure(item.name, item.fmt, item.reason)
+        else:
+            outcome = stage(item)
+        if isinstance(outcome, ExportedFile):
+            written.append(outcome)
+        else:
+            failed.append(outcome)
+        if progress is not None:
+            progress(outcome)
+    return ExportResult(tuple(written), tuple(failed), None)
 
 
 def _stage_or_fail(
