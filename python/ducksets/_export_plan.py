@@ -116,10 +116,10 @@ def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequ
     Also refuses a ``manifest.json`` that ducksets did not write (``ExportError``).
     """
     listed = {e["file"].casefold(): e["file"] for e in manifest_entries(directory)}
-    databases = _database_paths(cursor)
+    protected = _protected_paths(cursor)
     for job in jobs:
         target = directory / job.filename
-        why = _forbidden(target, databases, listed)
+        why = _forbidden(target, protected, listed)
         if why is not None:
             msg = (
                 f"dataset {job.name!r} ({job.fmt}) would overwrite {target}, which {why}; "
@@ -129,24 +129,27 @@ def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequ
             raise InvalidFilenameError(msg, filename=job.filename)
 
 
-def _database_paths(cursor: duckdb.DuckDBPyConnection) -> list[Path]:
+def _protected_paths(cursor: duckdb.DuckDBPyConnection) -> list[tuple[Path, str]]:
+    """Every attached database file and its write-ahead log, resolved, with what it is."""
     rows = cursor.execute("SELECT path FROM duckdb_databases() WHERE path IS NOT NULL").fetchall()
-    return [Path(row[0]) for row in rows if row[0]]
+    protected = []
+    for (path,) in rows:
+        if path:
+            database = Path(path).resolve()
+            protected.append((database, "is an attached database"))
+            wal = database.with_name(f"{database.name}.wal")
+            protected.append((wal, "is the write-ahead log of an attached database"))
+    return protected
 
 
-def _forbidden(target: Path, databases: Sequence[Path], listed: dict[str, str]) -> str | None:
+def _forbidden(
+    target: Path, protected: Sequence[tuple[Path, str]], listed: dict[str, str]
+) -> str | None:
     """Why ``target`` may not be written, or ``None`` when it may."""
     resolved = str(target.resolve()).casefold()
-    for database in databases:
-        for protected, what in (
-            (database, "is an attached database"),
-            (
-                Path(f"{database}.wal"),
-                "is the write-ahead log of an attached database",
-            ),
-        ):
-            if resolved == str(protected.resolve()).casefold() or _same_file(target, protected):
-                return what
+    for path, what in protected:
+        if resolved == str(path).casefold() or _same_file(target, path):
+            return what
     if target.is_symlink():
         return "is a symbolic link"
     if not target.exists():

@@ -88,8 +88,13 @@ class Staging:
         return self.path / MANIFEST_NAME
 
     def close(self) -> None:
-        """Remove the directory (unless ``keep``), then drop its lock."""
-        if not self.keep:
+        """Remove the directory, then drop its lock.
+
+        A publish cut short (journal written, manifest still staged) keeps the
+        directory and its backups: the next export into the directory rolls it back.
+        """
+        unfinished = (self.path / JOURNAL).exists() and self.manifest.exists()
+        if not (self.keep or unfinished):
             shutil.rmtree(self.path, ignore_errors=True)
         self._lock.close()
 
@@ -162,7 +167,11 @@ def publish(directory: Path, staging: Staging, filenames: list[str]) -> None:
             target = directory / name
             _backup(target, staging.path / BACKUPS / name)
             source.replace(target)
-    except OSError as exc:
+    except BaseException as exc:
+        if not isinstance(exc, OSError):
+            rollback(directory, staging.path)  # interrupted: undo, then let it through
+            journal.unlink(missing_ok=True)
+            raise
         where = exc.filename or directory
         try:
             rollback(directory, staging.path)
