@@ -20,6 +20,7 @@ from ducksets import (
     DatasetQueryService,
     StorageConfig,
     TableSchema,
+    dataset_relation,
     install_macros,
     open_gateway,
     register_dataset,
@@ -75,6 +76,32 @@ def test_one_service_shared_by_threads_serves_each_its_own_rows(tmp_path: Path) 
 
         run_threads(read_pages)
     assert outcomes == Counter({"right": THREADS * ROUNDS * (ROWS // PAGE)})
+
+
+def test_dataset_relation_on_a_cursor_per_thread(tmp_path: Path) -> None:
+    schema = TableSchema((Column("owner", "INTEGER"),))
+    tables = {f"main.ds{i}": schema for i in range(THREADS)}
+    with open_gateway(StorageConfig(tmp_path / "app.duckdb", tables=tables)) as gateway:
+        for i in range(THREADS):
+            gateway.con.execute(f"INSERT INTO main.ds{i} SELECT {i} FROM range({ROWS})")
+        outcomes: Counter[str] = Counter()
+        lock = threading.Lock()
+
+        def read(i: int) -> None:
+            for _ in range(ROUNDS * 4):
+                cursor = gateway.cursor()
+                try:
+                    owners = dataset_relation(cursor, f"ds{i}").aggregate("list(DISTINCT owner)")
+                    outcome = "right" if owners.fetchall() == [([i],)] else "wrong rows"
+                except Exception as exc:
+                    outcome = f"{type(exc).__name__}: {exc}"
+                finally:
+                    cursor.close()
+                with lock:
+                    outcomes[outcome] += 1
+
+        run_threads(read)
+    assert outcomes == Counter({"right": THREADS * ROUNDS * 4})
 
 
 def upsert_outcomes(connections: list[duckdb.DuckDBPyConnection], calls: int) -> Counter[str]:
