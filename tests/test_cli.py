@@ -687,3 +687,14 @@ def test_lint_text_report_escapes_control_characters(
     code, out, _ = cli(capsys, "lint", str(hostile))
     assert code == 1
     assert "\x1b" not in out and "x\\x1b[2J.sql" in out
+
+
+def test_demo_replace_refuses_a_file_that_is_not_a_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "data.parquet"
+    _parquet_file(path)
+    before = path.read_bytes()
+    code, out, err = cli(capsys, "demo", str(path), "--replace")
+    assert (code, out, err) == (1, "", f"ducksets demo: {path} is not a DuckDB database file\n")
+    assert path.read_bytes() == before

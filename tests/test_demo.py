@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +41,8 @@ def test_an_existing_file_is_kept_without_replace(tmp_path: Path) -> None:
 
 def test_replace_swaps_in_a_whole_new_file_and_drops_a_stale_wal(tmp_path: Path) -> None:
     path = tmp_path / "demo.duckdb"
-    path.write_text("old")
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE old AS SELECT 1 AS x")
     path.with_name("demo.duckdb.wal").write_text("stale")
     assert build_demo(path, replace=True) == 6
     _complete(path)
@@ -73,3 +76,19 @@ def test_a_directory_or_a_missing_parent_is_one_clear_error(tmp_path: Path) -> N
     with pytest.raises(NotADatabaseError, match="no directory"):
         build_demo(tmp_path / "nowhere" / "demo.duckdb")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_replace_only_ever_replaces_a_duckdb_database(tmp_path: Path) -> None:
+    """--replace must not clobber a device, a pipe or someone's data file."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(NotADatabaseError, match="not a regular file"):
+        build_demo(fifo, replace=True)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    data = tmp_path / "data.parquet"
+    duckdb.sql(f"COPY (SELECT 1 AS x) TO '{data}' (FORMAT PARQUET)")
+    before = data.read_bytes()
+    with pytest.raises(NotADatabaseError, match="is not a DuckDB database file"):
+        build_demo(data, replace=True)
+    assert data.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.parquet", "pipe"]

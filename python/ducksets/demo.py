@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 
 import duckdb
 
+from ducksets._connect import check_database_path
 from ducksets.errors import DucksetsError, NotADatabaseError
 from ducksets.gateway import Gateway, StorageConfig, create_view_sql, open_gateway
 from ducksets.keys import parse_table_key
@@ -157,15 +158,23 @@ def build_demo(path: Path, *, replace: bool = False) -> int:
     path
         The database file to create.
     replace
-        Replace ``path`` if it exists; otherwise an existing file is an error.
+        Replace ``path`` if it is a DuckDB database; otherwise an existing path is an error.
+
+    Raises
+    ------
+    NotADatabaseError
+        ``path`` exists and is not a DuckDB database file (a directory, a device,
+        another kind of file), or its directory does not exist.
     """
-    if path.is_dir():
-        raise NotADatabaseError(f"{path} is a directory; give a database file", path=str(path))
     if not path.parent.is_dir():
         msg = f"cannot create database {path}: no directory {path.parent}"
         raise NotADatabaseError(msg, path=str(path))
-    if path.exists() and not replace:
-        raise _exists(path)
+    if path.exists():
+        if not replace:
+            raise _exists(path)
+        # --replace replaces a DuckDB database and nothing else: not a device
+        # (/dev/null, as root), a directory, or someone's Parquet file.
+        check_database_path(path, read_only=True)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ducksets-demo-") as scratch:
         built = Path(scratch) / path.name
         with open_gateway(dataclasses.replace(DEMO_CONFIG, path=built)) as gateway:
