@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,8 @@ import pytest
 
 import ducksets.pack
 from ducksets import (
+    ArgumentTypeError,
+    InvalidArgumentError,
     PackError,
     PackFile,
     PackVersionError,
@@ -361,3 +364,24 @@ def test_script_guard_ends_an_install_whose_macro_failed_to_bind(tmp_path: Path)
     )
     assert cli_objects(path) == objects
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "parameter"),
+    [
+        (lambda: install_macros(None), ArgumentTypeError, "con"),  # type: ignore[arg-type]
+        (lambda: install_macros(duckdb.connect(), schema=None), ArgumentTypeError, "schema"),  # type: ignore[arg-type]
+        (lambda: install_macros(duckdb.connect(), schema=""), InvalidArgumentError, "schema"),
+        (lambda: install_macros(duckdb.connect(), database=5), ArgumentTypeError, "database"),  # type: ignore[arg-type]
+        (lambda: install_macros(duckdb.connect(), force="yes"), ArgumentTypeError, "force"),  # type: ignore[arg-type]
+        (lambda: installed_version(None), ArgumentTypeError, "con"),  # type: ignore[arg-type]
+        (lambda: pack_script(schema=5), ArgumentTypeError, "schema"),  # type: ignore[arg-type]
+        (lambda: pack_script(schema=" "), InvalidArgumentError, "schema"),
+    ],
+)
+def test_bad_arguments_are_one_typed_error_naming_the_parameter(
+    call: Callable[[], object], error: type[Exception], parameter: str
+) -> None:
+    with pytest.raises(error) as caught:
+        call()
+    assert getattr(caught.value, "parameter", None) == parameter

@@ -28,7 +28,14 @@ from ducksets._introspect import current_database
 from ducksets._query import fetch_one
 from ducksets.errors import PackIntegrityError
 from ducksets.lint import Diagnostic
-from ducksets.pack import PACK_SCHEMA, pack_files, pack_version, parse_version, render_sql
+from ducksets.pack import (
+    PACK_SCHEMA,
+    check_target,
+    pack_files,
+    pack_version,
+    parse_version,
+    render_sql,
+)
 from ducksets.sqltext import qualified_name
 
 PACK_OBJECT_RULE = "DS102"
@@ -259,6 +266,7 @@ def pack_problems(
     con: duckdb.DuckDBPyConnection, *, pack_schema: str = PACK_SCHEMA, database: str | None = None
 ) -> tuple[Problem, ...]:
     """Every problem of the pack in ``database.pack_schema``, with the object each concerns."""
+    check_target(con, schema=pack_schema, database=database)
     target_db = database or current_database(con)
     shape = expected_shape(pack_schema, database)
     macros = _read_macros(con, target_db, pack_schema)

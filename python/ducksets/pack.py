@@ -21,7 +21,9 @@ from ducksets._pack_source import default_script, join_script, read_manifest
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import (
+    ArgumentTypeError,
     CatalogShapeError,
+    InvalidArgumentError,
     PackError,
     PackVersionError,
     ReadOnlyDatabaseError,
@@ -85,6 +87,28 @@ class InstallResult:
     created: tuple[str, ...]
 
 
+def check_target(
+    con: object = None,
+    *,
+    schema: object = PACK_SCHEMA,
+    database: object = None,
+    need_con: bool = True,
+) -> None:
+    """Raise a typed error naming the parameter unless the install target is well-formed."""
+    if need_con and not isinstance(con, duckdb.DuckDBPyConnection):
+        msg = f"con must be a duckdb connection (duckdb.connect(...)), not {type(con).__name__}"
+        raise ArgumentTypeError(msg, parameter="con", value=con)
+    for parameter, value in (("schema", schema), ("database", database)):
+        if value is None and parameter == "database":
+            continue
+        if not isinstance(value, str):
+            msg = f"{parameter} must be a string, not {type(value).__name__} {value!r}"
+            raise ArgumentTypeError(msg, parameter=parameter, value=value)
+        if not value.strip():
+            msg = f"{parameter} {value!r} is empty; name a schema such as {PACK_SCHEMA!r}"
+            raise InvalidArgumentError(msg, parameter=parameter, value=value)
+
+
 def pack_dir() -> Path:
     """The directory holding the pack: inside the wheel, or ``macros/`` of a checkout."""
     packaged = Path(__file__).with_name("macros")
@@ -144,6 +168,7 @@ def render_sql(sql: str, *, schema: str = PACK_SCHEMA, database: str | None = No
 
 def pack_script(*, schema: str = PACK_SCHEMA, database: str | None = None) -> str:
     """The whole pack as one transactional script, for ``duckdb`` CLI users."""
+    check_target(schema=schema, database=database, need_con=False)
     if schema == PACK_SCHEMA and database is None:
         return default_script(pack_dir())
     rendered = tuple(render_sql(f.sql, schema=schema, database=database) for f in pack_files())
@@ -155,6 +180,7 @@ def installed_version(
     con: duckdb.DuckDBPyConnection, *, schema: str = PACK_SCHEMA, database: str | None = None
 ) -> str | None:
     """The pack version recorded in the database, or ``None`` when none is installed."""
+    check_target(con, schema=schema, database=database)
     target_db = database or _current_database(con)
     has_table = fetch_one(
         con,
@@ -211,6 +237,10 @@ def install_macros(
     # integrity reads the pack through this module: import it here, not at the top.
     from ducksets.integrity import repair_command, table_problems, verify_pack
 
+    check_target(con, schema=schema, database=database)
+    if not isinstance(force, bool):
+        msg = f"force must be True or False, not {force!r}"
+        raise ArgumentTypeError(msg, parameter="force", value=force)
     target_db = database or _current_database(con)
     _require_database(con, target_db)
     version = pack_version()
