@@ -698,3 +698,17 @@ def test_demo_replace_refuses_a_file_that_is_not_a_database(
     code, out, err = cli(capsys, "demo", str(path), "--replace")
     assert (code, out, err) == (1, "", f"ducksets demo: {path} is not a DuckDB database file\n")
     assert path.read_bytes() == before
+
+
+def test_show_lists_a_dataset_whose_key_is_invalid(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "db.duckdb"
+    with duckdb.connect(str(path)) as con:
+        install_macros(con)
+        con.execute("INSERT INTO metadata.datasets VALUES ('a.b.c.d', 'bad', FALSE, NULL, NULL)")
+    code, out, _ = cli(capsys, "show", str(path), "bad", "--format", "json")
+    assert code == 0
+    shown = json.loads(out)
+    assert (shown["table_key"], shown["actual_columns"]) == ("a.b.c.d", [])
+    assert [d["drift"] for d in shown["drift"]] == ["invalid_key"]

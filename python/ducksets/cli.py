@@ -29,7 +29,7 @@ from ducksets.catalog import load_dataset_registry, sync_catalog
 from ducksets.counts import count_datasets
 from ducksets.demo import build_demo
 from ducksets.drift import catalog_drift
-from ducksets.errors import DucksetsError, first_line
+from ducksets.errors import DucksetsError, InvalidTableKeyError, first_line
 from ducksets.export import (
     MANIFEST_NAME,
     ExportedFile,
@@ -38,7 +38,7 @@ from ducksets.export import (
     export_datasets,
 )
 from ducksets.gateway import StorageConfig, open_gateway
-from ducksets.keys import TableKey
+from ducksets.keys import parse_table_key
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
 from ducksets.output import FORMATS, default_format, printable, render, to_json
 from ducksets.pack import PACK_SCHEMA, install_macros, pack_script, pack_version
@@ -387,7 +387,7 @@ def _datasets(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     with _read_only(args.db) as con:
         dataset = load_dataset_registry(con, pack_schema=args.schema).dataset_for_name(args.name)
-        actual = _actual_columns(con, dataset.key)
+        actual = _actual_columns(con, dataset.table_key)
         drift = [
             i
             for i in catalog_drift(con, pack_schema=args.schema)
@@ -436,8 +436,12 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _actual_columns(con: duckdb.DuckDBPyConnection, key: TableKey) -> list[dict[str, Any]]:
-    """The columns of the relation ``key`` names; none when it is missing or fails (drift says)."""
+def _actual_columns(con: duckdb.DuckDBPyConnection, table_key: str) -> list[dict[str, Any]]:
+    """The columns of the relation a key names; none if invalid, missing or failing (drift says)."""
+    try:
+        key = parse_table_key(table_key)
+    except InvalidTableKeyError:
+        return []
     relation = find_relation(con, key)  # never a file or another database's table
     if relation is None:
         return []
