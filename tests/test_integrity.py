@@ -317,3 +317,15 @@ def test_a_pack_stored_with_old_storage_settings_verifies(db_path: Path) -> None
     with duckdb.connect(str(db_path), read_only=True) as con:
         [problem] = verify_pack(con)
     assert problem.startswith("metadata.quote_literal (macro) has another definition")
+
+
+def test_installed_version_of_an_altered_pack_info_is_a_shape_error(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    from ducksets import installed_version
+
+    con.execute("ALTER TABLE metadata.pack_info RENAME version TO v")
+    with pytest.raises(CatalogShapeError, match="metadata.pack_info lacks its pack or version"):
+        installed_version(con)
+    with pytest.raises(CatalogShapeError, match="metadata.pack_info lacks column version"):
+        install_macros(con)

@@ -179,7 +179,13 @@ def pack_script(*, schema: str = PACK_SCHEMA, database: str | None = None) -> st
 def installed_version(
     con: duckdb.DuckDBPyConnection, *, schema: str = PACK_SCHEMA, database: str | None = None
 ) -> str | None:
-    """The pack version recorded in the database, or ``None`` when none is installed."""
+    """The pack version recorded in the database, or ``None`` when none is installed.
+
+    Raises
+    ------
+    CatalogShapeError
+        ``pack_info`` lacks its ``pack`` or ``version`` column (an ALTERed table).
+    """
     check_target(con, schema=schema, database=database)
     target_db = database or _current_database(con)
     has_table = fetch_one(
@@ -191,7 +197,14 @@ def installed_version(
     if not has_table or not has_table[0]:
         return None
     table = qualified_name(database, schema, "pack_info")
-    row = fetch_one(con, f"SELECT version FROM {table} WHERE pack = 'ducksets'")
+    try:
+        row = fetch_one(con, f"SELECT version FROM {table} WHERE pack = 'ducksets'")
+    except duckdb.BinderException as exc:
+        msg = (
+            f"{table} lacks its pack or version column ({first_line(exc)}); "
+            f"ALTER it back, or move it away and install again"
+        )
+        raise CatalogShapeError(msg, table=table) from exc
     return None if row is None else str(row[0])
 
 
