@@ -92,3 +92,29 @@ def test_replace_only_ever_replaces_a_duckdb_database(tmp_path: Path) -> None:
         build_demo(data, replace=True)
     assert data.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.parquet", "pipe"]
+
+
+def test_replace_refuses_a_database_another_process_has_open_for_writing(tmp_path: Path) -> None:
+    path = tmp_path / "busy.duckdb"
+    build_demo(path)
+    before = path.read_bytes()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('open', flush=True); "
+            "sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        with pytest.raises(DucksetsError, match="in use by another process"):
+            build_demo(path, replace=True)
+    finally:
+        holder.communicate("")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy.duckdb"]

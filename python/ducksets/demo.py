@@ -20,7 +20,7 @@ from typing import Any, TypedDict
 
 import duckdb
 
-from ducksets._connect import check_database_path
+from ducksets._connect import check_database_path, connect
 from ducksets.errors import DucksetsError, NotADatabaseError
 from ducksets.gateway import Gateway, StorageConfig, create_view_sql, open_gateway
 from ducksets.keys import parse_table_key
@@ -175,6 +175,7 @@ def build_demo(path: Path, *, replace: bool = False) -> int:
         # --replace replaces a DuckDB database and nothing else: not a device
         # (/dev/null, as root), a directory, or someone's Parquet file.
         check_database_path(path, read_only=True)
+        _refuse_if_open_for_writing(path)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ducksets-demo-") as scratch:
         built = Path(scratch) / path.name
         with open_gateway(dataclasses.replace(DEMO_CONFIG, path=built)) as gateway:
@@ -195,6 +196,17 @@ def build_demo(path: Path, *, replace: bool = False) -> int:
             except FileExistsError:
                 raise _exists(path) from None
     return registered
+
+
+def _refuse_if_open_for_writing(path: Path) -> None:
+    """A writer elsewhere would go on writing the old file, and its WAL would land beside ours."""
+    try:
+        connect(path, read_only=True).close()
+    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+        if "lock" not in str(exc).lower() and "configuration" not in str(exc).lower():
+            raise
+        msg = f"{path} is in use by another process; close it there, or give another PATH"
+        raise DucksetsError(msg) from exc
 
 
 def _exists(path: Path) -> DucksetsError:
