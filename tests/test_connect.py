@@ -9,7 +9,12 @@ import duckdb
 import pytest
 
 from ducksets._connect import connect
-from ducksets.errors import DucksetsError, NotADatabaseError
+from ducksets.errors import (
+    ArgumentTypeError,
+    DucksetsError,
+    InvalidArgumentError,
+    NotADatabaseError,
+)
 
 # Every storage format this DuckDB can write (v1.4.0 needs DuckDB 1.4 or newer).
 _DUCKDB = tuple(int(p) for p in duckdb.__version__.split(".")[:2])
@@ -124,3 +129,21 @@ def test_a_database_already_open_in_this_process_is_joined_as_it_is(tmp_path: Pa
             assert joined.execute("FROM t").fetchall() == [(1,)]
             joined.execute("INSERT INTO t VALUES (2)")
         assert owner.execute("SELECT count(*) FROM t").fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize("path", [None, 5, b"x.db"])
+def test_a_path_of_another_type_is_a_type_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: object
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ArgumentTypeError, match="path must be") as caught:
+        connect(path, read_only=False)  # type: ignore[arg-type]
+    assert caught.value.parameter == "path" and isinstance(caught.value, TypeError)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("path", ["", "   "])
+def test_an_empty_path_is_refused_not_memory(path: str) -> None:
+    with pytest.raises(InvalidArgumentError, match="path is empty") as caught:
+        connect(path, read_only=False)
+    assert caught.value.parameter == "path" and isinstance(caught.value, ValueError)

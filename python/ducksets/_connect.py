@@ -22,13 +22,14 @@ one database per file and process and allows no second configuration.
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
 
-from ducksets.errors import NotADatabaseError
+from ducksets.errors import ArgumentTypeError, InvalidArgumentError, NotADatabaseError
 
 MEMORY = ":memory:"
 _MAGIC = b"DUCK"
@@ -56,8 +57,10 @@ def connect(
     NotADatabaseError
         ``path`` is a directory, a file that is not a DuckDB database, an
         empty file, or (read-only) a file that does not exist.
+    ArgumentTypeError, InvalidArgumentError
+        ``path`` is not a ``str`` or path object, or is empty.
     """
-    text = str(path)
+    text = _path_text(path)
     settings: dict[str, str | bool | int | float | list[str]] = {
         **(config or {}),
         **_NO_DOWNLOADS,
@@ -74,6 +77,18 @@ def connect(
     # DuckDB keeps one database per file and process, so join it as its owner set it
     # (the setting is global to that database; changing it would change the owner's).
     return duckdb.connect(text, read_only=read_only, config=dict(config or {}))
+
+
+def _path_text(path: object) -> str:
+    text = os.fspath(path) if isinstance(path, str | os.PathLike) else None
+    if not isinstance(text, str):
+        wrong = f"{type(path).__name__} {path!r}"
+        msg = f"path must be a database file path (str or Path), not {wrong}"
+        raise ArgumentTypeError(msg, parameter="path", value=path)
+    if not text.strip():
+        msg = "path is empty; give a database file, or ':memory:' for an in-memory database"
+        raise InvalidArgumentError(msg, parameter="path", value=path)
+    return text
 
 
 def check_database_path(path: Path, *, read_only: bool) -> None:
