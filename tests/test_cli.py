@@ -712,3 +712,15 @@ def test_show_lists_a_dataset_whose_key_is_invalid(
     shown = json.loads(out)
     assert (shown["table_key"], shown["actual_columns"]) == ("a.b.c.d", [])
     assert [d["drift"] for d in shown["drift"]] == ["invalid_key"]
+
+
+def test_a_closed_stdout_is_no_traceback() -> None:
+    """`ducksets version >&-`: Python starts with sys.stdout None; printing is a no-op."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ducksets", "version"],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(1),  # the child's own stdout, before exec
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")

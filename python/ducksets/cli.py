@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser(arguments).parse_args(arguments)
     try:
         code: int = args.run(args)
-        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        if sys.stdout is not None:  # None when started with stdout closed (`>&-`)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
     except BrokenPipeError:
         # The reader went away (`ducksets rows db x | head`): stop quietly, as cat
         # does; stdout goes to /dev/null so the flush at exit has nothing to report.
