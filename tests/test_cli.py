@@ -360,6 +360,7 @@ def test_sync_dry_run_changes_nothing_then_sync_registers(tmp_path: Path) -> Non
         "updated": [],
         "left": ["core.goids", "core.modules"],
         "dry_run": True,
+        "skipped": [],
     }
     assert path.read_bytes() == before
     done = ducksets("sync", str(path), "--schema", "core")
