@@ -238,17 +238,17 @@ def test_demo_builds_a_database_and_its_suggested_lines_run(tmp_path: Path) -> N
         assert completed.stdout.strip()
 
 
-def test_check_and_lint_emit_json(tmp_path: Path) -> None:
-    lint = ducksets("lint", "--format", "json")
+def test_check_and_lint_emit_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    lint = inproc(capsys, "lint", "--format", "json")
     assert lint.returncode == 0, lint.stdout
     assert json.loads(lint.stdout) == []
     path = tmp_path / "demo.duckdb"
-    assert ducksets("demo", str(path)).returncode == 0
-    clean = ducksets("check", str(path), "--format", "json")
+    build_demo(path)
+    clean = inproc(capsys, "check", str(path), "--format", "json")
     assert (clean.returncode, json.loads(clean.stdout)) == (0, [])
     with duckdb.connect(str(path)) as con:
         con.execute("INSERT INTO metadata.datasets VALUES ('core.gone', 'gone', FALSE, NULL, NULL)")
-    broken = ducksets("check", str(path), "--format", "json")
+    broken = inproc(capsys, "check", str(path), "--format", "json")
     assert broken.returncode == 1
     [problem] = json.loads(broken.stdout)
     assert set(problem) == {"file", "line", "column", "rule", "severity", "message"}
@@ -348,13 +348,15 @@ def test_drift_gates_ci(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     ]
 
 
-def test_sync_dry_run_changes_nothing_then_sync_registers(tmp_path: Path) -> None:
+def test_sync_dry_run_changes_nothing_then_sync_registers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "demo.duckdb"
-    assert ducksets("demo", str(path)).returncode == 0
+    build_demo(path)
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE TABLE core.added (x INTEGER)")
     before = path.read_bytes()
-    dry = ducksets("sync", str(path), "--schema", "core", "--dry-run")
+    dry = inproc(capsys, "sync", str(path), "--schema", "core", "--dry-run")
     assert json.loads(dry.stdout) == {
         "added": ["core.added"],
         "updated": [],
@@ -363,17 +365,19 @@ def test_sync_dry_run_changes_nothing_then_sync_registers(tmp_path: Path) -> Non
         "skipped": [],
     }
     assert path.read_bytes() == before
-    done = ducksets("sync", str(path), "--schema", "core")
+    done = inproc(capsys, "sync", str(path), "--schema", "core")
     assert json.loads(done.stdout)["added"] == ["core.added"]
-    assert json.loads(ducksets("drift", str(path)).stdout) == []
-    missing = ducksets("sync", str(path))
+    assert json.loads(inproc(capsys, "drift", str(path)).stdout) == []
+    missing = inproc(capsys, "sync", str(path))
     assert missing.returncode == 2
 
 
-def test_export_writes_files_and_manifest(demo_db: Path, tmp_path: Path) -> None:
+def test_export_writes_files_and_manifest(
+    capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path
+) -> None:
     before = demo_db.read_bytes()
     out = tmp_path / "exports"
-    result = ducksets("export", str(demo_db), "--format", "parquet", "--out", str(out))
+    result = inproc(capsys, "export", str(demo_db), "--format", "parquet", "--out", str(out))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [f["name"] for f in report["written"]] == [
@@ -391,17 +395,21 @@ def test_export_writes_files_and_manifest(demo_db: Path, tmp_path: Path) -> None
     assert demo_db.read_bytes() == before  # exports open the database read-only
 
 
-def test_export_of_an_unknown_dataset_writes_nothing(demo_db: Path, tmp_path: Path) -> None:
+def test_export_of_an_unknown_dataset_writes_nothing(
+    capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "exports"
-    result = ducksets("export", str(demo_db), "--out", str(out), "--dataset", "goid")
+    result = inproc(capsys, "export", str(demo_db), "--out", str(out), "--dataset", "goid")
     assert result.returncode == 1
     assert result.stderr == "ducksets export: no dataset 'goid'; did you mean 'goids'?\n"
     assert not out.exists()
 
 
-def test_export_failure_exits_1_and_keeps_going(tmp_path: Path) -> None:
+def test_export_failure_exits_1_and_keeps_going(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "demo.duckdb"
-    assert ducksets("demo", str(path)).returncode == 0
+    build_demo(path)
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE VIEW docs.v_broken AS SELECT error('boom') AS x FROM range(3)")
         con.execute(
@@ -409,7 +417,7 @@ def test_export_failure_exits_1_and_keeps_going(tmp_path: Path) -> None:
             "VALUES ('docs.v_broken', 'broken', TRUE, 'b.jsonl', NULL)"
         )
     out = tmp_path / "exports"
-    result = ducksets("export", str(path), "--format", "jsonl", "--out", str(out))
+    result = inproc(capsys, "export", str(path), "--format", "jsonl", "--out", str(out))
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert [f["name"] for f in report["failed"]] == ["broken"]
