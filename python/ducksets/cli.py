@@ -75,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _message(exc: BaseException, args: argparse.Namespace) -> str:
     """The error's first line, printable, with ``ducksets VERB DB`` naming the path given."""
-    text = first_line(exc)
+    return _for_terminal(first_line(exc), args)
+
+
+def _for_terminal(text: str, args: argparse.Namespace) -> str:
+    """A library message as the CLI prints it: ``ducksets VERB DB`` names the path, escaped."""
     db = getattr(args, "db", None)
     if db is not None:
         quoted = shlex.quote(str(db))
@@ -379,7 +383,7 @@ def _datasets(args: argparse.Namespace) -> int:
             where = f"{counted.name} ({counted.table_key})"
             print(
                 f"ducksets {args.command}: cannot count {printable(where)}: "
-                f"{printable(counted.detail)}",
+                f"{_for_terminal(counted.detail, args)}",
                 file=sys.stderr,
             )
     return 0
@@ -510,7 +514,7 @@ def _rows(args: argparse.Namespace) -> int:
         )
     for message in page.meta.messages:
         if message.severity != "info":
-            print(f"ducksets rows: {printable(message.detail)}", file=sys.stderr)
+            print(f"ducksets rows: {_for_terminal(message.detail, args)}", file=sys.stderr)
     _print_listing(page.columns, [tuple(r.values()) for r in page.rows], args.format)
     return 0
 
