@@ -26,7 +26,7 @@ BIN = Path(sys.executable).parent
 
 TAMPERING = {
     "dropped": (
-        "DROP MACRO metadata.dataset_rows",
+        "DROP MACRO TABLE metadata.dataset_rows",  # DuckDB < 1.4: DROP MACRO keeps table macros
         "metadata.dataset_rows (table macro) is missing",
     ),
     "export_sql_replaced": (
@@ -241,7 +241,7 @@ def test_cli_check_and_version_report_pack_objects(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
     with duckdb.connect(str(path)) as con:
         install_macros(con)
-        con.execute("DROP MACRO metadata.dataset_rows")
+        con.execute("DROP MACRO TABLE metadata.dataset_rows")
     check = run(str(BIN / "ducksets"), "check", str(path))
     assert check.returncode == 1
     assert check.stdout.startswith(
