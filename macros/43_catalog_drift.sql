@@ -14,67 +14,106 @@
 --     type_mismatch          a declared column has another type in the database
 --   Two-part keys name a schema in the current default database, as
 --   query_table resolves them. Names compare as DuckDB compares them: ASCII
---   letters ignore case, nothing else does ("Ä" and "ä" are two relations),
---   so the fold is translate(), never lower(). The keyword rule is the one
---   Python's parse_table_key applies (ducksets._names): the keywords DuckDB's
---   parser refuses before a dot, asked of the parser itself.
+--   letters ignore case, nothing else does ("Ä" and "ä" are two relations).
+--   So a name is folded with lower() only when it is ASCII (strlen = length,
+--   the common and fast case) and with translate() of A-Z otherwise; lower()
+--   alone would fold all of Unicode. The keyword rule is the one Python's
+--   parse_table_key applies (ducksets._names): the keywords DuckDB's parser
+--   refuses before a dot, asked of the parser itself.
 --   Pack objects (comment 'ducksets: ...') are never unregistered.
 -- Parameters: none.
 -- Example:
 --   SELECT * FROM metadata.catalog_drift();
 CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
-    WITH registered AS (
+    WITH refused_words AS MATERIALIZED (
+        SELECT ducksets_kw.keyword_name
+        FROM duckdb_keywords() AS ducksets_kw
+        WHERE ducksets_kw.keyword_category IN ('reserved', 'type_function')
+            AND json_extract_string(
+                json_serialize_sql('SELECT * FROM ' || ducksets_kw.keyword_name || '.t'),
+                '$.error'
+            ) = 'true'
+    ),
+    split_keys AS (
         SELECT
             ducksets_d.table_key,
             ducksets_d.is_view,
             metadata.split_table_key(ducksets_d.table_key) AS key_parts
         FROM metadata.datasets AS ducksets_d
     ),
+    parted AS (
+        SELECT
+            ducksets_s.table_key,
+            ducksets_s.is_view,
+            ducksets_s.key_parts,
+            coalesce(ducksets_s.key_parts.catalog_name, current_database()) AS database_name,
+            ducksets_s.key_parts.schema_name AS schema_name,
+            ducksets_s.key_parts.relation_name AS relation_name,
+            CASE
+                WHEN NOT starts_with(ducksets_s.table_key, '"')
+                    THEN coalesce(ducksets_s.key_parts.catalog_name, ducksets_s.key_parts.schema_name)
+            END AS bare_first_part
+        FROM split_keys AS ducksets_s
+    ),
+    registered AS MATERIALIZED (
+        SELECT
+            ducksets_p.table_key,
+            ducksets_p.is_view,
+            ducksets_p.key_parts,
+            CASE
+                WHEN strlen(ducksets_p.database_name) = length(ducksets_p.database_name)
+                    THEN lower(ducksets_p.database_name)
+                ELSE translate(
+                    ducksets_p.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS database_fold,
+            CASE
+                WHEN strlen(ducksets_p.schema_name) = length(ducksets_p.schema_name)
+                    THEN lower(ducksets_p.schema_name)
+                ELSE translate(
+                    ducksets_p.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS schema_fold,
+            CASE
+                WHEN strlen(ducksets_p.relation_name) = length(ducksets_p.relation_name)
+                    THEN lower(ducksets_p.relation_name)
+                ELSE translate(
+                    ducksets_p.relation_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS relation_fold,
+            CASE
+                WHEN strlen(ducksets_p.bare_first_part) = length(ducksets_p.bare_first_part)
+                    THEN lower(ducksets_p.bare_first_part)
+                ELSE translate(
+                    ducksets_p.bare_first_part, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS first_word
+        FROM parted AS ducksets_p
+    ),
     bare_first_keywords AS (
         SELECT
             ducksets_r.table_key,
-            translate(
-                coalesce(ducksets_r.key_parts.catalog_name, ducksets_r.key_parts.schema_name),
-                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                'abcdefghijklmnopqrstuvwxyz'
-            ) AS first_word
+            ducksets_r.first_word
         FROM registered AS ducksets_r
-        JOIN duckdb_keywords() AS ducksets_kw
-            ON ducksets_kw.keyword_name = translate(
-                coalesce(ducksets_r.key_parts.catalog_name, ducksets_r.key_parts.schema_name),
-                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                'abcdefghijklmnopqrstuvwxyz'
-            )
         WHERE ducksets_r.key_parts IS NOT NULL
-            AND NOT starts_with(ducksets_r.table_key, '"')
-            AND ducksets_kw.keyword_category IN ('reserved', 'type_function')
-            AND json_extract_string(
-                json_serialize_sql('SELECT * FROM ' || ducksets_kw.keyword_name || '.t'),
-                '$.error'
-            ) = 'true'
+            AND ducksets_r.first_word IN (
+                SELECT ducksets_w.keyword_name
+                FROM refused_words AS ducksets_w
+            )
     ),
     resolved AS (
         SELECT
             ducksets_r.table_key,
             ducksets_r.is_view,
-            translate(
-                coalesce(ducksets_r.key_parts.catalog_name, current_database()),
-                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                'abcdefghijklmnopqrstuvwxyz'
-            ) AS database_fold,
-            translate(
-                ducksets_r.key_parts.schema_name,
-                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                'abcdefghijklmnopqrstuvwxyz'
-            ) AS schema_fold,
-            translate(
-                ducksets_r.key_parts.relation_name,
-                'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                'abcdefghijklmnopqrstuvwxyz'
-            ) AS relation_fold
+            ducksets_r.database_fold,
+            ducksets_r.schema_fold,
+            ducksets_r.relation_fold
         FROM registered AS ducksets_r
         WHERE ducksets_r.key_parts IS NOT NULL
-            AND ducksets_r.table_key NOT IN (SELECT ducksets_b.table_key FROM bare_first_keywords AS ducksets_b)
+            AND ducksets_r.table_key NOT IN (
+                SELECT ducksets_b.table_key
+                FROM bare_first_keywords AS ducksets_b
+            )
     ),
     relations AS (
         SELECT
@@ -95,15 +134,30 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         FROM duckdb_views() AS ducksets_v
         WHERE NOT ducksets_v.internal
     ),
-    relations_folded AS (
+    relations_folded AS MATERIALIZED (
         SELECT
             ducksets_rel.*,
-            translate(ducksets_rel.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                AS database_fold,
-            translate(ducksets_rel.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                AS schema_fold,
-            translate(ducksets_rel.relation_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                AS relation_fold
+            CASE
+                WHEN strlen(ducksets_rel.database_name) = length(ducksets_rel.database_name)
+                    THEN lower(ducksets_rel.database_name)
+                ELSE translate(
+                    ducksets_rel.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS database_fold,
+            CASE
+                WHEN strlen(ducksets_rel.schema_name) = length(ducksets_rel.schema_name)
+                    THEN lower(ducksets_rel.schema_name)
+                ELSE translate(
+                    ducksets_rel.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS schema_fold,
+            CASE
+                WHEN strlen(ducksets_rel.relation_name) = length(ducksets_rel.relation_name)
+                    THEN lower(ducksets_rel.relation_name)
+                ELSE translate(
+                    ducksets_rel.relation_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS relation_fold
         FROM relations AS ducksets_rel
     ),
     matched AS (
@@ -125,8 +179,13 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
             ducksets_res.schema_fold,
             ducksets_res.relation_fold,
             ducksets_c.column_name,
-            translate(ducksets_c.column_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                AS column_fold,
+            CASE
+                WHEN strlen(ducksets_c.column_name) = length(ducksets_c.column_name)
+                    THEN lower(ducksets_c.column_name)
+                ELSE translate(
+                    ducksets_c.column_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS column_fold,
             ducksets_c.declared_type
         FROM resolved AS ducksets_res
         JOIN metadata.dataset_columns AS ducksets_c
@@ -137,15 +196,35 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
     ),
     actual AS (
         SELECT
-            translate(ducksets_col.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                AS database_fold,
-            translate(ducksets_col.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                AS schema_fold,
-            translate(ducksets_col.table_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                AS relation_fold,
+            CASE
+                WHEN strlen(ducksets_col.database_name) = length(ducksets_col.database_name)
+                    THEN lower(ducksets_col.database_name)
+                ELSE translate(
+                    ducksets_col.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS database_fold,
+            CASE
+                WHEN strlen(ducksets_col.schema_name) = length(ducksets_col.schema_name)
+                    THEN lower(ducksets_col.schema_name)
+                ELSE translate(
+                    ducksets_col.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS schema_fold,
+            CASE
+                WHEN strlen(ducksets_col.table_name) = length(ducksets_col.table_name)
+                    THEN lower(ducksets_col.table_name)
+                ELSE translate(
+                    ducksets_col.table_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS relation_fold,
             ducksets_col.column_name,
-            translate(ducksets_col.column_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                AS column_fold,
+            CASE
+                WHEN strlen(ducksets_col.column_name) = length(ducksets_col.column_name)
+                    THEN lower(ducksets_col.column_name)
+                ELSE translate(
+                    ducksets_col.column_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
+                )
+            END AS column_fold,
             ducksets_col.data_type
         FROM duckdb_columns() AS ducksets_col
         WHERE NOT ducksets_col.internal

@@ -341,6 +341,14 @@ def test_strasse_in_both_cases_is_two_relations(con: duckdb.DuckDBPyConnection) 
     assert registry.dataset_for_table("s.strasse").name == "upper"
 
 
+def test_a_pk_column_matches_only_by_ascii_case(con: duckdb.DuckDBPyConnection) -> None:
+    schema = TableSchema((Column("Ä", "INT"), Column("ä", "INT"), Column("B", "INT")), ("ä", "b"))
+    bootstrap_metadata_datasets(con, tables={"s.t": schema})
+    assert con.execute(
+        "SELECT column_name, pk_position FROM metadata.dataset_columns ORDER BY ordinal"
+    ).fetchall() == [("Ä", None), ("ä", 1), ("B", 2)]
+
+
 def _query_table_reads_quotes() -> bool:
     # DuckDB 1.2's query_table drops doubled quotes ('s."a""b"' reads s.ab),
     # so dataset_rows cannot read a name holding '"' there; 1.3+ can.

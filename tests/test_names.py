@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ducksets import install_macros
-from ducksets._names import bare_refused_keywords, fold_name
+from ducksets._names import SQL_ASCII_FOLD, bare_refused_keywords, fold_name
 from ducksets.catalog import load_dataset_registry, register_dataset, sync_catalog
 from ducksets.errors import InvalidTableKeyError
 from ducksets.keys import TableKey, parse_table_key
@@ -59,6 +59,15 @@ def test_fold_name_lowers_ascii_letters_only() -> None:
     assert TableKey(None, "s", "Ä") != TableKey(None, "s", "ä")
     assert TableKey(None, "S", "Ab") == TableKey(None, "s", "aB")
     assert len({TableKey(None, "s", "Ä"), TableKey(None, "s", "ä")}) == 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(names=st.lists(identifier_text, min_size=1, max_size=20))
+def test_sql_fold_is_python_fold(pack_con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    rows = pack_con.execute(
+        f"SELECT n, {SQL_ASCII_FOLD.format('n')} FROM unnest(?) AS u(n)", [names]
+    ).fetchall()
+    assert sorted(rows) == sorted((n, fold_name(n)) for n in names)
 
 
 # --- keywords: the rule, measured against DuckDB's parser -----------------------

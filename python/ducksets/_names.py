@@ -22,8 +22,15 @@ import duckdb
 
 _ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
-SQL_ASCII_FOLD = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-"""SQL that folds an expression as DuckDB folds names; ``{}`` takes the expression."""
+SQL_ASCII_FOLD = (
+    "CASE WHEN strlen({0}) = length({0}) THEN lower({0}) "
+    "ELSE translate({0}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') END"
+)
+"""SQL that folds an expression as DuckDB folds names; ``{0}`` takes the expression.
+
+``lower()`` for ASCII-only text (``strlen`` = ``length``), where it is exact
+and cheaper than ``translate()``, which folds the rest (A-Z only).
+"""
 
 BARE_REFUSED_KEYWORDS_SQL = """
     SELECT ducksets_kw.keyword_name
