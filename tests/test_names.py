@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ducksets import install_macros
-from ducksets._names import SQL_ASCII_FOLD, bare_refused_keywords, fold_name
+from ducksets._names import SQL_ASCII_FOLD, _read_refused, bare_refused_keywords, fold_name
 from ducksets.catalog import load_dataset_registry, register_dataset, sync_catalog
 from ducksets.errors import InvalidTableKeyError
 from ducksets.keys import TableKey, parse_table_key
@@ -91,6 +91,12 @@ def test_the_rule_is_what_duckdb_parses_for_every_keyword(
             if python != duckdb_parses(pack_con, text):
                 mismatches.append(text)
     assert mismatches == []
+
+
+def test_keywords_are_read_through_a_given_connection_or_a_private_one() -> None:
+    closed = duckdb.connect()
+    closed.close()
+    assert _read_refused(closed) == _read_refused(None) == bare_refused_keywords()
 
 
 def test_refusal_of_a_bare_keyword_says_to_quote_it() -> None:

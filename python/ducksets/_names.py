@@ -86,7 +86,15 @@ def bare_refused_keywords(con: duckdb.DuckDBPyConnection | None = None) -> froze
 
 
 def _read_refused(con: duckdb.DuckDBPyConnection | None) -> frozenset[str]:
-    cursor = duckdb.connect() if con is None else con.cursor()
+    if con is not None:
+        try:
+            return _query_refused(con.cursor())
+        except duckdb.Error:
+            pass  # a closed or unusable connection: ask a private one instead
+    return _query_refused(duckdb.connect())
+
+
+def _query_refused(cursor: duckdb.DuckDBPyConnection) -> frozenset[str]:
     try:
         try:
             rows = cursor.execute(BARE_REFUSED_KEYWORDS_SQL).fetchall()

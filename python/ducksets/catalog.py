@@ -21,7 +21,7 @@ import duckdb
 from ducksets import _introspect
 from ducksets._args import require_connection, require_str
 from ducksets._html import html_table
-from ducksets._names import SQL_ASCII_FOLD, fold_name
+from ducksets._names import SQL_ASCII_FOLD, bare_refused_keywords, fold_name
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import (
@@ -308,6 +308,7 @@ def bootstrap_metadata_datasets(
         Two keys would get the same name, a name belongs to another key, a
         filename is not a plain file name, or a key is invalid; nothing is written.
     """
+    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     jsonl, parquet, names = jsonl or {}, parquet or {}, names or {}
     specs: list[tuple[str, bool, TableSchema | None]] = [
         *((k, False, s) for k, s in tables.items()),
@@ -346,6 +347,7 @@ def register_dataset(
 
     ``is_view`` defaults to what the relation is in the database.
     """
+    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     key = parse_table_key(table_key)
     if is_view is None:
         kind = relation_kind(con, key)
@@ -605,6 +607,7 @@ def sync_catalog(
         A schema does not exist.
     """
     require_catalog(con, pack_schema)
+    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     relations = _relations_in_schemas(con, schemas)
     registry = load_dataset_registry(con, pack_schema=pack_schema)
     registered = {

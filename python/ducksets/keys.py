@@ -128,7 +128,8 @@ def _parse_cached(text: str) -> TableKey:
             f'double-quote it: "{first}"',
         )
     parts = [_unquote(p) for p in written]
-    _check_unicode(text, parts)
+    if not text.isascii():
+        _check_unicode(text, parts)
     if len(parts) == 2:
         return TableKey(None, parts[0], parts[1])
     return TableKey(parts[0], parts[1], parts[2])

@@ -66,6 +66,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from ducksets._dialect import DIALECT
 from ducksets._introspect import find_relation
+from ducksets._names import bare_refused_keywords
 from ducksets._pack_source import MANIFEST_NAME, read_manifest
 from ducksets._query import fetch_one
 from ducksets.errors import CatalogMissingError, InvalidTableKeyError
@@ -793,6 +794,7 @@ def check_catalog_keys(
     CatalogMissingError
         The database has no catalog table.
     """
+    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     current = _scalar(con, "SELECT current_database()")
     catalog_db = database or current
     catalog = find_relation(con, TableKey(catalog_db, schema, "datasets"))
