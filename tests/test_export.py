@@ -17,7 +17,14 @@ import duckdb
 import pytest
 
 from ducksets.catalog import bootstrap_metadata_datasets, register_dataset
-from ducksets.errors import DucksetsError, ExportError, InvalidFilenameError, UnknownDatasetError
+from ducksets.errors import (
+    ArgumentTypeError,
+    DucksetsError,
+    ExportError,
+    InvalidArgumentError,
+    InvalidFilenameError,
+    UnknownDatasetError,
+)
 from ducksets.export import (
     LOCK_NAME,
     MANIFEST_NAME,
@@ -743,3 +750,33 @@ def test_a_run_with_nothing_to_write_touches_nothing(
     assert result.written == () and len(result.failed) == 3
     assert export_all_jsonl(items_gateway, tmp_path / "out", []).failed == ()
     assert not (tmp_path / "out").exists()
+
+
+def test_bad_arguments_give_one_typed_error(
+    items_gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an empty output_dir must not mean the working directory
+    out = tmp_path / "out"
+    cases: list[tuple[type[Exception], str, Any]] = [
+        (ArgumentTypeError, "gateway", lambda: export_all_jsonl(None, out)),  # type: ignore[arg-type]
+        (ArgumentTypeError, "name", lambda: export_dataset_to_jsonl(items_gateway, None, out)),  # type: ignore[arg-type]
+        (InvalidArgumentError, "name", lambda: export_dataset_to_jsonl(items_gateway, " ", out)),
+        (ArgumentTypeError, "output_dir", lambda: export_all_jsonl(items_gateway, None)),  # type: ignore[arg-type]
+        (InvalidArgumentError, "output_dir", lambda: export_all_jsonl(items_gateway, "")),
+        (InvalidArgumentError, "fmt", lambda: export_datasets(items_gateway, out, "csv")),  # type: ignore[arg-type]
+        (InvalidArgumentError, "fmt", lambda: export_datasets(items_gateway, out, ())),
+        (ArgumentTypeError, "fmt", lambda: export_datasets(items_gateway, out, None)),  # type: ignore[arg-type]
+        (ArgumentTypeError, "datasets", lambda: export_all_jsonl(items_gateway, out, [1])),  # type: ignore[list-item]
+        (ArgumentTypeError, "checksums", lambda: export_all_jsonl(items_gateway, out, checksums=1)),  # type: ignore[arg-type]
+        (ArgumentTypeError, "progress", lambda: export_all_jsonl(items_gateway, out, progress=1)),  # type: ignore[arg-type]
+        (
+            ArgumentTypeError,
+            "files",
+            lambda: write_dataset_manifest(out, None, gateway=items_gateway),  # type: ignore[arg-type]
+        ),
+    ]
+    for error, parameter, call in cases:
+        with pytest.raises(error) as raised:
+            call()
+        assert raised.value.parameter == parameter  # type: ignore[attr-defined]
+    assert listing(tmp_path) == set()

@@ -17,12 +17,20 @@ from typing import Literal
 
 import duckdb
 
+from ducksets._args import require_bool, require_path, require_str
 from ducksets.catalog import catalog_table, unknown_dataset_message
-from ducksets.errors import InvalidFilenameError, UnknownDatasetError
+from ducksets.errors import (
+    ArgumentTypeError,
+    InvalidArgumentError,
+    InvalidFilenameError,
+    UnknownDatasetError,
+)
 from ducksets.filenames import check_filename
+from ducksets.gateway import Gateway
 from ducksets.manifest import manifest_entries
 
 ExportFormat = Literal["jsonl", "parquet"]
+FORMATS: tuple[ExportFormat, ...] = ("jsonl", "parquet")
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,51 @@ class Job:
     @property
     def kind(self) -> str:
         return "view" if self.is_view else "table"
+
+
+def check_arguments(
+    gateway: object,
+    output_dir: object,
+    fmt: object,
+    datasets: object,
+    progress: object,
+    checksums: object,
+) -> tuple[tuple[ExportFormat, ...], Path, list[str] | None]:
+    """The checked arguments of an export: formats, directory, dataset names (a str is one)."""
+    if not isinstance(gateway, Gateway):
+        msg = f"gateway must be a ducksets Gateway, not {type(gateway).__name__} {gateway!r}"
+        raise ArgumentTypeError(msg, parameter="gateway", value=gateway)
+    directory = Path(require_path("output_dir", output_dir, hint="give the export directory"))
+    require_bool("checksums", checksums)
+    if progress is not None and not callable(progress):
+        msg = f"progress must be callable or None, not {type(progress).__name__}"
+        raise ArgumentTypeError(msg, parameter="progress", value=progress)
+    names = None
+    if datasets is not None:
+        if not isinstance(datasets, Iterable):
+            msg = f"datasets must be dataset names, not {type(datasets).__name__} {datasets!r}"
+            raise ArgumentTypeError(msg, parameter="datasets", value=datasets)
+        names = [datasets] if isinstance(datasets, str) else list(datasets)
+        for name in names:
+            require_str("datasets", name, what="a dataset name")
+    return _check_formats(fmt), directory, names
+
+
+def _check_formats(fmt: object) -> tuple[ExportFormat, ...]:
+    formats = (fmt,) if isinstance(fmt, str) else fmt
+    if not isinstance(formats, Iterable):
+        msg = f"fmt must be 'jsonl', 'parquet' or a sequence of them, not {fmt!r}"
+        raise ArgumentTypeError(msg, parameter="fmt", value=fmt)
+    checked: list[ExportFormat] = []
+    for one in formats:
+        if one not in FORMATS:
+            msg = f"unknown export format {one!r}; use 'jsonl' or 'parquet'"
+            raise InvalidArgumentError(msg, parameter="fmt", value=fmt)
+        checked.append(one)
+    if not checked:
+        msg = "no export format given; use 'jsonl', 'parquet' or both"
+        raise InvalidArgumentError(msg, parameter="fmt", value=fmt)
+    return tuple(dict.fromkeys(checked))
 
 
 _COLUMNS = "name, table_key, is_view, jsonl_filename, parquet_filename"

@@ -35,10 +35,13 @@ from typing import Any
 
 import duckdb
 
+from ducksets._args import require_path, require_str
 from ducksets._export_plan import (
+    FORMATS,
     ExportFormat,
     Job,
     PlannedFailure,
+    check_arguments,
     check_claims,
     check_targets,
     plan_run,
@@ -47,7 +50,12 @@ from ducksets._export_results import ExportedFile, ExportFailure, ExportOutcome,
 from ducksets._introspect import find_relation
 from ducksets._query import fetch_one
 from ducksets._staging import Staging, directory_lock, open_staging, publish, remove_dead_staging
-from ducksets.errors import DucksetsError, ExportError, first_line
+from ducksets.errors import (
+    ArgumentTypeError,
+    DucksetsError,
+    ExportError,
+    first_line,
+)
 from ducksets.filenames import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX
 from ducksets.gateway import Gateway
 from ducksets.keys import TableKey, parse_table_key
@@ -80,7 +88,7 @@ __all__ = [
     "write_dataset_manifest",
 ]
 
-FORMATS: tuple[ExportFormat, ...] = ("jsonl", "parquet")
+
 _COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
 _digest = file_digest  # benchmarks/export.py measures hashing through this name
 
@@ -106,7 +114,7 @@ def export_dataset_to_jsonl(
     ExportError
         The export failed; no file was left behind.
     """
-    return _export_single(gateway, name, Path(output_dir), "jsonl", checksums=checksums)
+    return _export_single(gateway, name, output_dir, "jsonl", checksums=checksums)
 
 
 def export_dataset_to_parquet(
@@ -116,7 +124,7 @@ def export_dataset_to_parquet(
 
     Raises as ``export_dataset_to_jsonl``.
     """
-    return _export_single(gateway, name, Path(output_dir), "parquet", checksums=checksums)
+    return _export_single(gateway, name, output_dir, "parquet", checksums=checksums)
 
 
 def export_all_jsonl(
@@ -199,11 +207,12 @@ def export_datasets(
     DucksetsError
         ``fmt`` is unknown; nothing was written.
     """
-    formats = _check_formats(fmt)
-    directory = Path(output_dir)
+    formats, directory, names = check_arguments(
+        gateway, output_dir, fmt, datasets, progress, checksums
+    )
     cursor = gateway.con.cursor()
     try:
-        plan = plan_run(cursor, gateway.config.pack_schema, formats, datasets)
+        plan = plan_run(cursor, gateway.config.pack_schema, formats, names)
         jobs = [item for item in plan if isinstance(item, Job)]
         check_claims(jobs)
         check_targets(cursor, directory, jobs)
@@ -245,7 +254,13 @@ def write_dataset_manifest(
         A file is not in ``output_dir``, or an existing ``manifest.json`` is not
         a ducksets manifest (``ExportError``).
     """
-    directory = Path(output_dir)
+    directory = Path(require_path("output_dir", output_dir, hint="give the export directory"))
+    if not isinstance(files, Sequence) or not all(isinstance(f, ExportedFile) for f in files):
+        msg = f"files must be a sequence of ExportedFile, not {type(files).__name__}"
+        raise ArgumentTypeError(msg, parameter="files", value=files)
+    if not isinstance(gateway, Gateway):
+        msg = f"gateway must be a ducksets Gateway, not {type(gateway).__name__} {gateway!r}"
+        raise ArgumentTypeError(msg, parameter="gateway", value=gateway)
     fresh = {}
     for exported in files:
         if exported.path.parent.resolve() != directory.resolve():
@@ -271,25 +286,14 @@ def write_dataset_manifest(
 
 
 def _export_single(
-    gateway: Gateway, name: str, output_dir: Path, fmt: ExportFormat, *, checksums: bool
+    gateway: Gateway, name: str, output_dir: str | Path, fmt: ExportFormat, *, checksums: bool
 ) -> ExportedFile:
+    require_str("name", name, what="a dataset name")
     result = export_datasets(gateway, output_dir, fmt, [name], checksums=checksums)
     if result.failed:
         msg = f"export of dataset {name!r} to {fmt} failed: {result.failed[0].reason}"
         raise ExportError(msg)
     return result.written[0]
-
-
-def _check_formats(fmt: ExportFormat | Sequence[ExportFormat]) -> tuple[ExportFormat, ...]:
-    formats = (fmt,) if isinstance(fmt, str) else tuple(fmt)
-    for one in formats:
-        if one not in FORMATS:
-            msg = f"unknown export format {one!r}; use 'jsonl' or 'parquet'"
-            raise DucksetsError(msg)
-    if not formats:
-        msg = "no export format given; use 'jsonl', 'parquet' or both"
-        raise DucksetsError(msg)
-    return tuple(dict.fromkeys(formats))
 
 
 def _run(
