@@ -205,7 +205,7 @@ def test_kill_9_at_random_points_never_leaves_a_half_written_file(tmp_path: Path
     full_run = float(stdout.split()[-1])  # the export alone, without start-up
     assert_consistent(out)
     rng = random.Random(9)
-    outcomes = {"killed": 0, "finished": 0}
+    outcomes = {"killed": 0, "finished": 0, "left staging": 0, "cut mid-publish": 0}
     for iteration in range(20):
         with duckdb.connect(str(db)) as con:  # new content each time, so old and new differ
             restamp(con, ROWS, f"v{iteration}")
@@ -216,6 +216,10 @@ def test_kill_9_at_random_points_never_leaves_a_half_written_file(tmp_path: Path
         code = process.wait(timeout=60)
         process.communicate()
         outcomes["killed" if code == -signal.SIGKILL else "finished"] += 1
+        left = [p for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)]
+        publishing = [p for p in left if (p / "publish.json").exists()]
+        outcomes["left staging"] += bool(left)
+        outcomes["cut mid-publish"] += bool(publishing)
         # The next export into the directory (of one other file) rolls back and removes
         # whatever the killed run left; the files it did not touch must match the manifest.
         with open_gateway(StorageConfig(db, read_only=True)) as gateway:
@@ -224,6 +228,54 @@ def test_kill_9_at_random_points_never_leaves_a_half_written_file(tmp_path: Path
         assert len(entries) == 16
     print(f"kill -9 loop: {outcomes}, a full run took {full_run:.2f}s")
     assert outcomes["killed"] >= 10, outcomes
+
+
+KILL_DURING_PUBLISH = """
+    import os, signal, sys
+    from ducksets import StorageConfig, open_gateway, _staging
+    from ducksets.export import export_datasets
+    db, out, at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    backup, calls = _staging._backup, []
+
+    def backup_then_die(target, kept):
+        # Only picks the moment: the kill itself is a real SIGKILL of this process.
+        if len(calls) == at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        calls.append(target)
+        backup(target, kept)
+
+    _staging._backup = backup_then_die
+    with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+        export_datasets(gateway, out, ("jsonl", "parquet"))
+"""
+
+
+@pytest.mark.parametrize("at", [0, 1, 9, 15, 16])  # 16: every data file replaced, not the manifest
+def test_kill_9_during_the_publish_is_rolled_back(tmp_path: Path, at: int) -> None:
+    db = tmp_path / "p.duckdb"
+    out = tmp_path / "out"
+    build(db, rows=50)
+    first = export_in_subprocess(db, out)
+    assert first.wait(timeout=60) == 0, first.communicate()
+    before = snapshot(out)
+    with duckdb.connect(str(db)) as con:
+        restamp(con, 50, "v2")
+    killed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(KILL_DURING_PUBLISH), str(db), str(out), str(at)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (staging,) = [p for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    assert (staging / "publish.json").exists()
+    with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+        assert export_datasets(gateway, out, "parquet", ["d7"]).ok  # rolls back first
+    assert_consistent(out)
+    after = snapshot(out)
+    for name in (MANIFEST_NAME, "d7.parquet"):
+        before.pop(name), after.pop(name)
+    assert after == before  # the killed run's files are all the old ones again
 
 
 def test_a_full_disk_changes_nothing_and_says_where_and_why(tmp_path: Path) -> None:
