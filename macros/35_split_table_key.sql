@@ -2,7 +2,10 @@
 --
 -- Purpose: a table key split into its unquoted parts, as
 --   STRUCT(catalog_name, schema_name, relation_name); catalog_name is NULL
---   for a two-part key, and the whole struct is NULL for an invalid key.
+--   for a two-part key, and the whole struct is NULL for a text that does not
+--   match metadata.table_key_pattern. The grammar only: DuckDB's keyword rule
+--   (select.t needs "select".t) is applied by catalog_drift and by Python's
+--   parse_table_key, not here, so any key DuckDB itself can read still splits.
 -- Parameters:
 --   key_text  the table key, e.g. 'core.goids' or 'db."my schema".t'
 -- Example:

@@ -22,8 +22,10 @@ from ducksets.catalog import (
 )
 from ducksets.errors import CatalogMissingError, DucksetsError, UnknownDatasetError
 from ducksets.filenames import check_dataset_name
+from ducksets.gateway import Gateway, StorageConfig
 from ducksets.keys import TableKey
 from ducksets.relation import dataset_relation
+from ducksets.rows import DatasetQueryService
 from ducksets.schema import Column, TableSchema
 from ducksets.sqltext import quote_identifier
 
@@ -405,9 +407,13 @@ def test_every_unicode_name_reads_its_own_rows(names: list[str]) -> None:
     assert report.skipped == ()
     assert con.execute("FROM metadata.catalog_drift()").fetchall() == []
     registry = load_dataset_registry(con)
+    service = DatasetQueryService(Gateway(StorageConfig(":memory:"), con))
     mismatches = []
     for marker, name in enumerate(names):
         dataset = registry.dataset_for_table(TableKey(None, "s", name))
+        page = service.read_dataset_rows(dataset_name=dataset.name)
+        if page.rows != ({"marker": marker},):
+            mismatches.append((name, "service", page.rows))
         via_relation = dataset_relation(con, dataset.name).fetchall()
         via_macro = (
             con.execute("FROM metadata.dataset_rows(?)", [dataset.table_key]).fetchall()
