@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ducksets.catalog import bootstrap_metadata_datasets, register_dataset
 from ducksets.errors import (
@@ -42,8 +44,10 @@ from ducksets.export import (
 )
 from ducksets.filenames import check_dataset_name, check_filename
 from ducksets.gateway import Gateway, StorageConfig, open_gateway, open_memory_gateway
-from ducksets.pack import pack_version
+from ducksets.keys import parse_table_key
+from ducksets.pack import install_macros, pack_version
 from ducksets.schema import Column, TableSchema
+from ducksets.sqltext import qualified_name, quote_literal
 
 if TYPE_CHECKING:
     from conftest import CodeintelBuilder
@@ -780,3 +784,38 @@ def test_bad_arguments_give_one_typed_error(
             call()
         assert raised.value.parameter == parameter  # type: ignore[attr-defined]
     assert listing(tmp_path) == set()
+
+
+PACK_CON = duckdb.connect()
+install_macros(PACK_CON)
+KEY_PART = st.text(
+    st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), min_size=1, max_size=8
+)
+FILE_NAME = st.text(
+    st.characters(blacklist_characters="\x00/\\", blacklist_categories=["Cs"]),
+    min_size=1,
+    max_size=8,
+).filter(lambda name: name.strip() not in {"", ".", ".."})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=st.lists(KEY_PART, min_size=2, max_size=3), filename=FILE_NAME)
+def test_the_verified_copy_is_what_the_pack_builds_for_any_key(
+    parts: list[str], filename: str
+) -> None:
+    # The exporter refuses any statement but the one it rebuilds itself: for every
+    # valid key and file name, the pack's macro and the Python rebuild must agree.
+    con = PACK_CON
+    key_text = qualified_name(*parts)
+    con.execute("DELETE FROM metadata.datasets")
+    con.execute(
+        "INSERT INTO metadata.datasets VALUES (?, 'n', FALSE, ?, NULL)", [key_text, filename]
+    )
+    built = con.execute(
+        "SELECT metadata.dataset_export_sql('n', fmt := 'jsonl', output_dir := '/st ''aged')"
+    ).fetchall()
+    expected = (
+        f"COPY (SELECT * FROM {parse_table_key(key_text).sql()}) "
+        f"TO {quote_literal(f'/st {chr(39)}aged/{filename}')} (FORMAT JSON)"
+    )
+    assert built == [(expected,)]

@@ -273,8 +273,7 @@ def write_dataset_manifest(
     finally:
         cursor.close()
     with directory_lock(directory):
-        remove_dead_staging(directory)
-        staging = open_staging(directory)
+        staging = open_staging(directory)  # also rolls back and removes dead staging
         try:
             entries = merge_entries(directory, fresh, keep_existing=keep_existing)
             target = directory / MANIFEST_NAME
