@@ -130,7 +130,7 @@ def remove_dead_staging(directory: Path) -> list[Path]:
     removed = []
     for entry in sorted(directory.glob(f"{TEMP_PREFIX}*")):
         if entry.is_symlink() or not entry.is_dir():
-            entry.unlink(missing_ok=True)  # a manifest temp file of ducksets < 0.5
+            entry.unlink(missing_ok=True)  # a manifest temp file of earlier ducksets versions
             removed.append(entry)
             continue
         try:
@@ -140,7 +140,14 @@ def remove_dead_staging(directory: Path) -> list[Path]:
         with lock if lock is not None else contextlib.nullcontext():
             if lock is not None and not _lock(lock, wait=False):
                 continue  # its owner is alive
-            rollback(directory, entry)
+            try:
+                rollback(directory, entry)
+            except OSError as exc:
+                msg = (
+                    f"cannot roll back the export cut short in {entry}: {exc}; "
+                    "its old files are in its old/ folder, nothing else was changed"
+                )
+                raise ExportError(msg) from exc
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
