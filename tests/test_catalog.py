@@ -20,7 +20,14 @@ from ducksets.catalog import (
     sync_catalog,
     unregister_dataset,
 )
-from ducksets.errors import CatalogMissingError, DucksetsError, UnknownDatasetError
+from ducksets.errors import (
+    ArgumentTypeError,
+    CatalogMissingError,
+    DucksetsError,
+    InvalidArgumentError,
+    RelationMissingError,
+    UnknownDatasetError,
+)
 from ducksets.filenames import check_dataset_name
 from ducksets.gateway import Gateway, StorageConfig
 from ducksets.keys import TableKey
@@ -463,3 +470,59 @@ def test_sync_skips_a_relation_whose_names_are_both_taken(
     assert report.added == ()
     assert [key for key, _ in report.skipped] == ["b.t"]
     assert "'t' and 'b_t' are taken" in report.skipped[0][1]
+
+
+# --- bad arguments: one typed error naming the parameter ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "parameter"),
+    [
+        (lambda c: register_dataset(None, "s.t"), ArgumentTypeError, "con"),
+        (lambda c: register_dataset(c, "s.t", name=5), ArgumentTypeError, "name"),
+        (lambda c: register_dataset(c, "s.t", is_view="yes"), ArgumentTypeError, "is_view"),
+        (
+            lambda c: register_dataset(c, "s.t", jsonl_filename=5),
+            ArgumentTypeError,
+            "jsonl_filename",
+        ),
+        (lambda c: register_dataset(c, "s.t", schema="id INT"), ArgumentTypeError, "schema"),
+        (lambda c: register_dataset(c, "s.nope"), RelationMissingError, None),
+        (lambda c: load_dataset_registry(None), ArgumentTypeError, "con"),
+        (lambda c: load_dataset_registry(c, schemas=5), ArgumentTypeError, "schemas"),
+        (lambda c: load_dataset_registry(c, schemas={"s.t": 5}), ArgumentTypeError, "schemas"),
+        (lambda c: bootstrap_metadata_datasets(c, tables=None), ArgumentTypeError, "tables"),
+        (lambda c: bootstrap_metadata_datasets(c, tables={"s.t": 5}), ArgumentTypeError, "tables"),
+        (
+            lambda c: bootstrap_metadata_datasets(c, tables={}, views="s.v"),
+            ArgumentTypeError,
+            "views",
+        ),
+        (lambda c: bootstrap_metadata_datasets(c, tables={}, names=5), ArgumentTypeError, "names"),
+        (lambda c: sync_catalog(c, None), ArgumentTypeError, "schemas"),
+        (lambda c: sync_catalog(c, "s"), ArgumentTypeError, "schemas"),
+        (lambda c: sync_catalog(c, [5]), ArgumentTypeError, "schemas"),
+        (lambda c: sync_catalog(c, ["nope"]), InvalidArgumentError, "schemas"),
+        (
+            lambda c: bootstrap_metadata_datasets(c, tables={"s.t": ITEMS, "S.T": ITEMS}),
+            InvalidArgumentError,
+            "tables",
+        ),
+        (
+            lambda c: bootstrap_metadata_datasets(
+                c, tables={"s.t": ITEMS, "s.u": ITEMS}, names={"s.u": "t"}
+            ),
+            InvalidArgumentError,
+            "names",
+        ),
+    ],
+)
+def test_bad_arguments_give_one_typed_error_and_change_nothing(
+    con: duckdb.DuckDBPyConnection, call: Any, error: type[Exception], parameter: str | None
+) -> None:
+    con.execute("CREATE SCHEMA s; CREATE TABLE s.t (id BIGINT NOT NULL, label VARCHAR)")
+    with pytest.raises(error) as caught:
+        call(con)
+    assert isinstance(caught.value, DucksetsError)
+    assert getattr(caught.value, "parameter", None) == parameter
+    assert con.execute("SELECT count(*) FROM metadata.datasets").fetchone() == (0,)

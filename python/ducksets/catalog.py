@@ -19,15 +19,18 @@ from typing import Any
 import duckdb
 
 from ducksets import _introspect
-from ducksets._args import require_connection, require_str
+from ducksets._args import require_bool, require_connection, require_str
 from ducksets._html import html_table
 from ducksets._names import SQL_ASCII_FOLD, bare_refused_keywords, fold_name
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import (
+    ArgumentTypeError,
     CatalogConflictError,
     CatalogMissingError,
     DucksetsError,
+    InvalidArgumentError,
+    RelationMissingError,
     UnknownDatasetError,
     first_line,
 )
@@ -220,7 +223,12 @@ def load_dataset_registry(
     ------
     CatalogMissingError
         The pack is not installed.
+    ArgumentTypeError
+        ``con`` is not a connection, or ``schemas``/``row_bindings`` not mappings.
     """
+    require_connection("con", con)
+    _require_mapping("schemas", schemas, TableSchema)
+    _require_mapping("row_bindings", row_bindings, RowBinding)
     require_catalog(con, pack_schema)
     declared = {parse_table_key(k): s for k, s in (schemas or {}).items()}
     bindings = {parse_table_key(k): b for k, b in (row_bindings or {}).items()}
@@ -308,6 +316,14 @@ def bootstrap_metadata_datasets(
         Two keys would get the same name, a name belongs to another key, a
         filename is not a plain file name, or a key is invalid; nothing is written.
     """
+    require_connection("con", con)
+    _require_mapping("tables", tables, TableSchema, optional=False)
+    _require_mapping("jsonl", jsonl, str)
+    _require_mapping("parquet", parquet, str)
+    _require_mapping("names", names, str)
+    if isinstance(views, str):
+        msg = f"views must be a list of table keys, not the str {views!r}"
+        raise ArgumentTypeError(msg, parameter="views", value=views)
     bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     jsonl, parquet, names = jsonl or {}, parquet or {}, names or {}
     specs: list[tuple[str, bool, TableSchema | None]] = [
@@ -346,14 +362,36 @@ def register_dataset(
     """Register (or update) one dataset; returns its canonical table key.
 
     ``is_view`` defaults to what the relation is in the database.
+
+    Raises
+    ------
+    RelationMissingError
+        ``is_view`` is not given and no table or view has that key.
+    ArgumentTypeError
+        An argument has the wrong type (``con``, ``name``, ``is_view``,
+        ``schema`` or a filename).
     """
+    require_connection("con", con)
+    for parameter, value in (
+        ("name", name),
+        ("jsonl_filename", jsonl_filename),
+        ("parquet_filename", parquet_filename),
+    ):
+        if value is not None and not isinstance(value, str):
+            msg = f"{parameter} must be a str or None, not {type(value).__name__} {value!r}"
+            raise ArgumentTypeError(msg, parameter=parameter, value=value)
+    if is_view is not None:
+        require_bool("is_view", is_view)
+    if schema is not None and not isinstance(schema, TableSchema):
+        msg = f"schema must be a TableSchema or None, not {type(schema).__name__} {schema!r}"
+        raise ArgumentTypeError(msg, parameter="schema", value=schema)
     bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     key = parse_table_key(table_key)
     if is_view is None:
         kind = relation_kind(con, key)
         if kind is None:
             msg = f"no table or view {key}; create it first, or pass is_view="
-            raise DucksetsError(msg)
+            raise RelationMissingError(msg, table_key=str(key))
         is_view = kind == "view"
     row = _CatalogRow(
         str(key),
@@ -539,7 +577,7 @@ def _reuse_spelling(
         key = parse_table_key(row.table_key)
         if key in seen:
             msg = f"table keys {seen[key].table_key!r} and {row.table_key!r} name the same relation"
-            raise DucksetsError(msg)
+            raise InvalidArgumentError(msg, parameter="tables", value=row.table_key)
         table_key = spelled.get(key, row.table_key)
         name = check_dataset_name(parse_table_key(table_key).name if row.name is None else row.name)
         seen[key] = dataclasses.replace(row, table_key=table_key, name=name)
@@ -561,7 +599,7 @@ def _check_names(rows: Sequence[_CatalogRow], existing: Sequence[tuple[str, str]
                 f"dataset name {name!r} would belong to both {other!r} and "
                 f"{table_key!r}; give one of them another name (names=...)"
             )
-            raise DucksetsError(msg)
+            raise InvalidArgumentError(msg, parameter="names", value=name)
         claimed[name] = table_key
 
 
@@ -603,9 +641,18 @@ def sync_catalog(
 
     Raises
     ------
-    DucksetsError
+    InvalidArgumentError
         A schema does not exist.
+    ArgumentTypeError
+        ``schemas`` is not a list of names (a single str is refused too).
     """
+    require_connection("con", con)
+    if isinstance(schemas, str) or not isinstance(schemas, Sequence):
+        wrong = f"{type(schemas).__name__} {schemas!r}"
+        msg = f"schemas must be a list of schema names such as ['core'], not {wrong}"
+        raise ArgumentTypeError(msg, parameter="schemas", value=schemas)
+    for schema_name in schemas:
+        require_str("schemas", schema_name, what="a schema name")
     require_catalog(con, pack_schema)
     bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     relations = _relations_in_schemas(con, schemas)
@@ -658,7 +705,7 @@ def _relations_in_schemas(
     missing = [s for s in schemas if fold_name(s) not in folded]
     if missing:
         msg = f"no schema {missing[0]!r} in the current database; schemas: {sorted(present)}"
-        raise DucksetsError(msg)
+        raise InvalidArgumentError(msg, parameter="schemas", value=missing[0])
     fold = SQL_ASCII_FOLD.format("schema_name")
     rows = con.execute(
         f"""
@@ -687,6 +734,22 @@ def _sync_name(key: TableKey, taken: set[str]) -> tuple[str, str | None]:
         return check_dataset_name(free[0]), None
     except DucksetsError as exc:
         return "", f"{first_line(exc)}; {by_hand}"
+
+
+def _require_mapping(
+    parameter: str, value: object, value_type: type, *, optional: bool = True
+) -> None:
+    """Raise ``ArgumentTypeError`` unless ``value`` maps str keys to ``value_type`` values."""
+    if value is None and optional:
+        return
+    if not isinstance(value, Mapping):
+        msg = f"{parameter} must be a mapping of table keys, not {type(value).__name__} {value!r}"
+        raise ArgumentTypeError(msg, parameter=parameter, value=value)
+    for key, item in value.items():
+        if not isinstance(item, value_type):
+            wrong = f"{type(item).__name__} {item!r}"
+            msg = f"{parameter}[{key!r}] must be a {value_type.__name__}, not {wrong}"
+            raise ArgumentTypeError(msg, parameter=parameter, value=value)
 
 
 def _catalog_row(dataset: Dataset) -> _CatalogRow:
