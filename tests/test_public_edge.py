@@ -377,8 +377,8 @@ case(
     lambda e: ds.export_datasets(e.gateway, e.tmp / "o", None),  # type: ignore[arg-type]
 )
 case(
-    "export_all_jsonl(datasets='t')",
-    ArgumentTypeError,
+    "export_all_jsonl(datasets='t')",  # a str is one dataset name, as documented
+    OK,
     lambda e: ds.export_all_jsonl(e.gateway, e.tmp / "o", "t"),
 )
 case(
@@ -397,58 +397,7 @@ def _catalog_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     return con.execute("SELECT * FROM metadata.datasets ORDER BY table_key").fetchall()
 
 
-# Inputs that still escape untyped (or are accepted) in functions other
-# helpers own, as found by this table; strict, so each fails loudly once fixed
-# and must then leave this list.
-KNOWN_GAPS = {
-    "register missing relation": "catalog.register_dataset raises the bare DucksetsError",
-    "register name=5": "catalog.register_dataset: raw TypeError from pathlib",
-    "register is_view='yes'": "catalog.register_dataset accepts a str is_view",
-    "register jsonl_filename=5": "catalog.register_dataset: raw TypeError from pathlib",
-    "register schema='id INT'": "catalog.register_dataset: raw AttributeError",
-    "register con=None": "catalog.register_dataset: raw AttributeError",
-    "load con=None": "catalog.load_dataset_registry: raw AttributeError",
-    "load schemas=5": "catalog.load_dataset_registry: raw AttributeError",
-    "bootstrap tables=None": "catalog.bootstrap_metadata_datasets: raw AttributeError",
-    "bootstrap tables={'main.t': 5}": "catalog.bootstrap_metadata_datasets: raw AttributeError",
-    "catalog_drift con=None": "drift.catalog_drift: raw AttributeError",
-    "sync schemas=None": "catalog.sync_catalog: raw TypeError",
-    "sync schemas='main'": "catalog.sync_catalog iterates a str; bare DucksetsError",
-    "install_macros(None)": "H3 pack.install_macros: raw AttributeError",
-    "install_macros(schema=None)": "H3 pack.install_macros: raw duckdb ParserException",
-    "install_macros(schema=5)": "H3 pack.install_macros: raw TypeError from re",
-    "install_macros(schema='')": "H3 pack.install_macros: raw duckdb ParserException",
-    "installed_version(None)": "H3 pack.installed_version: raw AttributeError",
-    "pack_script(schema=5)": "H3 pack.pack_script: raw TypeError from re",
-    "pack_script(schema='')": "H3 pack.pack_script returns a script for schema ''",
-    "export_dataset_to_jsonl(name=None)": "H1 export: raw TypeError",
-    "export_dataset_to_jsonl(output_dir=None)": "H1 export: raw TypeError",
-    "export_dataset_to_jsonl(output_dir='')": "H1 export writes into the working directory",
-    "export_dataset_to_jsonl(gateway=None)": "H1 export: raw AttributeError",
-    "export_dataset_to_parquet(name=None)": "H1 export: raw TypeError",
-    "export_dataset_to_parquet(output_dir=None)": "H1 export: raw TypeError",
-    "export_dataset_to_parquet(output_dir='')": "H1 export writes into the working directory",
-    "export_dataset_to_parquet(gateway=None)": "H1 export: raw AttributeError",
-    "export_datasets(fmt='csv')": "H1 export raises the bare DucksetsError (not a ValueError)",
-    "export_datasets(fmt=None)": "H1 export: raw TypeError",
-    "export_all_jsonl(datasets='t')": "H1 export iterates a str as dataset names",
-    "write_dataset_manifest(files=None)": "H1 export: raw TypeError",
-}
-
-PARAMS = [
-    pytest.param(
-        *c,
-        id=c[0],
-        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[c[0]])]
-        if c[0] in KNOWN_GAPS
-        else [],
-    )
-    for c in CASES
-]
-
-
-def test_known_gaps_name_real_cases() -> None:
-    assert set(KNOWN_GAPS) <= {c[0] for c in CASES}
+PARAMS = [pytest.param(*c, id=c[0]) for c in CASES]
 
 
 @pytest.mark.parametrize(("label", "call", "expected"), PARAMS)

@@ -1,4 +1,4 @@
-"""Upgrades from every released pack (frozen in ``tests/fixtures/pack-<v>.sql``) keep the catalog."""
+"""Upgrades from every released pack (``tests/fixtures/pack-<v>.sql``) keep the catalog."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ducksets import catalog_drift, install_macros, load_dataset_registry, pack_version
+from ducksets import (
+    catalog_drift,
+    install_macros,
+    load_dataset_registry,
+    pack_version,
+    verify_pack,
+)
 
 FIXTURES = Path(__file__).with_name("fixtures")
 RELEASED = sorted(FIXTURES.glob("pack-*.sql"))
@@ -31,6 +37,7 @@ def test_upgrade_keeps_rows_and_leaves_a_complete_pack(old_script: Path, tmp_pat
         result = install_macros(con)
         assert (result.version_before, result.version_after) == (old_version, pack_version())
         assert result.action == ("unchanged" if old_version == pack_version() else "upgraded")
+        assert verify_pack(con) == ()
         dataset = load_dataset_registry(con).dataset_for_name("t")
         assert (dataset.table_key, dataset.jsonl_filename) == ("core.t", "t.jsonl")
         assert catalog_drift(con).in_sync

@@ -22,6 +22,7 @@ from ducksets.errors import (
     ConfigError,
     DucksetsError,
     ExportError,
+    GatewayClosedError,
     InvalidArgumentError,
     InvalidFilenameError,
     InvalidTableKeyError,
@@ -54,6 +55,7 @@ from ducksets.gateway import (
     open_gateway,
     open_memory_gateway,
 )
+from ducksets.integrity import require_pack, verify_pack
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
 from ducksets.pack import (
@@ -101,6 +103,7 @@ __all__ = [
     "ExportResult",
     "ExportedFile",
     "Gateway",
+    "GatewayClosedError",
     "GatewayDatasets",
     "InstallResult",
     "InvalidArgumentError",
@@ -147,7 +150,9 @@ __all__ = [
     "pack_version",
     "parse_table_key",
     "register_dataset",
+    "require_pack",
     "sync_catalog",
     "unregister_dataset",
+    "verify_pack",
     "write_dataset_manifest",
 ]

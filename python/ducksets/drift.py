@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import duckdb
 
+from ducksets._args import require_connection
 from ducksets._html import html_table
 from ducksets.catalog import catalog_table, require_catalog
+from ducksets.integrity import require_pack
 from ducksets.pack import PACK_SCHEMA
 
 
@@ -54,12 +56,21 @@ class DriftReport:
 def catalog_drift(con: duckdb.DuckDBPyConnection, *, pack_schema: str = PACK_SCHEMA) -> DriftReport:
     """Run the pack's ``catalog_drift()`` and return its rows.
 
+    The pack is verified first, so a replaced ``catalog_drift`` macro cannot
+    report a database as in sync.
+
     Raises
     ------
+    ArgumentTypeError
+        ``con`` is not a DuckDB connection.
     CatalogMissingError
         The pack is not installed.
+    PackIntegrityError
+        A pack object is missing or changed; ``ducksets install DB`` repairs it.
     """
+    require_connection("con", con)
     require_catalog(con, pack_schema)
+    require_pack(con, pack_schema=pack_schema)
     macro = catalog_table(pack_schema, "catalog_drift")
     rows = con.execute(f"SELECT table_key, drift, detail FROM {macro}()").fetchall()
     return DriftReport(tuple(DriftItem(*row) for row in rows))

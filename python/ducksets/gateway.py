@@ -23,6 +23,7 @@ from ducksets.catalog import (
     load_dataset_registry,
 )
 from ducksets.errors import ArgumentTypeError, GatewayClosedError, SchemaError
+from ducksets.integrity import require_pack
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros
 from ducksets.rowbinding import RowBinding
@@ -220,6 +221,8 @@ def open_gateway(config: StorageConfig) -> Gateway:
         The path is a directory or a file that is not a DuckDB database.
     CatalogMissingError
         Read-only, and the database has no catalog.
+    PackIntegrityError
+        Read-only, and a pack object is missing or changed (``ducksets install DB`` repairs it).
     """
     if not isinstance(config, StorageConfig):
         msg = f"config must be a StorageConfig, not {type(config).__name__} {config!r}"
@@ -238,7 +241,12 @@ def open_gateway(config: StorageConfig) -> Gateway:
                 names=config.names,
                 pack_schema=config.pack_schema,
             )
-        return Gateway(config, con)
+        gateway = Gateway(config, con)
+        if config.read_only:
+            # A writable open has just (re)installed the pack; a read-only one
+            # runs the pack's macros only once they are verified as the pack's own.
+            require_pack(con, pack_schema=config.pack_schema)
+        return gateway
     except BaseException:
         con.close()
         raise

@@ -46,6 +46,12 @@ DS009 alias-prefix
 DS101 catalog-key
     A ``table_key`` in the catalog does not parse, or names no table or view.
 
+``ducksets check`` adds, from ``ducksets.integrity``:
+
+DS102 pack-object
+    A pack object in the database is missing, or differs from the pack's own
+    text or shape; ``ducksets install DB`` repairs it.
+
 Pack macros are recognised where sqlglot parses their calls as anonymous
 functions, which holds for every name sqlglot does not know as a built-in.
 """
@@ -85,6 +91,7 @@ RULES: Mapping[str, str] = {
     "DS008": "install",
     "DS009": "alias-prefix",
     "DS101": "catalog-key",
+    "DS102": "pack-object",
 }
 """Rule id -> short name, as documented in this module's docstring."""
 
