@@ -295,7 +295,7 @@ def _print_listing(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: s
 
 
 def _install(args: argparse.Namespace) -> int:
-    with duckdb.connect(str(args.db)) as con:
+    with connect(args.db, read_only=False) as con:
         result = install_macros(con, schema=args.schema, force=args.force)
     before = result.version_before or "none"
     print(
@@ -481,8 +481,7 @@ def _drift(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    path = _existing_db(args.db)
-    with duckdb.connect(path, read_only=args.dry_run) as con:
+    with connect(_existing_db(args.db), read_only=args.dry_run) as con:
         report = sync_catalog(con, args.schemas, dry_run=args.dry_run, pack_schema=args.pack_schema)
     rows = [
         (key, outcome, "")
@@ -529,12 +528,14 @@ def _export(args: argparse.Namespace) -> int:
         if not on_terminal:
             return
         if isinstance(outcome, ExportedFile):
+            name, file = printable(outcome.dataset_name), printable(outcome.path.name)
             print(
-                f"  {outcome.dataset_name:<32} {outcome.format:<8} {outcome.rows:>12,} rows"
-                f"  {outcome.seconds:6.2f}s  {outcome.path.name}"
+                f"  {name:<32} {outcome.format:<8} {outcome.rows:>12,} rows"
+                f"  {outcome.seconds:6.2f}s  {file}"
             )
         else:
-            print(f"  {outcome.dataset_name:<32} {outcome.format:<8} FAILED: {outcome.reason}")
+            name, reason = printable(outcome.dataset_name), _for_terminal(outcome.reason, args)
+            print(f"  {name:<32} {outcome.format:<8} FAILED: {reason}")
 
     # One run for every format: file names are checked across formats before
     # anything is written, and a refusal reaches main() as one stderr line, exit 1.
@@ -556,10 +557,8 @@ def _export(args: argparse.Namespace) -> int:
         }
         print(to_json(report))
     for failure in failed:
-        print(
-            f"ducksets export: {failure.dataset_name} ({failure.format}): {failure.reason}",
-            file=sys.stderr,
-        )
+        name, reason = printable(failure.dataset_name), _for_terminal(failure.reason, args)
+        print(f"ducksets export: {name} ({failure.format}): {reason}", file=sys.stderr)
     return 1 if failed else 0
 
 
