@@ -25,11 +25,11 @@ import duckdb
 
 from ducksets import Column, StorageConfig, TableSchema, open_gateway
 from ducksets.export import (
-    _digest,
     export_dataset_to_jsonl,
     export_dataset_to_parquet,
     export_datasets,
 )
+from ducksets.manifest import file_digest
 
 RUNS = 5
 SCHEMA = TableSchema(
@@ -103,7 +103,7 @@ def overhead(con: duckdb.DuckDBPyConnection, root: Path) -> float:
     )
     sample = root / "hash-sample"
     sample.write_bytes(b"x" * 100_000_000)
-    hashing = min(timed(lambda: _digest(sample)) for _ in range(RUNS))
+    hashing = min(timed(lambda: file_digest(sample)) for _ in range(RUNS))
     sample.unlink()
     print(
         f"fixed cost per dataset: dataset_export_sql {build * 1000:.0f} ms; "

@@ -201,6 +201,12 @@ case(
 )
 case("load schemas=5", ArgumentTypeError, lambda e: ds.load_dataset_registry(e.con, schemas=5))
 case(
+    "load pack_schema=''",
+    InvalidArgumentError,
+    lambda e: ds.load_dataset_registry(e.con, pack_schema=""),
+)
+case("drift pack_schema=''", InvalidArgumentError, lambda e: ds.catalog_drift(e.con, pack_schema=""))
+case(
     "bootstrap tables=None",
     ArgumentTypeError,
     lambda e: ds.bootstrap_metadata_datasets(e.con, tables=None),

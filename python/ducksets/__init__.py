@@ -13,6 +13,7 @@ from ducksets.catalog import (
     sync_catalog,
     unregister_dataset,
 )
+from ducksets.counts import RowCount, count_dataset_rows, count_datasets
 from ducksets.drift import DriftItem, DriftReport, catalog_drift
 from ducksets.errors import (
     ArgumentTypeError,
@@ -119,6 +120,7 @@ __all__ = [
     "RelationMissingError",
     "ResponseMeta",
     "RowBinding",
+    "RowCount",
     "RowValidationError",
     "SchemaError",
     "StorageConfig",
@@ -131,6 +133,8 @@ __all__ = [
     "bootstrap_metadata_datasets",
     "catalog_drift",
     "check_catalog_keys",
+    "count_dataset_rows",
+    "count_datasets",
     "dataset_relation",
     "export_all_jsonl",
     "export_all_parquet",

@@ -185,6 +185,8 @@ def require_catalog(con: duckdb.DuckDBPyConnection, pack_schema: str = PACK_SCHE
     from ducksets.errors import CatalogShapeError
     from ducksets.integrity import repair_command, table_problems
 
+    require_connection("con", con)
+    require_str("pack_schema", pack_schema, what="a schema name")
     catalog = {qualified_name(pack_schema, t) for t in ("datasets", "dataset_columns")}
     problems = [p for p in table_problems(con, pack_schema=pack_schema) if p.obj in catalog]
     if any(p.missing for p in problems):
