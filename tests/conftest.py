@@ -70,3 +70,12 @@ def bootstrap_codeintel(codeintel_catalog: dict[str, Any]) -> CodeintelBuilder:
         return tables, views
 
     return build
+
+
+@pytest.fixture
+def codeintel(
+    con: duckdb.DuckDBPyConnection, bootstrap_codeintel: CodeintelBuilder
+) -> tuple[duckdb.DuckDBPyConnection, dict[str, TableSchema], dict[str, str]]:
+    """The codeintel database (74 tables, 35 views, a few rows each), bootstrapped."""
+    tables, views = bootstrap_codeintel(con, rows_per_table=3)
+    return con, tables, views

@@ -1,4 +1,4 @@
-"""The typed catalog: registry round trip, batched idempotent bootstrap, drift, sync."""
+"""Writing the catalog: bootstrap, register and unregister, batched and idempotent; drift."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ from hypothesis import strategies as st
 from ducksets import install_macros, pack_files
 from ducksets._names import fold_name
 from ducksets.catalog import (
-    Dataset,
     bootstrap_metadata_datasets,
-    check_filename,
-    load_dataset_registry,
     register_dataset,
-    sync_catalog,
     unregister_dataset,
 )
 from ducksets.errors import (
@@ -28,27 +24,20 @@ from ducksets.errors import (
     RelationMissingError,
     UnknownDatasetError,
 )
-from ducksets.filenames import check_dataset_name
+from ducksets.filenames import check_dataset_name, check_filename
 from ducksets.gateway import Gateway, StorageConfig
 from ducksets.keys import TableKey
+from ducksets.registry import Dataset, load_dataset_registry
 from ducksets.relation import dataset_relation
 from ducksets.rows import DatasetQueryService
 from ducksets.schema import Column, TableSchema
 from ducksets.sqltext import quote_identifier
+from ducksets.sync import sync_catalog
 
 if TYPE_CHECKING:
-    from conftest import CodeintelBuilder
+    pass
 
 ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))
-
-
-@pytest.fixture
-def codeintel(
-    con: duckdb.DuckDBPyConnection, bootstrap_codeintel: CodeintelBuilder
-) -> tuple[duckdb.DuckDBPyConnection, dict[str, TableSchema], dict[str, str]]:
-    """The codeintel database (74 tables, 35 views, a few rows each), bootstrapped."""
-    tables, views = bootstrap_codeintel(con, rows_per_table=3)
-    return con, tables, views
 
 
 def catalog(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
@@ -84,12 +73,6 @@ def test_roundtrip_on_the_codeintel_catalog(
         "validation_summary.parquet",
     )
     assert con.execute("FROM metadata.catalog_drift()").fetchall() == []
-
-
-def test_registry_without_python_schemas_uses_the_stored_declarations(codeintel: Any) -> None:
-    con, tables, _ = codeintel
-    registry = load_dataset_registry(con)
-    assert {k: d.schema for k, d in registry.by_table_key.items() if not d.is_view} == tables
 
 
 def test_bootstrap_twice_gives_the_identical_catalog(
@@ -169,16 +152,6 @@ def test_odd_but_plain_filenames_are_fine() -> None:
     assert check_filename("it's; a file.parquet") == "it's; a file.parquet"
 
 
-def test_unknown_names_suggest_close_ones(codeintel: Any) -> None:
-    registry = load_dataset_registry(codeintel[0])
-    with pytest.raises(
-        UnknownDatasetError, match="no dataset 'function_metric'; did you mean 'function_metrics'"
-    ):
-        registry.dataset_for_name("function_metric")
-    with pytest.raises(KeyError):
-        registry.resolve_table_key("nothing-like-it")
-
-
 def test_drift_missing_table_and_altered_column(codeintel: Any) -> None:
     con, tables, _ = codeintel
     con.execute(
@@ -220,32 +193,6 @@ def test_register_detects_the_kind_and_unregister_removes(con: duckdb.DuckDBPyCo
     assert con.execute("SELECT count(*) FROM metadata.dataset_columns").fetchone() == (0,)
     with pytest.raises(UnknownDatasetError, match="no dataset 't'"):
         unregister_dataset(con, "t")
-
-
-def test_sync_registers_what_exists_and_reports(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        "CREATE SCHEMA a; CREATE SCHEMA b; CREATE TABLE a.t (x INT); CREATE TABLE b.t (x INT);"
-        "CREATE VIEW a.v AS SELECT 1 AS y"
-    )
-    register_dataset(con, "a.v", is_view=False)  # wrong kind on purpose
-    dry = sync_catalog(con, ["a", "b"], dry_run=True)
-    assert (dry.added, dry.updated, dry.left, dry.dry_run) == (("a.t", "b.t"), ("a.v",), (), True)
-    assert con.execute("SELECT count(*) FROM metadata.datasets").fetchone() == (1,)
-    report = sync_catalog(con, ["a", "b"])
-    assert (report.added, report.updated) == (("a.t", "b.t"), ("a.v",))
-    assert con.execute(
-        "SELECT table_key, name, is_view FROM metadata.datasets ORDER BY 1"
-    ).fetchall() == [("a.t", "t", False), ("a.v", "v", True), ("b.t", "b_t", False)]
-    assert con.execute("FROM metadata.catalog_drift()").fetchall() == []
-    again = sync_catalog(con, ["a", "b"])
-    assert (again.added, again.updated, again.left) == ((), (), ("a.t", "a.v", "b.t"))
-    with pytest.raises(DucksetsError, match="no schema 'zz'"):
-        sync_catalog(con, ["zz"])
-
-
-def test_missing_catalog_says_to_install(fresh_con: duckdb.DuckDBPyConnection) -> None:
-    with pytest.raises(CatalogMissingError, match="install_macros"):
-        load_dataset_registry(fresh_con)
 
 
 def test_bootstrap_of_ten_thousand_is_one_batch(con: duckdb.DuckDBPyConnection) -> None:
@@ -291,22 +238,6 @@ def test_upgrade_from_pack_0_1_0_keeps_rows_and_adds_columns_table(
     assert set(result.created) == made_now - made_by_0_1_0
     registry = load_dataset_registry(fresh_con)
     assert registry.by_name["t"] == Dataset("core.t", "t", None, jsonl_filename="t.jsonl")
-
-
-def test_a_row_with_an_invalid_key_is_drift_not_a_crash(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA core; CREATE TABLE core.t (x INT)")
-    con.execute(
-        "INSERT INTO metadata.datasets VALUES "
-        "('core.t', 't', FALSE, NULL, NULL), ('not a key', 'broken', FALSE, NULL, NULL)"
-    )
-    registry = load_dataset_registry(con)
-    assert registry.dataset_for_name("broken").schema is None
-    assert registry.dataset_for_table("core.t").name == "t"
-    assert [i[1] for i in con.execute("FROM metadata.catalog_drift()").fetchall()] == [
-        "invalid_key"
-    ]
-    report = sync_catalog(con, ["core"])
-    assert (report.added, report.left) == ((), ("core.t",))
 
 
 # --- names fold as DuckDB folds them: ASCII letters only ----------------------------
@@ -436,40 +367,6 @@ def test_every_unicode_name_reads_its_own_rows(names: list[str]) -> None:
 
 
 # --- sync registers what it can and reports the rest ---------------------------------
-
-
-def test_sync_registers_keyword_names_and_reports_what_it_cannot(
-    con: duckdb.DuckDBPyConnection,
-) -> None:
-    con.execute(
-        'CREATE SCHEMA app; CREATE TABLE app.install (x INT); CREATE TABLE app."values" (x INT);'
-        'CREATE TABLE app."select" (x INT); CREATE TABLE app."a/b" (x INT);'
-        "CREATE TABLE app.users (x INT)"
-    )
-    report = sync_catalog(con, ["app"])
-    assert report.added == ("app.install", 'app."select"', "app.users", "app.values")
-    [(skipped_key, reason)] = report.skipped
-    assert skipped_key == 'app."a/b"'
-    assert reason.startswith("dataset name 'a/b' cannot name a file")
-    assert reason.endswith(
-        """register it with a name: register_dataset(con, 'app."a/b"', name=...)"""
-    )
-    assert con.execute("SELECT count(*) FROM metadata.datasets").fetchone() == (4,)
-
-
-def test_sync_skips_a_relation_whose_names_are_both_taken(
-    con: duckdb.DuckDBPyConnection,
-) -> None:
-    con.execute(
-        "CREATE SCHEMA a; CREATE SCHEMA b; CREATE TABLE a.t (x INT); CREATE TABLE b.t (x INT)"
-    )
-    con.execute("CREATE TABLE a.other (x INT)")
-    register_dataset(con, "a.other", name="b_t")
-    register_dataset(con, "a.t")
-    report = sync_catalog(con, ["b"])
-    assert report.added == ()
-    assert [key for key, _ in report.skipped] == ["b.t"]
-    assert "'t' and 'b_t' are taken" in report.skipped[0][1]
 
 
 # --- bad arguments: one typed error naming the parameter ------------------------------

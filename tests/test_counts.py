@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 
 from ducksets import install_macros, load_dataset_registry
-from ducksets.catalog import Dataset
 from ducksets.counts import RowCount, count_dataset_rows, count_datasets
 from ducksets.demo import build_demo
+from ducksets.registry import Dataset
 
 
 def _datasets(con: duckdb.DuckDBPyConnection) -> list[Dataset]:

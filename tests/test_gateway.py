@@ -8,7 +8,6 @@ from typing import Any
 import duckdb
 import pytest
 
-from ducksets.catalog import Dataset
 from ducksets.errors import (
     ArgumentTypeError,
     CatalogMissingError,
@@ -17,6 +16,7 @@ from ducksets.errors import (
     UnknownDatasetError,
 )
 from ducksets.gateway import StorageConfig, create_view_sql, open_gateway, open_memory_gateway
+from ducksets.registry import Dataset
 from ducksets.schema import Column, TableSchema, schemas_from_catalog
 
 ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))

@@ -16,12 +16,14 @@ from hypothesis import strategies as st
 
 from ducksets import install_macros
 from ducksets._names import SQL_ASCII_FOLD, _read_refused, bare_refused_keywords, fold_name
-from ducksets.catalog import load_dataset_registry, register_dataset, sync_catalog
+from ducksets.catalog import register_dataset
 from ducksets.errors import InvalidTableKeyError
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.lint import check_catalog_keys
+from ducksets.registry import load_dataset_registry
 from ducksets.relation import dataset_relation
 from ducksets.sqltext import format_identifier, quote_identifier
+from ducksets.sync import sync_catalog
 
 KEYWORDS: list[tuple[str, str]] = (
     duckdb.connect()

@@ -205,7 +205,11 @@ case(
     InvalidArgumentError,
     lambda e: ds.load_dataset_registry(e.con, pack_schema=""),
 )
-case("drift pack_schema=''", InvalidArgumentError, lambda e: ds.catalog_drift(e.con, pack_schema=""))
+case(
+    "drift pack_schema=''",
+    InvalidArgumentError,
+    lambda e: ds.catalog_drift(e.con, pack_schema=""),
+)
 case(
     "bootstrap tables=None",
     ArgumentTypeError,

@@ -9,8 +9,8 @@ from typing import Any, TypedDict
 import duckdb
 import pytest
 
-from ducksets.catalog import Dataset
 from ducksets.errors import RowValidationError, SchemaError
+from ducksets.registry import Dataset
 from ducksets.rowbinding import RowBinding, insert_rows
 from ducksets.schema import Column, TableSchema
 

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from ducksets.catalog import (
-    Dataset,
-    DatasetRegistry,
-    SyncReport,
-    bootstrap_metadata_datasets,
-    load_dataset_registry,
-    lookup_table_key,
-    register_dataset,
-    sync_catalog,
-    unregister_dataset,
-)
+from ducksets.catalog import bootstrap_metadata_datasets, register_dataset, unregister_dataset
 from ducksets.counts import RowCount, count_dataset_rows, count_datasets
 from ducksets.drift import DriftItem, DriftReport, catalog_drift
 from ducksets.errors import (
@@ -69,6 +59,7 @@ from ducksets.pack import (
     pack_script,
     pack_version,
 )
+from ducksets.registry import Dataset, DatasetRegistry, load_dataset_registry, lookup_table_key
 from ducksets.relation import dataset_relation
 from ducksets.rowbinding import RowBinding, insert_rows
 from ducksets.rows import (
@@ -79,6 +70,7 @@ from ducksets.rows import (
     ResponseMeta,
 )
 from ducksets.schema import Column, TableSchema
+from ducksets.sync import SyncReport, sync_catalog
 
 __version__ = pack_version()
 

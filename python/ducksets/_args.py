@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,19 @@ def require_connection(parameter: str, value: Any) -> None:
     if not isinstance(value, duckdb.DuckDBPyConnection):
         msg = f"{parameter} must be a duckdb connection, not {type(value).__name__} {value!r}"
         raise ArgumentTypeError(msg, parameter=parameter, value=value)
+
+
+def require_mapping(
+    parameter: str, value: object, value_type: type, *, optional: bool = True
+) -> None:
+    """Raise ``ArgumentTypeError`` unless ``value`` maps str keys to ``value_type`` values."""
+    if value is None and optional:
+        return
+    if not isinstance(value, Mapping):
+        msg = f"{parameter} must be a mapping of table keys, not {type(value).__name__} {value!r}"
+        raise ArgumentTypeError(msg, parameter=parameter, value=value)
+    for key, item in value.items():
+        if not isinstance(item, value_type):
+            wrong = f"{type(item).__name__} {item!r}"
+            msg = f"{parameter}[{key!r}] must be a {value_type.__name__}, not {wrong}"
+            raise ArgumentTypeError(msg, parameter=parameter, value=value)

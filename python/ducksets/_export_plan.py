@@ -18,7 +18,6 @@ from typing import Literal
 import duckdb
 
 from ducksets._args import require_bool, require_path, require_str
-from ducksets.catalog import catalog_table, unknown_dataset_message
 from ducksets.errors import (
     ArgumentTypeError,
     InvalidArgumentError,
@@ -28,6 +27,7 @@ from ducksets.errors import (
 from ducksets.filenames import check_filename
 from ducksets.gateway import Gateway
 from ducksets.manifest import manifest_entries
+from ducksets.registry import catalog_table, unknown_dataset_message
 
 ExportFormat = Literal["jsonl", "parquet"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "parquet")

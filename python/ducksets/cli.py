@@ -25,7 +25,6 @@ import duckdb
 
 from ducksets._connect import check_database_path, connect
 from ducksets._introspect import find_relation
-from ducksets.catalog import load_dataset_registry, sync_catalog
 from ducksets.counts import count_datasets
 from ducksets.demo import build_demo
 from ducksets.drift import catalog_drift
@@ -42,7 +41,9 @@ from ducksets.keys import parse_table_key
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
 from ducksets.output import FORMATS, default_format, printable, render, to_json
 from ducksets.pack import PACK_SCHEMA, install_macros, pack_script, pack_version
+from ducksets.registry import load_dataset_registry
 from ducksets.rows import BackendLimits, DatasetQueryService
+from ducksets.sync import sync_catalog
 
 READ_ONLY = "Opens DB read-only."
 WRITABLE = "Opens DB writable."

@@ -18,8 +18,8 @@ import duckdb
 from ducksets._introspect import find_relation
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
-from ducksets.catalog import Dataset
 from ducksets.errors import InvalidTableKeyError, first_line
+from ducksets.registry import Dataset
 
 CountStatus = Literal["counted", "missing", "unreadable"]
 

@@ -9,9 +9,9 @@ import duckdb
 
 from ducksets._args import require_connection
 from ducksets._html import html_table
-from ducksets.catalog import catalog_table, require_catalog
 from ducksets.integrity import require_pack
 from ducksets.pack import PACK_SCHEMA
+from ducksets.registry import catalog_table, require_catalog
 
 
 @dataclass(frozen=True)

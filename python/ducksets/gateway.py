@@ -16,16 +16,12 @@ from sqlglot.errors import ParseError
 from ducksets._args import require_bool, require_path, require_str
 from ducksets._connect import connect
 from ducksets._transaction import transaction
-from ducksets.catalog import (
-    Dataset,
-    DatasetRegistry,
-    bootstrap_metadata_datasets,
-    load_dataset_registry,
-)
+from ducksets.catalog import bootstrap_metadata_datasets
 from ducksets.errors import ArgumentTypeError, GatewayClosedError, SchemaError
 from ducksets.integrity import require_pack
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros
+from ducksets.registry import Dataset, DatasetRegistry, load_dataset_registry
 from ducksets.rowbinding import RowBinding
 from ducksets.schema import TableSchema
 from ducksets.sqltext import quote_identifier

@@ -19,10 +19,10 @@ import duckdb
 from ducksets._args import require_connection, require_str
 from ducksets._introspect import Relation, find_relation
 from ducksets._query import fetch_one
-from ducksets.catalog import lookup_table_key
 from ducksets.errors import InvalidTableKeyError, RelationMissingError
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA
+from ducksets.registry import lookup_table_key
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from ducksets.schema import Column, TableSchema
 from ducksets.sqltext import quote_identifier
 
 if TYPE_CHECKING:
-    from ducksets.catalog import Dataset
+    from ducksets.registry import Dataset
 
 RowT = TypeVar("RowT", bound=Mapping[str, Any])
 
@@ -135,7 +135,7 @@ def insert_rows(
 
 def _check_arguments(con: object, dataset: object, rows: object) -> None:
     """Wrong types are refused before anything is read or written."""
-    from ducksets.catalog import Dataset  # catalog imports this module
+    from ducksets.registry import Dataset  # registry imports this module
 
     require_connection("con", con)
     if not isinstance(dataset, Dataset):

@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 from ducksets._args import require_int, require_str
 from ducksets._html import html_table
-from ducksets.catalog import lookup_table_key
 from ducksets.errors import ArgumentTypeError, ConfigError
 from ducksets.gateway import Gateway
+from ducksets.registry import lookup_table_key
 from ducksets.relation import resolve_relation, snapshot
 from ducksets.sqltext import qualified_name
 

@@ -1,0 +1,148 @@
+"""``sync_catalog``: register the tables and views that exist in some schemas."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from ducksets._args import require_connection, require_str
+from ducksets._names import SQL_ASCII_FOLD, bare_refused_keywords, fold_name
+from ducksets.catalog import CatalogRow, catalog_row, upsert_rows
+from ducksets.errors import (
+    ArgumentTypeError,
+    DucksetsError,
+    InvalidArgumentError,
+    first_line,
+)
+from ducksets.filenames import check_dataset_name
+from ducksets.keys import TableKey
+from ducksets.pack import PACK_SCHEMA
+from ducksets.registry import key_or_none, load_dataset_registry, require_catalog
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What ``sync_catalog`` did (or would do, with ``dry_run``): table keys by outcome."""
+
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    left: tuple[str, ...]
+    dry_run: bool = False
+    skipped: tuple[tuple[str, str], ...] = ()
+    """``(table key, reason)`` for relations sync could not register; register them by hand."""
+
+
+def sync_catalog(
+    con: duckdb.DuckDBPyConnection,
+    schemas: Sequence[str],
+    *,
+    dry_run: bool = False,
+    pack_schema: str = PACK_SCHEMA,
+) -> SyncReport:
+    """Register every table and view that exists in ``schemas`` (of the current database).
+
+    New relations are added with their last key part as name (prefixed with
+    ``<schema>_`` where that name is taken); registered ones whose kind is wrong
+    are updated; the rest are left as they are. Pack objects are ignored. A
+    relation that cannot be registered under either name (both taken, or not
+    usable as a file name) is reported in ``skipped`` and the others still are
+    registered. Schema names compare as DuckDB compares names.
+
+    Raises
+    ------
+    InvalidArgumentError
+        A schema does not exist.
+    ArgumentTypeError
+        ``schemas`` is not a list of names (a single str is refused too).
+    """
+    require_connection("con", con)
+    if isinstance(schemas, str) or not isinstance(schemas, Sequence):
+        wrong = f"{type(schemas).__name__} {schemas!r}"
+        msg = f"schemas must be a list of schema names such as ['core'], not {wrong}"
+        raise ArgumentTypeError(msg, parameter="schemas", value=schemas)
+    for schema_name in schemas:
+        require_str("schemas", schema_name, what="a schema name")
+    require_catalog(con, pack_schema)
+    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
+    relations = _relations_in_schemas(con, schemas)
+    registry = load_dataset_registry(con, pack_schema=pack_schema)
+    registered = {
+        key: d for d in registry.by_name.values() if (key := key_or_none(d.table_key)) is not None
+    }
+    taken = set(registry.by_name)
+    added: list[CatalogRow] = []
+    updated: list[CatalogRow] = []
+    left: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    for schema_name, relation_name, is_view in relations:
+        key = TableKey(None, schema_name, relation_name)
+        known = registered.get(key)
+        if known is None:
+            name, problem = _sync_name(key, taken)
+            if problem is not None:
+                skipped.append((str(key), problem))
+                continue
+            taken.add(name)
+            added.append(CatalogRow(str(key), name, is_view, None, None, None))
+        elif known.is_view == is_view:
+            left.append(known.table_key)
+        else:  # only the kind changes; names, filenames and declared columns stay
+            schema = None if is_view else known.schema
+            updated.append(dataclasses.replace(catalog_row(known), is_view=is_view, schema=schema))
+    if not dry_run and (added or updated):
+        upsert_rows(con, [*added, *updated], pack_schema)
+    return SyncReport(
+        tuple(r.table_key for r in added),
+        tuple(r.table_key for r in updated),
+        tuple(left),
+        dry_run,
+        tuple(skipped),
+    )
+
+
+def _relations_in_schemas(
+    con: duckdb.DuckDBPyConnection, schemas: Sequence[str]
+) -> list[tuple[str, str, bool]]:
+    """``(schema, name, is_view)`` of every non-pack relation in ``schemas``, which must exist."""
+    present = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()"
+        ).fetchall()
+    ]
+    folded = {fold_name(p) for p in present}
+    missing = [s for s in schemas if fold_name(s) not in folded]
+    if missing:
+        msg = f"no schema {missing[0]!r} in the current database; schemas: {sorted(present)}"
+        raise InvalidArgumentError(msg, parameter="schemas", value=missing[0])
+    fold = SQL_ASCII_FOLD.format("schema_name")
+    rows = con.execute(
+        f"""
+        SELECT schema_name, table_name, FALSE FROM duckdb_tables()
+        WHERE database_name = current_database() AND {fold} IN (SELECT unnest(?))
+            AND coalesce(comment, '') NOT LIKE 'ducksets:%'
+        UNION ALL
+        SELECT schema_name, view_name, TRUE FROM duckdb_views()
+        WHERE database_name = current_database() AND {fold} IN (SELECT unnest(?))
+            AND NOT internal AND coalesce(comment, '') NOT LIKE 'ducksets:%'
+        ORDER BY ALL
+        """,
+        [[fold_name(s) for s in schemas]] * 2,
+    ).fetchall()
+    return [(str(s), str(n), bool(v)) for s, n, v in rows]
+
+
+def _sync_name(key: TableKey, taken: set[str]) -> tuple[str, str | None]:
+    """The dataset name sync gives ``key``, or a reason it cannot give one."""
+    by_hand = f"register it with a name: register_dataset(con, {str(key)!r}, name=...)"
+    candidates = (key.name, f"{key.schema}_{key.name}")
+    free = [c for c in candidates if c not in taken]
+    if not free:
+        return "", f"dataset names {candidates[0]!r} and {candidates[1]!r} are taken; {by_hand}"
+    try:
+        return check_dataset_name(free[0]), None
+    except DucksetsError as exc:
+        return "", f"{first_line(exc)}; {by_hand}"

@@ -1,0 +1,69 @@
+"""sync_catalog: register what exists, report what it cannot."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from ducksets.catalog import (
+    register_dataset,
+)
+from ducksets.errors import (
+    DucksetsError,
+)
+from ducksets.sync import sync_catalog
+
+
+def test_sync_registers_what_exists_and_reports(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE SCHEMA a; CREATE SCHEMA b; CREATE TABLE a.t (x INT); CREATE TABLE b.t (x INT);"
+        "CREATE VIEW a.v AS SELECT 1 AS y"
+    )
+    register_dataset(con, "a.v", is_view=False)  # wrong kind on purpose
+    dry = sync_catalog(con, ["a", "b"], dry_run=True)
+    assert (dry.added, dry.updated, dry.left, dry.dry_run) == (("a.t", "b.t"), ("a.v",), (), True)
+    assert con.execute("SELECT count(*) FROM metadata.datasets").fetchone() == (1,)
+    report = sync_catalog(con, ["a", "b"])
+    assert (report.added, report.updated) == (("a.t", "b.t"), ("a.v",))
+    assert con.execute(
+        "SELECT table_key, name, is_view FROM metadata.datasets ORDER BY 1"
+    ).fetchall() == [("a.t", "t", False), ("a.v", "v", True), ("b.t", "b_t", False)]
+    assert con.execute("FROM metadata.catalog_drift()").fetchall() == []
+    again = sync_catalog(con, ["a", "b"])
+    assert (again.added, again.updated, again.left) == ((), (), ("a.t", "a.v", "b.t"))
+    with pytest.raises(DucksetsError, match="no schema 'zz'"):
+        sync_catalog(con, ["zz"])
+
+
+def test_sync_registers_keyword_names_and_reports_what_it_cannot(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    con.execute(
+        'CREATE SCHEMA app; CREATE TABLE app.install (x INT); CREATE TABLE app."values" (x INT);'
+        'CREATE TABLE app."select" (x INT); CREATE TABLE app."a/b" (x INT);'
+        "CREATE TABLE app.users (x INT)"
+    )
+    report = sync_catalog(con, ["app"])
+    assert report.added == ("app.install", 'app."select"', "app.users", "app.values")
+    [(skipped_key, reason)] = report.skipped
+    assert skipped_key == 'app."a/b"'
+    assert reason.startswith("dataset name 'a/b' cannot name a file")
+    assert reason.endswith(
+        """register it with a name: register_dataset(con, 'app."a/b"', name=...)"""
+    )
+    assert con.execute("SELECT count(*) FROM metadata.datasets").fetchone() == (4,)
+
+
+def test_sync_skips_a_relation_whose_names_are_both_taken(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    con.execute(
+        "CREATE SCHEMA a; CREATE SCHEMA b; CREATE TABLE a.t (x INT); CREATE TABLE b.t (x INT)"
+    )
+    con.execute("CREATE TABLE a.other (x INT)")
+    register_dataset(con, "a.other", name="b_t")
+    register_dataset(con, "a.t")
+    report = sync_catalog(con, ["b"])
+    assert report.added == ()
+    assert [key for key, _ in report.skipped] == ["b.t"]
+    assert "'t' and 'b_t' are taken" in report.skipped[0][1]
