@@ -12,47 +12,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import shlex
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 import duckdb
 
-from ducksets._connect import check_database_path, connect
-from ducksets._introspect import find_relation
-from ducksets.counts import count_datasets
-from ducksets.demo import build_demo
-from ducksets.drift import catalog_drift
-from ducksets.errors import DucksetsError, InvalidTableKeyError, first_line
-from ducksets.export import (
-    MANIFEST_NAME,
-    ExportedFile,
-    ExportFormat,
-    ExportOutcome,
-    export_datasets,
-)
-from ducksets.gateway import StorageConfig, open_gateway
-from ducksets.keys import parse_table_key
-from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
-from ducksets.output import FORMATS, default_format, printable, render, to_json
-from ducksets.pack import PACK_SCHEMA, install_macros, pack_script, pack_version
-from ducksets.registry import load_dataset_registry
-from ducksets.rows import BackendLimits, DatasetQueryService
-from ducksets.sync import sync_catalog
+from ducksets import _cli_verbs as verbs
+from ducksets.errors import DucksetsError, first_line
+from ducksets.output import FORMATS
+from ducksets.pack import PACK_SCHEMA, pack_version
 
 READ_ONLY = "Opens DB read-only."
 WRITABLE = "Opens DB writable."
 
-
 SIGPIPE_STATUS = 141
 """Exit status when stdout's reader went away: 128 + SIGPIPE, as a shell shows for ``cat``."""
-
-_DB_PLACEHOLDER = re.compile(r"\b(ducksets [a-z]+) DB\b")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,16 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _message(exc: BaseException, args: argparse.Namespace) -> str:
     """The error's first line, printable, with ``ducksets VERB DB`` naming the path given."""
-    return _for_terminal(first_line(exc), args)
-
-
-def _for_terminal(text: str, args: argparse.Namespace) -> str:
-    """A library message as the CLI prints it: ``ducksets VERB DB`` names the path, escaped."""
-    db = getattr(args, "db", None)
-    if db is not None:
-        quoted = shlex.quote(str(db))
-        text = _DB_PLACEHOLDER.sub(lambda m: f"{m.group(1)} {quoted}", text)
-    return printable(text)
+    return verbs.for_terminal(first_line(exc), args)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,7 +104,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "install",
         f"Install or upgrade the pack in a database. {WRITABLE}",
         "ducksets install my.db",
-        _install,
+        verbs.install,
     )
     install.add_argument("db", type=Path, help="database file (created if missing)")
     install.add_argument("--schema", default=PACK_SCHEMA, help="schema for the pack")
@@ -147,7 +114,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "sql",
         "Print the whole pack as one SQL script. Opens no database.",
         "ducksets sql | duckdb my.db",
-        _sql,
+        verbs.sql,
     )
     sql.add_argument("--schema", default=PACK_SCHEMA, help="schema for the pack")
 
@@ -155,7 +122,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "version",
         f"Print the package, pack and DuckDB versions. {READ_ONLY}",
         "ducksets version my.db",
-        _version,
+        verbs.version,
     )
     version.add_argument("db", type=Path, nargs="?", help="also show the pack installed here")
 
@@ -163,7 +130,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "demo",
         "Build a demo database (writes PATH) and tour it.",
         "ducksets demo ducksets-demo.duckdb --replace",
-        _demo,
+        verbs.demo,
     )
     demo.add_argument("path", type=Path, nargs="?", default=Path("ducksets-demo.duckdb"))
     demo.add_argument("--replace", action="store_true", help="rebuild PATH if it exists")
@@ -172,16 +139,16 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "lint",
         "Check the SQL pack with sqlglot, then install it into a scratch in-memory database.",
         "ducksets lint macros/ --format json",
-        _lint,
+        verbs.lint,
     )
     lint.add_argument("paths", type=Path, nargs="*", help="pack directories or .sql files")
     lint.add_argument("--format", choices=("text", "json"), default="text")
 
     check = command(
         "check",
-        f"Validate every table key in a database's catalog. {READ_ONLY}",
+        f"Validate every catalog key and every pack object in a database. {READ_ONLY}",
         "ducksets check my.db --format json",
-        _check,
+        verbs.check,
     )
     check.add_argument("db", type=Path, help="database file")
     check.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
@@ -191,7 +158,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "datasets",
         f"List the datasets: name, table key, kind, (rows), filenames. {READ_ONLY}",
         "ducksets datasets my.db --counts --format csv",
-        _datasets,
+        verbs.datasets,
         aliases=["ls"],
     )
     datasets.add_argument("db", type=Path, help="database file")
@@ -203,7 +170,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "show",
         f"One dataset: its catalog row, declared and actual columns, and drift. {READ_ONLY}",
         "ducksets show my.db goids",
-        _show,
+        verbs.show,
     )
     show.add_argument("db", type=Path, help="database file")
     show.add_argument("name", help="dataset name")
@@ -214,7 +181,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "drift",
         f"Where the catalog and the database disagree; exit 1 when they do. {READ_ONLY}",
         "ducksets drift my.db || echo 'catalog out of date'",
-        _drift,
+        verbs.drift,
     )
     drift.add_argument("db", type=Path, help="database file")
     drift.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
@@ -225,7 +192,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "Register every table and view of the given schemas. "
         "Opens DB writable (read-only with --dry-run).",
         "ducksets sync my.db --schema core --schema docs --dry-run",
-        _sync,
+        verbs.sync,
     )
     sync.add_argument("db", type=Path, help="database file")
     sync.add_argument(
@@ -239,7 +206,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "rows",
         f"Read one page of a dataset (stable order, tables and views alike). {READ_ONLY}",
         "ducksets rows my.db goids --limit 20 --offset 40 --format csv",
-        _rows,
+        verbs.rows,
     )
     rows.add_argument("db", type=Path, help="database file")
     rows.add_argument("name", help="dataset name")
@@ -255,7 +222,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "export",
         f"Export datasets to JSONL and/or Parquet files with a manifest.json. {READ_ONLY}",
         "ducksets export my.db --format parquet --out exports --dataset goids",
-        _export,
+        verbs.export,
     )
     export.add_argument("db", type=Path, help="database file")
     export.add_argument(
@@ -277,338 +244,3 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     export.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
     return parser
-
-
-def _existing_db(path: Path) -> str:
-    """``path`` as text, once it is known to be an existing DuckDB database file."""
-    check_database_path(path, read_only=True)
-    return str(path)
-
-
-@contextmanager
-def _read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with connect(path, read_only=True) as con:
-        yield con
-
-
-def _print_listing(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str | None) -> None:
-    print(render(columns, rows, fmt or default_format()))
-
-
-def _install(args: argparse.Namespace) -> int:
-    with connect(args.db, read_only=False) as con:
-        result = install_macros(con, schema=args.schema, force=args.force)
-    before = result.version_before or "none"
-    print(
-        f"{result.action}: pack {before} -> {result.version_after} in {args.db} ({result.schema})"
-    )
-    if result.created:
-        print("created: " + ", ".join(result.created))
-    return 0
-
-
-def _sql(args: argparse.Namespace) -> int:
-    sys.stdout.write(pack_script(schema=args.schema))
-    return 0
-
-
-def _version(args: argparse.Namespace) -> int:
-    print(f"ducksets {pack_version()} (pack {pack_version()}), duckdb {duckdb.__version__}")
-    if args.db is None:
-        return 0
-    from ducksets.integrity import pack_problems
-
-    with _read_only(args.db) as con:
-        problems = pack_problems(con)
-    if not problems:
-        print(f"{args.db}: pack {pack_version()}")
-        return 0
-    if any(p.no_pack for p in problems):
-        print(f"{args.db}: pack not installed")
-        return 0
-    # Completeness, not just the version row: a pack with a missing or changed object is no pack.
-    for problem in problems:
-        print(f"{args.db}: {problem.text}")
-    return 1
-
-
-def _lint(args: argparse.Namespace) -> int:
-    return _report(lint_pack(args.paths or None), args.format)
-
-
-def _check(args: argparse.Namespace) -> int:
-    from ducksets.integrity import as_diagnostics, pack_problems
-    from ducksets.sqltext import qualified_name
-
-    with _read_only(args.db) as con:
-        problems = pack_problems(con, pack_schema=args.schema)
-        absent = any(p.no_pack for p in problems)
-        catalog = {qualified_name(args.schema, t) for t in ("datasets", "dataset_columns")}
-        diagnostics = as_diagnostics(() if absent else problems)
-        # Keys are read only from a catalog of the pack's shape; absent: check_catalog_keys says so.
-        if absent or not catalog & {p.obj for p in problems}:
-            diagnostics += check_catalog_keys(con, schema=args.schema)
-    return _report(diagnostics, args.format)
-
-
-def _report(diagnostics: Sequence[Diagnostic], output_format: str) -> int:
-    if output_format == "json":
-        print(to_json([asdict(d) for d in diagnostics]))
-    else:
-        for d in diagnostics:
-            print(printable(f"{d.file}:{d.line}:{d.column}: {d.severity} {d.rule} {d.message}"))
-        errors = sum(d.severity == "error" for d in diagnostics)
-        print(f"{errors} error(s), {len(diagnostics) - errors} warning(s)")
-    return 1 if any(d.severity == "error" for d in diagnostics) else 0
-
-
-def _datasets(args: argparse.Namespace) -> int:
-    with _read_only(args.db) as con:
-        registry = load_dataset_registry(con, pack_schema=args.schema)
-        datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
-        counts = count_datasets(con, datasets) if args.counts else ()
-    columns = ["name", "table_key", "kind", "jsonl_filename", "parquet_filename"]
-    rows: list[list[Any]] = [
-        [d.name, d.table_key, d.kind, d.jsonl_filename, d.parquet_filename] for d in datasets
-    ]
-    output_format = args.format or default_format()
-    if args.counts:
-        columns.insert(3, "rows")
-        for row, counted in zip(rows, counts, strict=True):
-            # null in JSON and CSV; a word a reader cannot take for a number on a table
-            marker = counted.status if output_format == "table" else None
-            row.insert(3, counted.rows if counted.status == "counted" else marker)
-    _print_listing(columns, rows, output_format)
-    for counted in counts:
-        if counted.status != "counted":
-            where = f"{counted.name} ({counted.table_key})"
-            print(
-                f"ducksets {args.command}: cannot count {printable(where)}: "
-                f"{_for_terminal(counted.detail, args)}",
-                file=sys.stderr,
-            )
-    return 0
-
-
-def _show(args: argparse.Namespace) -> int:
-    with _read_only(args.db) as con:
-        dataset = load_dataset_registry(con, pack_schema=args.schema).dataset_for_name(args.name)
-        actual = _actual_columns(con, dataset.table_key)
-        drift = [
-            i
-            for i in catalog_drift(con, pack_schema=args.schema)
-            if i.table_key == dataset.table_key
-        ]
-    declared = (
-        []
-        if dataset.schema is None
-        else [
-            {
-                "name": c.name,
-                "type": c.type,
-                "nullable": c.nullable,
-                "primary_key": c.name in dataset.schema.primary_key,
-            }
-            for c in dataset.schema.columns
-        ]
-    )
-    document = {
-        "name": dataset.name,
-        "table_key": dataset.table_key,
-        "kind": dataset.kind,
-        "jsonl_filename": dataset.jsonl_filename,
-        "parquet_filename": dataset.parquet_filename,
-        "declared_columns": declared if dataset.schema is not None else None,
-        "actual_columns": actual,
-        "drift": [{"drift": i.drift, "detail": i.detail} for i in drift],
-    }
-    output_format = args.format or default_format()
-    if output_format == "json":
-        print(to_json(document))
-        return 0
-    columns = _column_comparison(declared, actual)
-    if output_format == "csv":
-        print(render(("column", "declared_type", "actual_type"), columns, "csv"))
-        return 0
-    for field in ("name", "table_key", "kind", "jsonl_filename", "parquet_filename"):
-        value = document[field]
-        print(f"{field + ':':<18}{'-' if value is None else printable(str(value))}")
-    print()
-    print(render(("column", "declared_type", "actual_type"), columns, "table"))
-    print()
-    print("drift: " + ("none" if not drift else ""))
-    for item in drift:
-        print(f"  {item.drift}: {printable(item.detail)}")
-    return 0
-
-
-def _actual_columns(con: duckdb.DuckDBPyConnection, table_key: str) -> list[dict[str, Any]]:
-    """The columns of the relation a key names; none if invalid, missing or failing (drift says)."""
-    try:
-        key = parse_table_key(table_key)
-    except InvalidTableKeyError:
-        return []
-    relation = find_relation(con, key)  # never a file or another database's table
-    if relation is None:
-        return []
-    try:
-        described = con.execute(f"DESCRIBE SELECT * FROM {relation.sql()}").fetchall()
-    except duckdb.Error:
-        return []  # a view that no longer binds
-    return [{"name": r[0], "type": r[1], "nullable": r[2] != "NO"} for r in described]
-
-
-def _column_comparison(
-    declared: list[dict[str, Any]], actual: list[dict[str, Any]]
-) -> list[tuple[str, str | None, str | None]]:
-    by_name = {c["name"].lower(): c for c in actual}
-    rows = [
-        (c["name"], c["type"], by_name.pop(c["name"].lower(), {}).get("type")) for c in declared
-    ]
-    rows += [(c["name"], None, c["type"]) for c in by_name.values()]
-    return rows
-
-
-def _drift(args: argparse.Namespace) -> int:
-    with _read_only(args.db) as con:
-        report = catalog_drift(con, pack_schema=args.schema)
-    rows = [(i.table_key, i.drift, i.detail) for i in report]
-    output_format = args.format or default_format()
-    if output_format == "table" and report.in_sync:
-        print("in sync: every dataset matches the database")
-    else:
-        _print_listing(("table_key", "drift", "detail"), rows, output_format)
-    return 0 if report.in_sync else 1
-
-
-def _sync(args: argparse.Namespace) -> int:
-    with connect(_existing_db(args.db), read_only=args.dry_run) as con:
-        report = sync_catalog(con, args.schemas, dry_run=args.dry_run, pack_schema=args.pack_schema)
-    rows = [
-        (key, outcome, "")
-        for outcome, keys in (
-            ("added", report.added),
-            ("updated", report.updated),
-            ("left", report.left),
-        )
-        for key in keys
-    ]
-    # A relation sync could not register is reported, not fatal: the rest are registered.
-    rows += [(key, "skipped", reason) for key, reason in report.skipped]
-    if (args.format or default_format()) == "json":
-        skipped = [{"relation": key, "reason": reason} for key, reason in report.skipped]
-        print(to_json({**asdict(report), "skipped": skipped}))
-    else:
-        _print_listing(("table_key", "outcome", "detail"), rows, args.format)
-    return 0
-
-
-def _rows(args: argparse.Namespace) -> int:
-    config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.schema)
-    with open_gateway(config) as gateway:
-        service = DatasetQueryService(
-            gateway, limits=BackendLimits(max_rows_per_call=args.max_rows)
-        )
-        page = service.read_dataset_rows(
-            dataset_name=args.name, limit=args.limit, offset=args.offset
-        )
-    for message in page.meta.messages:
-        if message.severity != "info":
-            print(f"ducksets rows: {_for_terminal(message.detail, args)}", file=sys.stderr)
-    _print_listing(page.columns, [tuple(r.values()) for r in page.rows], args.format)
-    return 0
-
-
-def _export(args: argparse.Namespace) -> int:
-    formats: tuple[ExportFormat, ...] = (
-        ("jsonl", "parquet") if args.file_format == "both" else (args.file_format,)
-    )
-    on_terminal = sys.stdout.isatty()
-
-    def progress(outcome: ExportOutcome) -> None:
-        if not on_terminal:
-            return
-        if isinstance(outcome, ExportedFile):
-            name, file = printable(outcome.dataset_name), printable(outcome.path.name)
-            print(
-                f"  {name:<32} {outcome.format:<8} {outcome.rows:>12,} rows"
-                f"  {outcome.seconds:6.2f}s  {file}"
-            )
-        else:
-            name, reason = printable(outcome.dataset_name), _for_terminal(outcome.reason, args)
-            print(f"  {name:<32} {outcome.format:<8} FAILED: {reason}")
-
-    # One run for every format: file names are checked across formats before
-    # anything is written, and a refusal reaches main() as one stderr line, exit 1.
-    config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.schema)
-    with open_gateway(config) as gateway:
-        result = export_datasets(
-            gateway, args.out, formats, args.datasets, progress=progress, checksums=args.checksums
-        )
-    written, failed = result.written, result.failed
-    if on_terminal:
-        print(f"{len(written)} file(s) written to {args.out}, {len(failed)} failed")
-    else:
-        report = {
-            # The manifest entry, with ``file`` as the path (as printed before).
-            "written": [{**f.to_dict(), "file": str(f.path)} for f in written],
-            "failed": [
-                {"name": f.dataset_name, "format": f.format, "reason": f.reason} for f in failed
-            ],
-        }
-        print(to_json(report))
-    for failure in failed:
-        name, reason = printable(failure.dataset_name), _for_terminal(failure.reason, args)
-        print(f"ducksets export: {name} ({failure.format}): {reason}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def _demo(args: argparse.Namespace) -> int:
-    path: Path = args.path
-    registered = build_demo(path, replace=args.replace)
-    print(f"Built {path}: demo data, pack {pack_version()}, {registered} datasets registered.\n")
-    exports = path.with_name(path.stem + "-exports")
-    with open_gateway(StorageConfig(path, read_only=True)) as gateway:
-        catalog = gateway.con.sql("FROM metadata.datasets ORDER BY table_key")
-        print("The catalog (FROM metadata.datasets):")
-        print(_indent(render(catalog.columns, catalog.fetchall(), "table")) + "\n")
-        service = DatasetQueryService(gateway, limits=BackendLimits(max_rows_per_call=5))
-        page = service.read_dataset_rows(dataset_name="v_function_summary", limit=5)
-        print("A page of a view (DatasetQueryService, through metadata.dataset_rows):")
-        print(_indent(render(page.columns, [tuple(r.values()) for r in page.rows], "table")))
-        print(f"  ({len(page.rows)} rows; more after this page: {page.meta.truncated})\n")
-        drift = catalog_drift(gateway.con)
-        print("Drift between catalog and database (FROM metadata.catalog_drift()):")
-        print(f"  {'in sync' if drift.in_sync else drift}\n")
-        result = export_datasets(gateway, exports, "parquet")
-        print(f"Exported every dataset with a Parquet filename to {exports}/:")
-        for exported in result.written:
-            digest = (exported.sha256 or "-")[:12]
-            print(f"  {exported.path.name:<28} {exported.rows:>5} rows  sha256 {digest}")
-        print(f"  and {MANIFEST_NAME}\n")
-    db = shlex.quote(str(path))
-    print("Try next, with the duckdb CLI (no Python needed):")
-    for sql_text in (
-        "FROM metadata.datasets",
-        "FROM metadata.dataset_rows('core.goids', row_limit := 5, row_offset := 10)",
-        "SELECT metadata.dataset_exists('goids')",
-        "SELECT metadata.dataset_export_sql('goids', fmt := 'jsonl', output_dir := '/tmp')",
-        "FROM metadata.catalog_drift()",
-    ):
-        print(f"  duckdb {db} -c {_shell_quote(sql_text)}")
-    print("or with ducksets:")
-    for verb in ("datasets", "show", "rows", "drift", "check"):
-        print(f"  ducksets {verb} {db}" + (" goids" if verb in {"show", "rows"} else ""))
-    print(f"  ducksets export {db} --format jsonl --out {shlex.quote(str(exports))}")
-    return 0
-
-
-def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
-
-
-def _shell_quote(text: str) -> str:
-    """Double quotes where the shell would leave the text alone, which reads best for SQL."""
-    if not any(ch in text for ch in '"$`\\!'):
-        return f'"{text}"'
-    return shlex.quote(text)
