@@ -1,0 +1,238 @@
+"""The pack linter's model: SQL files read and parsed with sqlglot, and the diagnostics."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+from sqlglot import Token, TokenType, exp
+from sqlglot.errors import ParseError, SqlglotError
+
+from ducksets._dialect import DIALECT
+from ducksets._pack_source import MANIFEST_NAME
+from ducksets.sqltext import format_identifier
+
+RULES: Mapping[str, str] = {
+    "DS001": "parse",
+    "DS002": "statement-kind",
+    "DS003": "pack-schema",
+    "DS004": "parameter-shadows-column",
+    "DS005": "header",
+    "DS006": "manifest",
+    "DS007": "unordered-aggregate",
+    "DS008": "install",
+    "DS009": "alias-prefix",
+    "DS101": "catalog-key",
+    "DS102": "pack-object",
+}
+"""Rule id -> short name, as documented in ``ducksets.lint``."""
+
+
+HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found, located at a file, line and column (1-based)."""
+
+    file: str
+    line: int
+    column: int
+    rule: str
+    severity: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.rule} {self.message}"
+
+
+@dataclass(frozen=True)
+class Statement:
+    tree: exp.Expr
+    start: int
+    sql: str
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    path: Path
+    text: str
+    statements: tuple[Statement, ...] | None
+    """``None`` when the file did not parse."""
+
+    def where(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        line = self.text.count("\n", 0, offset) + 1
+        return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+
+    def diagnostic(self, rule: str, message: str, offset: int = 0) -> Diagnostic:
+        line, column = self.where(offset)
+        return Diagnostic(str(self.path), line, column, rule, "error", f"{RULES[rule]}: {message}")
+
+
+@dataclass(frozen=True)
+class PackModel:
+    """What the pack defines, which the reading rules check against."""
+
+    tables: Mapping[str, frozenset[str]]
+    """Pack table name -> its column names, all casefolded."""
+    macros: frozenset[str]
+    """Pack macro names (scalar and table), casefolded."""
+
+
+def manifest_names(directory: Path) -> tuple[list[str], list[Diagnostic]]:
+    """The files to lint in install order, and the manifest problems (DS006)."""
+    manifest = directory / MANIFEST_NAME
+    present = sorted(p.name for p in directory.glob("*.sql"))
+    if not manifest.is_file():
+        message = f"{RULES['DS006']}: no {MANIFEST_NAME} in {directory}; list the .sql files in it"
+        return present, [Diagnostic(str(manifest), 1, 1, "DS006", "error", message)]
+    diagnostics: list[Diagnostic] = []
+    listed: list[str] = []
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    for number, raw in enumerate(lines, start=1):
+        name = raw.strip()
+        if not name or raw.startswith("#"):
+            continue
+        problem = None
+        if name in listed:
+            problem = f"{name} is listed twice"
+        elif not (directory / name).is_file():
+            problem = f"{name} is listed but does not exist; remove the line or add the file"
+        if problem:
+            diagnostics.append(
+                Diagnostic(
+                    str(manifest), number, 1, "DS006", "error", f"{RULES['DS006']}: {problem}"
+                )
+            )
+        if name not in listed:
+            listed.append(name)
+    for name in sorted(set(present) - set(listed)):
+        message = f"{RULES['DS006']}: not listed in {MANIFEST_NAME}, so it is never installed"
+        diagnostics.append(Diagnostic(str(directory / name), 1, 1, "DS006", "error", message))
+    return listed, diagnostics
+
+
+@contextmanager
+def quiet_sqlglot() -> Iterator[None]:
+    # sqlglot logs a warning when it falls back to exp.Command; DS002 reports it instead.
+    logger = logging.getLogger("sqlglot")
+    previous = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = previous
+
+
+def read_sql_file(path: Path) -> SqlFile:
+    text = path.read_text(encoding="utf-8")
+    return SqlFile(path, text, parse_statements(text))
+
+
+def parse_statements(text: str) -> tuple[Statement, ...] | None:
+    try:
+        return tuple(_statements(text))
+    except SqlglotError:
+        return None
+
+
+def _statements(text: str) -> Iterator[Statement]:
+    """Each statement of ``text`` with its start offset and source text."""
+    chunk: list[Token] = []
+    with quiet_sqlglot():
+        for token in [*DIALECT.tokenize(text), None]:
+            if token is not None and token.token_type != TokenType.SEMICOLON:
+                chunk.append(token)
+                continue
+            if chunk:
+                trees = DIALECT.parser().parse(chunk, text)
+                source = text[chunk[0].start : chunk[-1].end + 1]
+                yield from (Statement(t, chunk[0].start, source) for t in trees if t is not None)
+            chunk = []
+
+
+def parse_error(text: str) -> tuple[str, int]:
+    """The first parse error of ``text`` and its offset."""
+    try:
+        _ = tuple(_statements(text))
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        line, col = int(first.get("line") or 1), int(first.get("col") or 1)
+        offset = sum(len(row) + 1 for row in text.split("\n")[: line - 1]) + max(col - 1, 0)
+        return str(first.get("description") or exc).splitlines()[0], min(offset, len(text))
+    except SqlglotError as exc:
+        return str(exc).splitlines()[0], 0
+    return "unknown parse error", 0
+
+
+def pack_model(files: Sequence[SqlFile]) -> PackModel:
+    tables: dict[str, frozenset[str]] = {}
+    macros: set[str] = set()
+    for sql_file in files:
+        for statement in sql_file.statements or ():
+            tree = statement.tree
+            if not isinstance(tree, exp.Create):
+                continue
+            kind = str(tree.args.get("kind") or "").upper()
+            target = statement_target(tree)
+            if target is None or not target.name:
+                continue
+            if kind == "TABLE" and isinstance(tree.this, exp.Schema):
+                columns = tree.this.find_all(exp.ColumnDef)
+                tables[target.name.casefold()] = frozenset(c.name.casefold() for c in columns)
+            elif kind in ("MACRO", "FUNCTION"):
+                macros.add(target.name.casefold())
+    return PackModel(tables, frozenset(macros))
+
+
+def statement_target(tree: exp.Expr) -> exp.Table | None:
+    """The object a statement creates, comments on or inserts into."""
+    node = tree.this
+    if isinstance(node, (exp.Schema, exp.UserDefinedFunction)):
+        node = node.this
+    return node if isinstance(node, exp.Table) else None
+
+
+def object_name(tree: exp.Expr) -> str | None:
+    """``schema.name`` of a statement's target, casefolded (``metadata`` for the schema)."""
+    target = statement_target(tree)
+    if target is None:
+        return None
+    if isinstance(tree, exp.Create) and str(tree.args.get("kind")).upper() == "SCHEMA":
+        return (target.db or target.name).casefold()
+    return f"{target.db}.{target.name}".casefold()
+
+
+def node_offset(node: exp.Expr, fallback: int) -> int:
+    """Where ``node`` starts in the file, from the token positions sqlglot keeps."""
+    starts = [n.meta["start"] for n in node.walk() if "start" in n.meta]
+    return min(starts, default=fallback)
+
+
+@cache
+def duckdb_table_functions() -> frozenset[str]:
+    rows = duckdb.connect().execute(
+        "SELECT DISTINCT function_name FROM duckdb_functions() "
+        "WHERE function_type IN ('table', 'table_macro')"
+    )
+    return frozenset(str(row[0]).casefold() for row in rows.fetchall())
+
+
+@cache
+def catalog_function_columns(name: str) -> frozenset[str]:
+    """Result columns of an argument-less DuckDB table function such as ``duckdb_tables``."""
+    if name not in duckdb_table_functions():
+        return frozenset()
+    try:
+        # The name is a known table function, quoted all the same.
+        cursor = duckdb.connect().execute(f"SELECT * FROM {format_identifier(name)}() LIMIT 0")
+    except duckdb.Error:
+        return frozenset()
+    return frozenset(str(column[0]).casefold() for column in cursor.description or ())
