@@ -13,7 +13,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ducksets import install_macros, pack_script, pack_version
+from ducksets import (
+    Column,
+    TableSchema,
+    install_macros,
+    pack_script,
+    pack_version,
+    register_dataset,
+)
 from ducksets.cli import main
 from ducksets.demo import build_demo
 
@@ -733,3 +740,21 @@ def test_a_closed_stdout_is_no_traceback() -> None:
         check=False,
     )
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_show_matches_columns_as_duckdb_folds_names(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "db.duckdb"
+    declared = TableSchema((Column("Ä", "INTEGER"), Column("ä", "VARCHAR")))
+    with duckdb.connect(str(path)) as con:
+        install_macros(con)
+        con.execute('CREATE TABLE main.t ("Ä" INTEGER, "ä" VARCHAR)')
+        register_dataset(con, "main.t", schema=declared)
+    code, out, _ = cli(capsys, "show", str(path), "t", "--format", "csv")
+    assert code == 0
+    assert out.splitlines() == [
+        "column,declared_type,actual_type",
+        "Ä,INTEGER,INTEGER",
+        "ä,VARCHAR,VARCHAR",
+    ]

@@ -23,6 +23,7 @@ from ducksets.errors import (
     ArgumentTypeError,
     DucksetsError,
     ExportError,
+    GatewayClosedError,
     InvalidArgumentError,
     InvalidFilenameError,
     UnknownDatasetError,
@@ -819,3 +820,11 @@ def test_the_verified_copy_is_what_the_pack_builds_for_any_key(
         f"TO {quote_literal(f'/st {chr(39)}aged/{filename}')} (FORMAT JSON)"
     )
     assert built == [(expected,)]
+
+
+def test_exporting_through_a_closed_gateway_is_one_typed_error(tmp_path: Path) -> None:
+    gateway = open_memory_gateway(views={"main.nums": "SELECT range AS n FROM range(5)"})
+    gateway.close()
+    with pytest.raises(GatewayClosedError, match="closed"):
+        export_all_jsonl(gateway, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -19,6 +19,7 @@ import duckdb
 
 from ducksets._connect import check_database_path, connect
 from ducksets._introspect import find_relation
+from ducksets._names import fold_name
 from ducksets.counts import count_datasets
 from ducksets.demo import build_demo
 from ducksets.drift import catalog_drift
@@ -233,9 +234,9 @@ def _actual_columns(con: duckdb.DuckDBPyConnection, table_key: str) -> list[dict
 def _column_comparison(
     declared: list[dict[str, Any]], actual: list[dict[str, Any]]
 ) -> list[tuple[str, str | None, str | None]]:
-    by_name = {c["name"].lower(): c for c in actual}
+    by_name = {fold_name(c["name"]): c for c in actual}
     rows = [
-        (c["name"], c["type"], by_name.pop(c["name"].lower(), {}).get("type")) for c in declared
+        (c["name"], c["type"], by_name.pop(fold_name(c["name"]), {}).get("type")) for c in declared
     ]
     rows += [(c["name"], None, c["type"]) for c in by_name.values()]
     return rows

@@ -16,6 +16,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from ducksets._dialect import DIALECT
 from ducksets._pack_source import MANIFEST_NAME
+from ducksets.errors import first_line
 from ducksets.sqltext import format_identifier
 
 RULES: Mapping[str, str] = {
@@ -166,9 +167,9 @@ def parse_error(text: str) -> tuple[str, int]:
         first = exc.errors[0] if exc.errors else {}
         line, col = int(first.get("line") or 1), int(first.get("col") or 1)
         offset = sum(len(row) + 1 for row in text.split("\n")[: line - 1]) + max(col - 1, 0)
-        return str(first.get("description") or exc).splitlines()[0], min(offset, len(text))
+        return first_line(ValueError(first.get("description") or exc)), min(offset, len(text))
     except SqlglotError as exc:
-        return str(exc).splitlines()[0], 0
+        return first_line(exc), 0
     return "unknown parse error", 0
 
 
@@ -217,8 +218,15 @@ def node_offset(node: exp.Expr, fallback: int) -> int:
 
 
 @cache
+def _scratch() -> duckdb.DuckDBPyConnection:
+    """One empty in-memory DuckDB per process, for questions about DuckDB itself."""
+    return duckdb.connect()
+
+
+@cache
 def duckdb_table_functions() -> frozenset[str]:
-    rows = duckdb.connect().execute(
+    """Names of DuckDB's table functions (and table macros), folded."""
+    rows = _scratch().execute(
         "SELECT DISTINCT function_name FROM duckdb_functions() "
         "WHERE function_type IN ('table', 'table_macro')"
     )
@@ -232,7 +240,7 @@ def catalog_function_columns(name: str) -> frozenset[str]:
         return frozenset()
     try:
         # The name is a known table function, quoted all the same.
-        cursor = duckdb.connect().execute(f"SELECT * FROM {format_identifier(name)}() LIMIT 0")
+        cursor = _scratch().execute(f"SELECT * FROM {format_identifier(name)}() LIMIT 0")
     except duckdb.Error:
         return frozenset()
     return frozenset(str(column[0]).casefold() for column in cursor.description or ())

@@ -107,12 +107,15 @@ def open_staging(directory: Path) -> Staging:
     remove_dead_staging(directory)
     path = directory / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
     path.mkdir()
+    lock = None
     try:
         lock = (path / STAGING_LOCK).open("xb")
         _lock(lock, wait=False)  # a fresh file: nobody else can hold it
         (path / FILES).mkdir()
         (path / BACKUPS).mkdir()
     except BaseException:
+        if lock is not None:
+            lock.close()
         shutil.rmtree(path, ignore_errors=True)
         raise
     return Staging(path, lock)

@@ -192,20 +192,23 @@ def upsert_rows(
 ) -> tuple[str, ...]:
     require_catalog(con, pack_schema)
     datasets = catalog_table(pack_schema, "datasets")
-    existing = con.execute(f"SELECT table_key, name FROM {datasets}").fetchall()
-    rows = _reuse_spelling(rows, existing)
-    _check_names(rows, existing)
-    with_columns = [r for r in rows if r.schema is not None]
     columns = catalog_table(pack_schema, "dataset_columns")
     # Concurrent writers of the same keys conflict in DuckDB's optimistic
     # concurrency control; the loser's transaction is rolled back whole, so
-    # running it again is safe. A bounded, jittered retry absorbs the usual
-    # burst; a conflict that outlasts it is a typed error saying to retry.
-    for attempt in range(1, _UPSERT_ATTEMPTS + 1):
+    # running it again (reading the rows it checks against anew) is safe. A
+    # bounded, jittered retry absorbs the usual burst; a conflict that outlasts
+    # it is a typed error saying to retry. A name another writer took in the
+    # meantime is no conflict: the checks inside the transaction refuse it.
+    attempt = 1
+    while True:
         try:
             with transaction(con, "writing the catalog"):
-                _write_catalog_rows(con, rows, with_columns, datasets, columns)
-            break
+                existing = con.execute(f"SELECT table_key, name FROM {datasets}").fetchall()
+                checked = _reuse_spelling(rows, existing)
+                _check_names(checked, existing)
+                with_columns = [r for r in checked if r.schema is not None]
+                _write_catalog_rows(con, checked, with_columns, datasets, columns)
+            return tuple(r.table_key for r in checked)
         except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
             if not _is_write_conflict(exc):
                 raise
@@ -218,7 +221,7 @@ def upsert_rows(
                 )
                 raise CatalogConflictError(msg) from exc
             time.sleep(random.uniform(0, min(0.1, 0.005 * 2**attempt)))
-    return tuple(r.table_key for r in rows)
+            attempt += 1
 
 
 _UPSERT_ATTEMPTS = 10

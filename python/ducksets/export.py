@@ -209,7 +209,7 @@ def export_datasets(
     formats, directory, names = check_arguments(
         gateway, output_dir, fmt, datasets, progress, checksums
     )
-    cursor = gateway.con.cursor()
+    cursor = gateway.cursor()
     try:
         plan = plan_run(cursor, gateway.config.pack_schema, formats, names)
         jobs = [item for item in plan if isinstance(item, Job)]
@@ -266,7 +266,7 @@ def write_dataset_manifest(
             msg = f"{exported.path} is not in {directory}; a manifest lists files beside it"
             raise DucksetsError(msg)
         fresh[exported.path.name] = exported.to_dict()
-    cursor = gateway.con.cursor()
+    cursor = gateway.cursor()
     try:
         version = installed_version(cursor, schema=gateway.config.pack_schema)
     finally:

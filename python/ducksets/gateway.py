@@ -17,7 +17,7 @@ from ducksets._args import require_bool, require_path, require_str
 from ducksets._connect import connect
 from ducksets._transaction import transaction
 from ducksets.catalog import bootstrap_metadata_datasets
-from ducksets.errors import ArgumentTypeError, GatewayClosedError, SchemaError
+from ducksets.errors import ArgumentTypeError, GatewayClosedError, SchemaError, first_line
 from ducksets.integrity import require_pack
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros
@@ -277,7 +277,7 @@ def create_view_sql(view_key: str, select_sql: str) -> str:
     try:
         statements = sqlglot.parse(select_sql, read="duckdb")
     except ParseError as exc:
-        msg = f"view {view_key}: its SQL does not parse ({str(exc).splitlines()[0]})"
+        msg = f"view {view_key}: its SQL does not parse ({first_line(exc)})"
         raise SchemaError(msg) from exc
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         msg = f"view {view_key}: give exactly one SELECT statement as its definition"

@@ -76,7 +76,7 @@ from ducksets._lint_source import (
 from ducksets._names import bare_refused_keywords
 from ducksets._pack_source import read_manifest
 from ducksets._query import fetch_one
-from ducksets.errors import CatalogMissingError, InvalidTableKeyError
+from ducksets.errors import CatalogMissingError, InvalidTableKeyError, first_line
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros, pack_dir
 from ducksets.sqltext import qualified_name
@@ -164,8 +164,7 @@ def _install_once(
             try:
                 con.execute(sql)
             except duckdb.Error as exc:
-                first_line = str(exc).splitlines()[0]
-                message = f"{attempt} failed (later files not tried): {first_line}"
+                message = f"{attempt} failed (later files not tried): {first_line(exc)}"
                 return sql_file.diagnostic("DS008", message, start)
     return None
 

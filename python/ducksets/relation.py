@@ -11,38 +11,26 @@ ever stands in for a missing relation, even though DuckDB would read
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import duckdb
 
 from ducksets._args import require_connection, require_str
 from ducksets._introspect import Relation, find_relation
 from ducksets._query import fetch_one
+from ducksets._transaction import transaction
 from ducksets.errors import InvalidTableKeyError, RelationMissingError
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA
 from ducksets.registry import lookup_table_key
 
 
-@contextmanager
-def snapshot(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Run the block in one transaction of ``con``, so what it checked stays true while it reads.
+def snapshot(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
+    """One transaction of ``con`` (or the caller's open one), so what it checked stays true.
 
-    When the caller already holds a transaction, that one is used (and left open).
-    Read-only: the transaction is committed, or rolled back on error.
+    Read-only use: the transaction is committed, or rolled back on error.
     """
-    try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
-        yield  # the caller's own transaction already gives one snapshot
-        return
-    try:
-        yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+    return transaction(con, "reading a dataset", join_open=True)
 
 
 def resolve_relation(
@@ -91,7 +79,10 @@ def dataset_relation(
 
     The catalog is read as it is now, and the relation is built on ``con``
     itself: DuckDB relations belong to their connection, so in threads give
-    each thread its own ``con.cursor()`` and call this with it.
+    each thread its own ``con.cursor()`` and call this with it. The relation
+    names the table or view by its fully quoted three-part name; if it is
+    dropped before you read, the read fails (measured: DuckDB does not fall
+    back to a file then).
 
     Parameters
     ----------

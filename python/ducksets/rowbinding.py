@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, is_typeddict
 import duckdb
 
 from ducksets._args import require_connection
-from ducksets.errors import ArgumentTypeError, RowValidationError, SchemaError
+from ducksets.errors import ArgumentTypeError, RowValidationError, SchemaError, first_line
 from ducksets.keys import parse_table_key
 from ducksets.schema import Column, TableSchema
 from ducksets.sqltext import quote_identifier
@@ -127,8 +127,7 @@ def insert_rows(
     try:
         con.execute(f"INSERT INTO {target} ({names}) SELECT {select_list}", column_values)
     except duckdb.Error as exc:
-        first_line = str(exc).splitlines()[0]
-        msg = f"insert into {dataset.name!r} failed, nothing was written: {first_line}"
+        msg = f"insert into {dataset.name!r} failed, nothing was written: {first_line(exc)}"
         raise RowValidationError(msg) from exc
     return len(rows)
 

@@ -18,6 +18,7 @@ import duckdb
 from ducksets import (
     CatalogConflictError,
     DatasetQueryService,
+    InvalidArgumentError,
     StorageConfig,
     TableSchema,
     dataset_relation,
@@ -149,5 +150,50 @@ def test_concurrent_upserts_of_one_key_from_two_connections(tmp_path: Path) -> N
     assert set(outcomes) <= {"written", "conflict, retry"}, outcomes
     assert outcomes["written"] > 0
     assert second.execute("SELECT count(*) FROM metadata.datasets").fetchall() == [(1,)]
+    first.close()
+    second.close()
+
+
+def test_a_name_taken_by_another_writer_meanwhile_is_refused_not_retried(tmp_path: Path) -> None:
+    """Writers race for one dataset name: one wins, the others are told the name is taken.
+
+    The name checks run inside each attempt's transaction, on the rows as they
+    are then; checked once before the retries, a loser retried against stale
+    rows until it gave up with a misleading "retry" error.
+    """
+    path = str(tmp_path / "app.duckdb")
+    first = duckdb.connect(path)
+    install_macros(first)
+    second = duckdb.connect(path)
+    outcomes: list[str] = []  # list.append is atomic across threads
+    for round_number in range(3):
+        keys = [f"main.t{round_number}_{i}" for i in range(2 * THREADS)]
+        first.execute("".join(f"CREATE TABLE {key} (x INTEGER);" for key in keys))
+        connections = [first.cursor() if i % 2 else second.cursor() for i in range(len(keys))]
+        barrier = threading.Barrier(len(keys))
+
+        def register(
+            con: duckdb.DuckDBPyConnection, key: str, name: str, barrier: threading.Barrier
+        ) -> None:
+            barrier.wait()
+            try:
+                register_dataset(con, key, name=name)
+                outcomes.append("written")
+            except InvalidArgumentError:
+                outcomes.append("name taken")
+            except CatalogConflictError:
+                outcomes.append("conflict, retry")
+
+        name = f"same{round_number}"
+        threads = [
+            threading.Thread(target=register, args=(con, key, name, barrier))
+            for con, key in zip(connections, keys, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    counted = Counter(outcomes)
+    assert counted == {"written": 3, "name taken": 3 * (2 * THREADS - 1)}, counted
     first.close()
     second.close()
