@@ -758,3 +758,16 @@ def test_show_matches_columns_as_duckdb_folds_names(
         "Ä,INTEGER,INTEGER",
         "ä,VARCHAR,VARCHAR",
     ]
+
+
+def test_export_to_an_empty_out_is_refused_like_in_python(
+    capsys: pytest.CaptureFixture[str],
+    demo_db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "export", str(demo_db), "--out", "")
+    assert (code, out) == (1, "")
+    assert err.startswith("ducksets export: output_dir ''"), err
+    assert list(tmp_path.iterdir()) == []

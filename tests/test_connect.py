@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -11,6 +13,7 @@ import pytest
 from ducksets._connect import connect
 from ducksets.errors import (
     ArgumentTypeError,
+    DatabaseLockedError,
     DucksetsError,
     InvalidArgumentError,
     NotADatabaseError,
@@ -143,7 +146,43 @@ def test_a_path_of_another_type_is_a_type_error(
 
 
 @pytest.mark.parametrize("path", ["", "   "])
-def test_an_empty_path_is_refused_not_memory(path: str) -> None:
+def test_an_empty_path_is_refused_not_memory(
+    path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a regression would create the file here, not in the repo
     with pytest.raises(InvalidArgumentError, match="path is empty") as caught:
         connect(path, read_only=False)
     assert caught.value.parameter == "path" and isinstance(caught.value, ValueError)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_another_process_writes_is_one_typed_error(tmp_path: Path) -> None:
+    path = tmp_path / "busy.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_OPEN, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        for read_only in (True, False):
+            with pytest.raises(DatabaseLockedError, match="in use by another process") as caught:
+                connect(path, read_only=read_only)
+            assert caught.value.path == str(path) and isinstance(caught.value, OSError)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD_OPEN = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("open", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_path_that_is_not_unicode_text_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgumentError, match="lone surrogate") as caught:
+        connect(str(tmp_path / "base\ud800.duckdb"), read_only=False)
+    assert caught.value.parameter == "path"
+    assert list(tmp_path.iterdir()) == []

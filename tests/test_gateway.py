@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +13,14 @@ import pytest
 from ducksets.errors import (
     ArgumentTypeError,
     CatalogMissingError,
+    GatewayClosedError,
     InvalidArgumentError,
     SchemaError,
     UnknownDatasetError,
 )
 from ducksets.gateway import StorageConfig, create_view_sql, open_gateway, open_memory_gateway
 from ducksets.registry import Dataset
+from ducksets.rows import DatasetQueryService
 from ducksets.schema import Column, TableSchema, schemas_from_catalog
 
 ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))
@@ -156,3 +160,32 @@ def test_gateway_connections_never_download_extensions(db_path: Path) -> None:
             "SELECT current_setting('autoinstall_known_extensions')"
         ).fetchall()
     assert setting == [(False,)]
+
+
+def test_closing_while_threads_read_is_safe(db_path: Path) -> None:
+    config = StorageConfig(db_path, views={"main.nums": "SELECT range AS n FROM range(200000)"})
+    gateway = open_gateway(config)
+    service = DatasetQueryService(gateway)
+    outcomes: list[str] = []  # list.append is atomic across threads
+
+    def read() -> None:
+        for _ in range(200):
+            try:
+                service.read_dataset_rows(dataset_name="nums", limit=50, offset=150_000)
+                outcomes.append("page")
+            except GatewayClosedError:
+                outcomes.append("closed")
+                return
+            except Exception as exc:  # the assertion below names it
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+                return
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    time.sleep(0.05)
+    gateway.close()
+    for reader in readers:
+        reader.join(timeout=60)
+    assert set(outcomes) <= {"page", "closed"}, set(outcomes) - {"page", "closed"}
+    assert outcomes.count("closed") == 4

@@ -102,3 +102,13 @@ def test_uuid_bytes_decimal_keep_working() -> None:
         "6ba7b810-9dad-11d1-80b4-00c04fd430c8,01ff,12.50"
     )
     assert isinstance(row[0], uuid.UUID)
+
+
+def test_csv_quotes_a_field_holding_a_lone_carriage_return() -> None:
+    rows = [("b\rfake.parquet", 1), ("plain", 2)]
+    text = render(("file", "n"), rows, "csv")
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["file", "n"],
+        ["b\rfake.parquet", "1"],
+        ["plain", "2"],
+    ]

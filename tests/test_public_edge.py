@@ -111,6 +111,11 @@ for bad in (None, 1, b"t", ["t"]):
     case(f"read dataset_name={bad!r}", ArgumentTypeError, lambda e, v=bad: e.read(dataset_name=v))
 case("read dataset_name=''", InvalidArgumentError, lambda e: e.read(dataset_name=""))
 case("read dataset_name='nope'", UnknownDatasetError, lambda e: e.read(dataset_name="nope"))
+case(
+    "read dataset_name with a lone surrogate",
+    InvalidArgumentError,
+    lambda e: e.read(dataset_name="t\ud800"),
+)
 case("read limit=-1 (clamped to 0)", OK, lambda e: e.read(limit=-1))
 case("read offset=-5 (clamped to 0)", OK, lambda e: e.read(offset=-5))
 case("read offset=2**70 (clamped)", OK, lambda e: e.read(offset=2**70))
@@ -237,6 +242,11 @@ case("sync schemas='main'", ArgumentTypeError, lambda e: ds.sync_catalog(e.con, 
 # --- StorageConfig and open_gateway ----------------------------------------------
 case("StorageConfig(None)", ArgumentTypeError, lambda e: StorageConfig(None))  # type: ignore[arg-type]
 case("StorageConfig(5)", ArgumentTypeError, lambda e: StorageConfig(5))  # type: ignore[arg-type]
+case(
+    "StorageConfig(path with a lone surrogate)",
+    InvalidArgumentError,
+    lambda e: ds.open_gateway(StorageConfig(e.tmp / "base\ud800.duckdb")),
+)
 case("StorageConfig(b'x.db')", ArgumentTypeError, lambda e: StorageConfig(b"x.db"))  # type: ignore[arg-type]
 case("StorageConfig('')", InvalidArgumentError, lambda e: StorageConfig(""))
 case("StorageConfig('  ')", InvalidArgumentError, lambda e: StorageConfig("  "))

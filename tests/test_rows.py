@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 from ducksets import (
     Column,
     ConfigError,
+    DatasetUnreadableError,
     Gateway,
     RelationMissingError,
     StorageConfig,
     TableSchema,
     UnknownDatasetError,
+    dataset_relation,
     install_macros,
     open_memory_gateway,
     register_dataset,
@@ -383,3 +385,17 @@ def test_a_closed_gateway_is_one_typed_error() -> None:
     gateway.close()
     with pytest.raises(GatewayClosedError, match="closed; open a new one"):
         service.read_dataset_rows(dataset_name="nums")
+
+
+def test_a_view_that_cannot_bind_is_one_error_naming_the_dataset() -> None:
+    gateway = open_memory_gateway(tables={"main.base": TableSchema((Column("a", "INTEGER"),))})
+    gateway.con.execute("CREATE VIEW main.broken AS SELECT * FROM main.base")
+    register_dataset(gateway.con, "main.broken")
+    gateway.con.execute("DROP TABLE main.base")
+    service = DatasetQueryService(gateway)
+    with pytest.raises(DatasetUnreadableError, match="'broken' \\(main.broken\\)") as caught:
+        service.read_dataset_rows(dataset_name="broken")
+    assert (caught.value.dataset, caught.value.table_key) == ("broken", "main.broken")
+    with pytest.raises(DatasetUnreadableError, match="cannot be read"):
+        dataset_relation(gateway.con, "broken")
+    gateway.close()

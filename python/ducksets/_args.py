@@ -26,7 +26,17 @@ def require_str(parameter: str, value: Any, *, what: str = "a string") -> str:
     if not value.strip():
         msg = f"{parameter} is empty; give {what}"
         raise InvalidArgumentError(msg, parameter=parameter, value=value)
+    require_unicode(parameter, value)
     return value
+
+
+def require_unicode(parameter: str, text: str) -> None:
+    """Raise ``InvalidArgumentError`` for text DuckDB cannot take (a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        msg = f"{parameter} {text!r} is not valid Unicode text (it holds a lone surrogate)"
+        raise InvalidArgumentError(msg, parameter=parameter, value=text) from None
 
 
 def require_int(parameter: str, value: Any) -> int:
@@ -56,6 +66,7 @@ def require_path(parameter: str, value: Any, *, hint: str) -> str:
     if not text.strip() or "\x00" in text:
         msg = f"{parameter} {text!r} is not a usable path; {hint}"
         raise InvalidArgumentError(msg, parameter=parameter, value=value)
+    require_unicode(parameter, text)
     return text
 
 

@@ -29,7 +29,14 @@ from pathlib import Path
 
 import duckdb
 
-from ducksets.errors import ArgumentTypeError, InvalidArgumentError, NotADatabaseError
+from ducksets._args import require_unicode
+from ducksets.errors import (
+    ArgumentTypeError,
+    DatabaseLockedError,
+    InvalidArgumentError,
+    NotADatabaseError,
+    first_line,
+)
 
 MEMORY = ":memory:"
 _MAGIC = b"DUCK"
@@ -57,6 +64,8 @@ def connect(
     NotADatabaseError
         ``path`` is a directory, a file that is not a DuckDB database, an
         empty file, or (read-only) a file that does not exist.
+    DatabaseLockedError
+        Another process holds the file's lock.
     ArgumentTypeError, InvalidArgumentError
         ``path`` is not a ``str`` or path object, or is empty.
     """
@@ -73,6 +82,15 @@ def connect(
     except duckdb.ConnectionException as exc:
         if "different configuration" not in str(exc):
             raise
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        msg = (
+            f"database file {text} is in use by another process ({first_line(exc)}); "
+            "DuckDB lets one process write a file, or several read it: close the other "
+            "process, or open read-only from both"
+        )
+        raise DatabaseLockedError(msg, path=text) from exc
     # Open already in this process, through a connection ducksets did not make:
     # DuckDB keeps one database per file and process, so join it as its owner set it
     # (the setting is global to that database; changing it would change the owner's).
@@ -88,6 +106,7 @@ def _path_text(path: object) -> str:
     if not text.strip():
         msg = "path is empty; give a database file, or ':memory:' for an in-memory database"
         raise InvalidArgumentError(msg, parameter="path", value=path)
+    require_unicode("path", text)
     return text
 
 

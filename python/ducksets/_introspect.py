@@ -9,6 +9,7 @@ database's ``main`` schema. Every existence check of ducksets goes through
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,6 +35,14 @@ class Relation:
     def sql(self) -> str:
         """The fully qualified, fully quoted name: nothing else can resolve from it."""
         return ".".join(quote_identifier(p) for p in (self.database, self.schema, self.name))
+
+
+def database_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The current database's file, shell-quoted, for messages; ``DB`` for a memory database."""
+    row = fetch_one(
+        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    )
+    return shlex.quote(str(row[0])) if row and row[0] else "DB"
 
 
 def current_database(con: duckdb.DuckDBPyConnection) -> str:

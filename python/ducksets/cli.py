@@ -228,7 +228,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     export.add_argument(
         "--format", dest="file_format", choices=("jsonl", "parquet", "both"), default="both"
     )
-    export.add_argument("--out", type=Path, required=True, help="output directory")
+    export.add_argument("--out", required=True, help="output directory")
     export.add_argument(
         "--dataset",
         dest="datasets",

@@ -149,3 +149,20 @@ class ConfigError(DucksetsError, ValueError):
 
 class GatewayClosedError(DucksetsError, RuntimeError):
     """The gateway (or connection) was closed; open a new one with ``open_gateway``."""
+
+
+class DatabaseLockedError(DucksetsError, OSError):
+    """Another process holds the database file's lock (DuckDB allows one writing process)."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class DatasetUnreadableError(DucksetsError, RuntimeError):
+    """A dataset's relation exists but cannot be read (a view over a dropped table)."""
+
+    def __init__(self, message: str, *, dataset: str | None = None, table_key: str = "") -> None:
+        super().__init__(message)
+        self.dataset = dataset
+        self.table_key = table_key

@@ -47,7 +47,7 @@ from ducksets._export_plan import (
     plan_run,
 )
 from ducksets._export_results import ExportedFile, ExportFailure, ExportOutcome, ExportResult
-from ducksets._introspect import find_relation
+from ducksets._introspect import database_path, find_relation
 from ducksets._query import fetch_one
 from ducksets._staging import Staging, directory_lock, open_staging, publish, remove_dead_staging
 from ducksets.errors import (
@@ -442,14 +442,14 @@ def _verified_copy(
         )
     except duckdb.Error as exc:
         raise _DatasetFailedError(first_line(exc)) from exc
+    repair = f"ducksets install {database_path(cursor)}"
     if row is None or row[0] is None:
-        msg = f"{macro} returned no statement; run `ducksets install DB` to repair the pack"
+        msg = f"{macro} returned no statement; run `{repair}` to repair the pack"
         raise _DatasetFailedError(msg)
     if row[0] != expected:
         msg = (
             f"{macro} returned a statement other than this dataset's COPY into the staging "
-            "directory, so nothing was run; the pack object was changed: "
-            "`ducksets install DB` repairs it"
+            f"directory, so nothing was run; the pack object was changed: `{repair}` repairs it"
         )
         raise _DatasetFailedError(msg)
     return expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from ducksets.schema import TableSchema
 from ducksets.sqltext import quote_identifier
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_CLOSE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,21 @@ class Gateway:
             raise GatewayClosedError(msg) from exc
 
     def close(self) -> None:
-        """Close the connection."""
-        self.con.close()
+        """Close the connection; safe while other threads read through the gateway.
+
+        Their calls then raise ``GatewayClosedError``.
+        """
+        deadline = time.monotonic() + _CLOSE_SECONDS
+        while True:
+            try:
+                self.con.close()
+                return
+            except duckdb.ResourceInUseException:
+                # Another thread's call is running: DuckDB refuses rather than
+                # waits (it has closed the connection for new calls already).
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def __enter__(self) -> Gateway:
         return self

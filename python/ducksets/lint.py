@@ -63,7 +63,7 @@ from pathlib import Path
 
 import duckdb
 
-from ducksets._introspect import find_relation
+from ducksets._introspect import database_path, find_relation
 from ducksets._lint_rules import lint_file
 from ducksets._lint_source import (
     RULES,
@@ -206,7 +206,7 @@ def check_catalog_keys(
         where = qualified_name(catalog_db, schema)
         msg = (
             f"no catalog table {where}.datasets: the ducksets pack is not installed there; "
-            "run install_macros(con) or `ducksets install DB` first"
+            f"run install_macros(con) or `ducksets install {database_path(con)}` first"
         )
         raise CatalogMissingError(msg)
     table = qualified_name(database, schema, "datasets")

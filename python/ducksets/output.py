@@ -132,9 +132,13 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_format:
         return to_json([dict(zip(columns, row, strict=True)) for row in rows])
     if output_format == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([text_value(v) for v in row] for row in rows)
+        plain = csv.writer(buffer, lineterminator="\n")
+        quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        for cells in [list(columns), *([text_value(v) for v in row] for row in rows)]:
+            # csv quotes a field holding "\n" but not a lone "\r", which readers
+            # take for a line end: such a row is written with every field quoted.
+            carriage_return = any(isinstance(c, str) and "\r" in c for c in cells)
+            (quoted if carriage_return else plain).writerow(cells)
         return buffer.getvalue().rstrip("\n")
     return text_table(columns, rows)
 

@@ -10,16 +10,19 @@ ever stands in for a missing relation, even though DuckDB would read
 
 from __future__ import annotations
 
-import shlex
 from contextlib import AbstractContextManager
 
 import duckdb
 
 from ducksets._args import require_connection, require_str
-from ducksets._introspect import Relation, find_relation
-from ducksets._query import fetch_one
+from ducksets._introspect import Relation, database_path, find_relation
 from ducksets._transaction import transaction
-from ducksets.errors import InvalidTableKeyError, RelationMissingError
+from ducksets.errors import (
+    DatasetUnreadableError,
+    InvalidTableKeyError,
+    RelationMissingError,
+    first_line,
+)
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA
 from ducksets.registry import lookup_table_key
@@ -52,24 +55,16 @@ def resolve_relation(
     except InvalidTableKeyError as exc:
         msg = (
             f"{owner}, which is not a valid table key, so nothing is read; "
-            f"check the catalog with: ducksets drift {_database_path(con)}"
+            f"check the catalog with: ducksets drift {database_path(con)}"
         )
         raise RelationMissingError(msg, dataset=dataset, table_key=table_key) from exc
     if relation is None:
         msg = (
             f"{owner}, but no table or view has that name; nothing is read (no file, "
-            f"no other database); check the catalog with: ducksets drift {_database_path(con)}"
+            f"no other database); check the catalog with: ducksets drift {database_path(con)}"
         )
         raise RelationMissingError(msg, dataset=dataset, table_key=table_key)
     return relation
-
-
-def _database_path(con: duckdb.DuckDBPyConnection) -> str:
-    """The current database's file, for messages; ``DB`` for a memory database."""
-    row = fetch_one(
-        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    )
-    return shlex.quote(str(row[0])) if row and row[0] else "DB"
 
 
 def dataset_relation(
@@ -99,6 +94,8 @@ def dataset_relation(
         No dataset has that name; the message suggests close names.
     RelationMissingError
         The dataset's key names no existing table or view.
+    DatasetUnreadableError
+        The relation exists but fails to bind (a view over a dropped table).
     """
     require_connection("con", con)
     require_str("name", name, what="a dataset name")
@@ -106,5 +103,17 @@ def dataset_relation(
     with snapshot(con):
         table_key = lookup_table_key(con, name, pack_schema=pack_schema)
         relation = resolve_relation(con, table_key, dataset=name)
-        return con.sql(f"SELECT * FROM {relation.sql()}")
+        try:
+            return con.sql(f"SELECT * FROM {relation.sql()}")
+        except duckdb.Error as exc:
+            raise unreadable(name, table_key, exc) from exc
+
+
+def unreadable(dataset: str, table_key: str, exc: duckdb.Error) -> DatasetUnreadableError:
+    """The error for a relation that exists but fails to read (a view over a dropped table)."""
+    msg = (
+        f"dataset {dataset!r} ({table_key}) exists but cannot be read: {first_line(exc)}; "
+        "check the relation, and the pack with: ducksets check DB"
+    )
+    return DatasetUnreadableError(msg, dataset=dataset, table_key=table_key)
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+import duckdb
+
 from ducksets._args import require_int, require_str
 from ducksets._html import html_table
-from ducksets.errors import ArgumentTypeError, ConfigError
+from ducksets.errors import ArgumentTypeError, ConfigError, GatewayClosedError
 from ducksets.gateway import Gateway
 from ducksets.registry import lookup_table_key
-from ducksets.relation import resolve_relation, snapshot
+from ducksets.relation import resolve_relation, snapshot, unreadable
 from ducksets.sqltext import qualified_name
 
 Severity = Literal["info", "warning"]
@@ -202,6 +204,8 @@ class DatasetQueryService:
             No dataset has that name; the message suggests close names.
         RelationMissingError
             The catalog names a relation that does not exist.
+        DatasetUnreadableError
+            The relation exists but fails to read (a view over a dropped table).
         GatewayClosedError
             The gateway was closed.
         """
@@ -249,13 +253,21 @@ class DatasetQueryService:
                 # the same statement: a sort of 10 million rows costs seconds
                 # for a deep page, an extra round trip costs a millisecond.
                 row_order = _SCAN_IF_ORDERED if relation.kind == "table" else "'all'"
-                result = cursor.execute(
-                    f"SELECT * FROM {schema}.dataset_rows"
-                    f"(?, row_limit := ?, row_offset := ?, row_order := {row_order})",
-                    [relation.sql(), row_limit, row_offset],
-                )
-                columns = tuple(d[0] for d in result.description or ())
-                return columns, result.fetchall()
+                try:
+                    result = cursor.execute(
+                        f"SELECT * FROM {schema}.dataset_rows"
+                        f"(?, row_limit := ?, row_offset := ?, row_order := {row_order})",
+                        [relation.sql(), row_limit, row_offset],
+                    )
+                    columns = tuple(d[0] for d in result.description or ())
+                    return columns, result.fetchall()
+                except duckdb.ConnectionException:
+                    raise  # the gateway was closed meanwhile: said below
+                except duckdb.Error as exc:
+                    raise unreadable(dataset_name, table_key, exc) from exc
+        except duckdb.ConnectionException as exc:
+            msg = f"the gateway on {self.gateway.config.path} was closed during the read"
+            raise GatewayClosedError(msg) from exc
         finally:
             cursor.close()
 
