@@ -233,7 +233,8 @@ def open_gateway(config: StorageConfig) -> Gateway:
     CatalogMissingError
         Read-only, and the database has no catalog.
     PackIntegrityError
-        Read-only, and a pack object is missing or changed (``ducksets install DB`` repairs it).
+        A pack object is missing or changed (``ducksets install DB`` repairs it), or a
+        user macro shadows a DuckDB builtin the pack calls.
     """
     if not isinstance(config, StorageConfig):
         msg = f"config must be a StorageConfig, not {type(config).__name__} {config!r}"
@@ -253,10 +254,10 @@ def open_gateway(config: StorageConfig) -> Gateway:
                 pack_schema=config.pack_schema,
             )
         gateway = Gateway(config, con)
-        if config.read_only:
-            # A writable open has just (re)installed the pack; a read-only one
-            # runs the pack's macros only once they are verified as the pack's own.
-            require_pack(con, pack_schema=config.pack_schema)
+        # The pack's macros run only once they are verified as the pack's own:
+        # a writable open has just (re)installed them, but a user macro that
+        # shadows a DuckDB builtin they call survives any install.
+        require_pack(con, pack_schema=config.pack_schema)
         return gateway
     except BaseException:
         con.close()
