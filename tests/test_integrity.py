@@ -329,3 +329,70 @@ def test_installed_version_of_an_altered_pack_info_is_a_shape_error(
         installed_version(con)
     with pytest.raises(CatalogShapeError, match="metadata.pack_info lacks column version"):
         install_macros(con)
+
+
+def test_macros_shadowing_builtins_are_reported_with_their_drop(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Review E: DuckDB resolves an unqualified name to a user macro before the builtin."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n", encoding="utf-8")
+    con.execute("ATTACH ':memory:' AS other")
+    con.execute("CREATE MACRO main.regexp_full_match(a, b) AS true")
+    con.execute("CREATE TEMP MACRO lower(a) AS 'x'")
+    con.execute(f"CREATE MACRO main.query_table(x) AS TABLE SELECT * FROM read_csv('{secret}')")
+    con.execute("CREATE MACRO other.main.trim(a) AS a")
+    con.execute("CREATE MACRO main.not_a_builtin(a) AS a")
+    problems = verify_pack(con)
+    joined = "\n".join(problems)
+    assert "DROP MACRO memory.main.regexp_full_match" in joined, problems
+    assert "DROP MACRO temp.main.lower" in joined
+    assert "DROP MACRO TABLE memory.main.query_table" in joined
+    assert "DROP MACRO other.main.trim" in joined
+    assert "not_a_builtin" not in joined
+    assert len(problems) == 4
+    for statement in ("memory.main.regexp_full_match", "temp.main.lower", "other.main.trim"):
+        con.execute(f"DROP MACRO {statement}")
+    con.execute("DROP MACRO TABLE memory.main.query_table")
+    assert verify_pack(con) == ()
+
+
+def test_a_reordered_definition_is_another_definition(con: duckdb.DuckDBPyConnection) -> None:
+    """Review F: swapping LIMIT row_limit / OFFSET row_offset kept every token."""
+    definition = Path(__file__).parents[1].joinpath("macros", "41_dataset_rows.sql")
+    sql = definition.read_text(encoding="utf-8")
+    swapped = sql.replace(
+        "LIMIT row_limit\n        OFFSET row_offset", "LIMIT row_offset\n        OFFSET row_limit"
+    )
+    assert swapped != sql
+    con.execute(swapped)
+    [problem] = verify_pack(con)
+    assert problem.startswith("metadata.dataset_rows (table macro) has another definition")
+
+
+WEAKENED = {
+    "no_keys": "table_key TEXT NOT NULL, name TEXT NOT NULL",
+    "nocase": "table_key TEXT COLLATE NOCASE PRIMARY KEY, name TEXT COLLATE NOCASE NOT NULL UNIQUE",
+}
+
+
+@pytest.mark.parametrize("case", sorted(WEAKENED))
+def test_a_datasets_table_without_keys_or_with_a_collation_is_refused(
+    fresh_con: duckdb.DuckDBPyConnection, case: str
+) -> None:
+    """Review G/H: right columns, but no PRIMARY KEY/UNIQUE, or COLLATE NOCASE."""
+    fresh_con.execute("CREATE SCHEMA metadata")
+    fresh_con.execute(
+        f"CREATE TABLE metadata.datasets ({WEAKENED[case]}, is_view BOOLEAN NOT NULL, "
+        "jsonl_filename TEXT, parquet_filename TEXT)"
+    )
+    with pytest.raises(CatalogShapeError, match="metadata.datasets") as caught:
+        install_macros(fresh_con)
+    assert "move the table away" in str(caught.value)
+    assert caught.value.table == "metadata.datasets"
+    fresh_con.execute("ALTER TABLE metadata.datasets RENAME TO kept")
+    install_macros(fresh_con)
+    fresh_con.execute("DROP TABLE metadata.datasets")
+    fresh_con.execute("ALTER TABLE metadata.kept RENAME TO datasets")
+    problems = verify_pack(fresh_con)
+    assert [p for p in problems if p.startswith("metadata.datasets ")], problems

@@ -2,14 +2,15 @@
 
 The expected pack is not described twice: it is what installing the pack's
 own files into a scratch in-memory DuckDB makes, read back from
-``duckdb_functions()`` and ``duckdb_columns()`` once per process. A database's
-pack is compared with it object by object: every macro by kind, parameters
-and DuckDB's reprinted definition; every pack table by kind (a table, not a
-view) and columns (name, type, nullability, order); and the version row.
+``duckdb_functions()``, ``duckdb_columns()`` and ``duckdb_tables()`` once per
+process. A database's pack is compared with it object by object: every macro
+by kind, parameters and DuckDB's reprinted definition; every pack table by kind
+(a table, not a view), columns (name, type, nullability, order) and its CREATE
+statement (keys, constraints, collations); and the version row. User macros
+named like a DuckDB builtin are problems too: unqualified calls reach them.
 
-Definitions are compared exactly, or else as multisets of tokens (see
-``_loosely``): DuckDB reprints a stored macro differently by version and
-storage format. Macro parameter defaults (``fmt := 'parquet'``) are not visible in
+Definitions are compared exactly, or else as token sequences with DuckDB's
+version and storage-format reprinting undone (see ``_loosely``). Macro parameter defaults (``fmt := 'parquet'``) are not visible in
 ``duckdb_functions()``, so a changed default alone is not detected; callers
 that run SQL a macro built (the exporter) verify that statement themselves.
 """
@@ -23,6 +24,7 @@ from functools import cache, lru_cache
 import duckdb
 from sqlglot import TokenType
 from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.tokens import Token  # type: ignore[attr-defined]
 
 from ducksets._introspect import current_database
 from ducksets._query import fetch_one
@@ -45,10 +47,33 @@ _KIND = {"macro": "macro", "table_macro": "table macro"}
 _PARENS = (TokenType.L_PAREN, TokenType.R_PAREN)
 _SAME_TYPE = {"TEXT": "VARCHAR"}
 
-_MACROS = """
-    SELECT function_name, function_type, parameters, coalesce(macro_definition, '')
-    FROM duckdb_functions()
-    WHERE database_name = ? AND schema_name = ? AND function_type IN ('macro', 'table_macro')
+# One scan of duckdb_functions() (about 10 ms, whatever the filter) reads both
+# the pack's macros and every user macro named like a builtin. DuckDB resolves an
+# unqualified function name to a user macro (temp, current or any attached
+# database) before the builtin, and the pack and ducksets call builtins
+# unqualified. The catalog is read through system.main, which always reaches the
+# builtin (DuckDB 1.2 too); names match case-insensitively, as DuckDB's do.
+# DuckDB 1.2 also lists its own macros under memory and temp, as internal.
+_FUNCTIONS = """
+    SELECT
+        list({'db': database_name, 'schema': schema_name, 'name': function_name,
+            'kind': function_type})
+            FILTER (WHERE database_name <> 'system' AND NOT internal
+                AND function_type IN ('macro', 'table_macro')) AS user_macros,
+        bool_or(database_name = 'system' OR internal) AS builtin,
+        list({'name': function_name, 'kind': function_type, 'params': parameters,
+            'text': coalesce(macro_definition, '')})
+            FILTER (WHERE database_name = ? AND schema_name = ?
+                AND function_type IN ('macro', 'table_macro')) AS pack
+    FROM system.main.duckdb_functions()
+    GROUP BY system.main.lower(function_name)
+    HAVING bool_or(NOT internal)
+"""
+
+# The full CREATE statement: constraints and collations, which duckdb_columns() lacks.
+_TABLE_SQL = """
+    SELECT table_name, sql FROM system.main.duckdb_tables()
+    WHERE database_name = ? AND schema_name = ? AND table_name IN ({names})
 """
 
 # duckdb_columns() lists the columns of views too; the subquery tells them apart
@@ -58,9 +83,10 @@ _COLUMNS = """
         ducksets_c.table_name, ducksets_c.column_name, ducksets_c.data_type,
         ducksets_c.is_nullable,
         ducksets_c.table_name NOT IN (
-            SELECT view_name FROM duckdb_views() WHERE database_name = ? AND schema_name = ?
+            SELECT view_name FROM system.main.duckdb_views()
+            WHERE database_name = ? AND schema_name = ?
         ) AS is_table
-    FROM duckdb_columns() AS ducksets_c
+    FROM system.main.duckdb_columns() AS ducksets_c
     WHERE ducksets_c.database_name = ? AND ducksets_c.schema_name = ?
         AND ducksets_c.table_name IN ({names})
     ORDER BY ducksets_c.table_name, ducksets_c.column_index
@@ -95,22 +121,45 @@ class PackShape:
     tables: Mapping[str, tuple[Column, ...]]
 
 
-@cache
 def expected_tables(pack_schema: str = PACK_SCHEMA) -> Mapping[str, tuple[Column, ...]]:
     """The pack tables' columns, from creating only the pack's tables in a scratch database."""
+    return _scratch_tables(pack_schema)[0]
+
+
+@cache
+def _scratch_tables(
+    pack_schema: str,
+) -> tuple[Mapping[str, tuple[Column, ...]], Mapping[str, str]]:
+    """Columns and the definition (``_table_body``) of each pack table, from a scratch install."""
     scratch = duckdb.connect()
     try:
         for f in pack_files():
             if f.kind in ("schema", "table"):
                 _run_scratch(scratch, f.name, render_sql(f.sql, schema=pack_schema))
-        return {
-            name: columns
-            for name, (_, columns) in _read_tables(
-                scratch, "memory", pack_schema, _table_names()
-            ).items()
+        names = _table_names()
+        columns = {
+            name: have
+            for name, (_, have) in _read_tables(scratch, "memory", pack_schema, names).items()
         }
+        return columns, _read_table_sql(scratch, "memory", pack_schema, names)
     finally:
         scratch.close()
+
+
+def _read_table_sql(
+    con: duckdb.DuckDBPyConnection, database: str, schema: str, tables: Sequence[str]
+) -> dict[str, str]:
+    """Each table's CREATE statement from its column list on, without its qualified name."""
+    names = ", ".join("?" for _ in tables)
+    rows = con.execute(_TABLE_SQL.format(names=names), [database, schema, *tables]).fetchall()
+    return {table: _table_body(table, sql or "") for table, sql in rows}
+
+
+def _table_body(table: str, sql: str) -> str:
+    # DuckDB prints CREATE TABLE <schema or db.schema>.<table>(...): only the
+    # qualifier depends on where the pack was installed.
+    start = sql.find(f".{table}(")
+    return sql[start + len(table) + 1 :] if start >= 0 else sql
 
 
 @cache
@@ -125,7 +174,7 @@ def expected_shape(pack_schema: str = PACK_SCHEMA, database: str | None = None) 
         for f in pack_files():
             _run_scratch(scratch, f.name, render_sql(f.sql, schema=pack_schema, database=database))
         return PackShape(
-            _read_macros(scratch, target, pack_schema),
+            _read_macros(scratch, target, pack_schema)[0],
             {
                 name: columns
                 for name, (_, columns) in _read_tables(
@@ -154,13 +203,30 @@ def _table_names() -> tuple[str, ...]:
 
 def _read_macros(
     con: duckdb.DuckDBPyConnection, database: str, schema: str
-) -> dict[str, tuple[Overload, ...]]:
+) -> tuple[dict[str, tuple[Overload, ...]], tuple[Problem, ...]]:
+    """The macros in ``database.schema``, and the problems of user macros named like builtins."""
     found: dict[str, list[Overload]] = {}
-    for name, function_type, parameters, definition in con.execute(
-        _MACROS, [database, schema]
-    ).fetchall():
-        found.setdefault(name, []).append((function_type, tuple(parameters or ()), definition))
-    return {name: tuple(sorted(overloads)) for name, overloads in found.items()}
+    shadows: list[Problem] = []
+    for user_macros, builtin, pack in con.execute(_FUNCTIONS, [database, schema]).fetchall():
+        for macro in pack or ():
+            overload = (macro["kind"], tuple(macro["params"] or ()), macro["text"])
+            found.setdefault(macro["name"], []).append(overload)
+        if builtin:
+            shadows.extend(_shadow_problem(m) for m in user_macros or ())
+    macros = {name: tuple(sorted(overloads)) for name, overloads in found.items()}
+    return macros, tuple(sorted(shadows, key=lambda p: p.obj))
+
+
+def _shadow_problem(macro: Mapping[str, str]) -> Problem:
+    where = qualified_name(macro["db"], macro["schema"], macro["name"])
+    kind = macro["kind"]
+    drop = "DROP MACRO TABLE" if kind == "table_macro" else "DROP MACRO"
+    text = (
+        f"{where} is a {_KIND.get(kind, kind)} named like DuckDB's built-in {macro['name']}, "
+        f"so the pack's and ducksets' calls of {macro['name']}() run it instead; "
+        f"drop it ({drop} {where})"
+    )
+    return Problem(where, text)
 
 
 def _read_tables(
@@ -184,7 +250,8 @@ def repair_command(
     """``ducksets install <the database's file>``, or ``install_macros(con)`` for memory."""
     row = fetch_one(
         con,
-        "SELECT path FROM duckdb_databases() WHERE database_name = coalesce(?, current_database())",
+        "SELECT path FROM system.main.duckdb_databases() "
+        "WHERE database_name = coalesce(?, current_database())",
         [database],
     )
     path = row[0] if row else None
@@ -208,6 +275,7 @@ def table_problems(
     expected = expected_tables(pack_schema)
     actual = _read_tables(con, target_db, pack_schema, tuple(expected))
     problems: list[Problem] = []
+    checked: list[str] = []
     for table, columns in expected.items():
         where = qualified_name(database, pack_schema, table)
         if table not in actual:
@@ -225,7 +293,35 @@ def table_problems(
             problems.append(Problem(where, text))
         elif have != columns:
             problems.extend(_column_problems(where, columns, have, repair_command(con, database)))
-    return tuple(problems)
+        else:
+            checked.append(table)
+    return (*problems, *_definition_problems(con, target_db, pack_schema, database, checked))
+
+
+def _definition_problems(
+    con: duckdb.DuckDBPyConnection,
+    target_db: str,
+    pack_schema: str,
+    database: str | None,
+    tables: Sequence[str],
+) -> list[Problem]:
+    """Tables with the pack's columns but other constraints or collations (one query)."""
+    if not tables:
+        return []
+    expected = _scratch_tables(pack_schema)[1]
+    problems = []
+    for table, body in _read_table_sql(con, target_db, pack_schema, tables).items():
+        if body == expected.get(table, body):
+            continue
+        where = qualified_name(database, pack_schema, table)
+        text = (
+            f"{where} has other keys, constraints or collations than the pack's "
+            f"({table}{expected[table].rstrip(';')}), found ({table}{body.rstrip(';')}); "
+            f"move the table away (ALTER TABLE {where} RENAME TO ...) and "
+            f"{repair_command(con, database)}"
+        )
+        problems.append(Problem(where, text))
+    return problems
 
 
 def _column_problems(
@@ -283,7 +379,7 @@ def pack_problems(
     check_target(con, schema=pack_schema, database=database)
     target_db = database or current_database(con)
     shape = expected_shape(pack_schema, database)
-    macros = _read_macros(con, target_db, pack_schema)
+    macros, shadows = _read_macros(con, target_db, pack_schema)
     problems = list(table_problems(con, pack_schema=pack_schema, database=database))
     missing_tables = {p.obj for p in problems if p.missing}
     missing_macros = [name for name in shape.macros if name not in macros]
@@ -292,6 +388,23 @@ def pack_problems(
         repair = repair_command(con, database)
         text = f"no ducksets pack in {where}; {repair} installs it"
         return (Problem(where, text, missing=True, no_pack=True),)
+    return (
+        *_object_problems(con, pack_schema, database, shape, macros, problems),
+        *shadows,
+    )
+
+
+def _object_problems(
+    con: duckdb.DuckDBPyConnection,
+    pack_schema: str,
+    database: str | None,
+    shape: PackShape,
+    macros: Mapping[str, tuple[Overload, ...]],
+    problems: list[Problem],
+) -> tuple[Problem, ...]:
+    """Problems of the version row and the pack's macros, after the tables' ``problems``."""
+    where = qualified_name(database, pack_schema)
+    missing_macros = [name for name in shape.macros if name not in macros]
     info = qualified_name(database, pack_schema, "pack_info")
     if not any(p.obj == info for p in problems):
         version, other_version = _version_problem(con, info, where, database)
@@ -317,7 +430,7 @@ def pack_problems(
 
 @lru_cache(maxsize=256)
 def _loosely(overloads: tuple[Overload, ...]) -> tuple[Overload, ...]:
-    """Overloads with definitions as sorted tokens, without parentheses or ``main.``.
+    """Overloads with definitions as tokens, without parentheses or ``main.``.
 
     DuckDB stores a macro as a parse tree and reprints it, and the text depends
     on who stored it: read back under 2.0, a pack created by DuckDB 1.5 has
@@ -325,14 +438,15 @@ def _loosely(overloads: tuple[Overload, ...]) -> tuple[Overload, ...]:
     ``CAST('t' AS BOOLEAN)`` for ``TRUE``, and no ``AS MATERIALIZED`` on CTEs;
     one stored in a v1.0.0-storage file
     has ``VARCHAR`` for ``TEXT`` and fewer parentheses. So a definition that is
-    not the scratch install's text exactly is compared as a multiset of tokens:
-    any added, removed or changed token (a path, a table, a clause) differs.
+    not the scratch install's text exactly is compared as a sequence of tokens
+    with only those differences undone: any added, removed, changed or moved
+    token (a path, a table, a clause, LIMIT and OFFSET swapped) differs.
     """
     return tuple((kind, params, " ".join(_tokens(text))) for kind, params, text in overloads)
 
 
 def _tokens(definition: str) -> list[str]:
-    tokens = [t for t in DuckDB().tokenize(definition) if t.token_type not in _PARENS]
+    tokens = [t for t in _not_in(DuckDB().tokenize(definition)) if t.token_type not in _PARENS]
     kept: list[str] = []
     skip_dot = False
     for position, token in enumerate(tokens):
@@ -350,7 +464,27 @@ def _tokens(definition: str) -> list[str]:
         if kept[-4:] in (["CAST", "t", "AS", "BOOLEAN"], ["CAST", "f", "AS", "BOOLEAN"]):
             # DuckDB 1.5 reprints TRUE as CAST('t' AS BOOLEAN).
             kept[-4:] = ["TRUE" if kept[-3] == "t" else "FALSE"]
-    return sorted(kept)
+    return kept
+
+
+def _not_in(tokens: list[Token]) -> list[Token]:
+    """``NOT (x IN (...))`` as ``x NOT IN (...)``: DuckDB 2.0 prints the first, 1.5 the second."""
+    out = list(tokens)
+    position = 0
+    while position < len(out) - 1:
+        if out[position].token_type == TokenType.NOT and out[position + 1].token_type == _PARENS[0]:
+            depth = 0
+            for inner in range(position + 1, len(out)):
+                kind = out[inner].token_type
+                depth += 1 if kind == _PARENS[0] else -1 if kind == _PARENS[1] else 0
+                if depth == 0:
+                    break
+                if depth == 1 and kind == TokenType.IN:
+                    out.insert(inner - 1, out.pop(position))
+                    position -= 1
+                    break
+        position += 1
+    return out
 
 
 def _version_problem(
