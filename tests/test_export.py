@@ -828,3 +828,17 @@ def test_exporting_through_a_closed_gateway_is_one_typed_error(tmp_path: Path) -
     with pytest.raises(GatewayClosedError, match="closed"):
         export_all_jsonl(gateway, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_only_ducksets_own_prefixed_files_are_cleaned(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    legacy = tmp_path / f"{TEMP_PREFIX}0123456789abcdef.json"  # an earlier version's manifest temp
+    legacy.write_text("{")
+    mine = tmp_path / f"{TEMP_PREFIX}mine.json"
+    mine.write_text("mine\n")
+    linked = tmp_path / f"{TEMP_PREFIX}fedcba9876543210.json"
+    linked.symlink_to(mine)
+    assert export_all_jsonl(items_gateway, tmp_path).ok
+    assert not legacy.exists()
+    assert mine.read_text() == "mine\n" and linked.is_symlink()

@@ -14,6 +14,15 @@ their owner is dead (the kernel drops a dead process' locks). Staging
 directories are created and cleaned only under the directory lock, so a
 directory still being set up is never mistaken for a dead one.
 
+Only what ducksets wrote is ever removed or acted upon. A ``.ducksets-tmp-*``
+folder without a lock file is removed only while empty (its maker died between
+``mkdir`` and creating the lock); one whose lock file is not a regular file is
+left alone. A journal is obeyed only when it is a regular file listing plain
+file names (``ducksets.filenames.check_filename``, or ``manifest.json``) beside
+real ``files/`` and ``old/`` folders: anything else could name a path outside
+the output directory, so that staging directory is left as it is. Lock files
+are opened without following symlinks and without blocking on a FIFO.
+
 Locks use ``fcntl.flock`` (POSIX). On Windows ``fcntl`` is not imported:
 locking is a no-op there and leftover staging is never removed.
 """
@@ -21,17 +30,20 @@ locking is a no-op there and leftover staging is never removed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import secrets
 import shutil
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from ducksets.errors import ExportError
-from ducksets.filenames import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX
+from ducksets.errors import ExportError, InvalidFilenameError
+from ducksets.filenames import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX, check_filename
 
 if sys.platform != "win32":
     import fcntl
@@ -40,6 +52,62 @@ STAGING_LOCK = ".lock"
 JOURNAL = "publish.json"
 FILES = "files"
 BACKUPS = "old"
+LEGACY_TEMP = re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]{16}\.json")
+"""The manifest temp file of earlier ducksets versions: the only prefixed file removed."""
+# Never follow a symlink nor wait for a FIFO's writer when opening our own files.
+_OPEN_FLAGS = (
+    getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+class NotRegularFileError(OSError):
+    """Where ducksets expects its own regular file there is a symlink, FIFO or directory."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} is {_kind(path)}, not a regular file")
+        self.kind = _kind(path)
+
+
+def _kind(path: Path) -> str:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "not a regular file"
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    return "not a regular file"
+
+
+def _open_regular(path: Path, flags: int, mode: str) -> IO[bytes]:
+    """Open ``path`` with ``flags``, refusing anything but a regular file.
+
+    Raises
+    ------
+    NotRegularFileError
+        A symlink (never followed), a FIFO (never waited on), a directory, ...
+    OSError
+        Missing (``FileNotFoundError``) or not openable.
+    """
+    try:
+        fd = os.open(path, flags | _OPEN_FLAGS, 0o666)
+    except OSError as exc:
+        if exc.errno in {errno.ELOOP, errno.EISDIR, errno.ENXIO}:
+            raise NotRegularFileError(path) from exc
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFileError(path)
+        return os.fdopen(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _lock(stream: IO[bytes], *, wait: bool) -> bool:
@@ -59,7 +127,13 @@ def directory_lock(directory: Path) -> Iterator[None]:
     """Hold the output directory's lock (``.ducksets.lock``), waiting for other exports."""
     path = directory / LOCK_NAME
     try:
-        stream = path.open("ab")
+        stream = _open_regular(path, os.O_RDWR | os.O_CREAT, "r+b")
+    except NotRegularFileError as exc:
+        msg = (
+            f"the lock file {path} is {exc.kind}, not ducksets' lock file; "
+            "remove it and export again"
+        )
+        raise ExportError(msg) from exc
     except OSError as exc:
         msg = f"cannot open the lock file {path}: {exc}"
         raise ExportError(msg) from exc
@@ -109,7 +183,7 @@ def open_staging(directory: Path) -> Staging:
     path.mkdir()
     lock = None
     try:
-        lock = (path / STAGING_LOCK).open("xb")
+        lock = _open_regular(path / STAGING_LOCK, os.O_RDWR | os.O_CREAT | os.O_EXCL, "r+b")
         _lock(lock, wait=False)  # a fresh file: nobody else can hold it
         (path / FILES).mkdir()
         (path / BACKUPS).mkdir()
@@ -124,36 +198,52 @@ def open_staging(directory: Path) -> Staging:
 def remove_dead_staging(directory: Path) -> list[Path]:
     """Roll back and remove staging left by dead processes; returns what was removed.
 
-    Call with the directory lock held. A staging directory whose lock file is
-    missing was cut short while being created (creation holds the directory
-    lock), so it is dead too.
+    Call with the directory lock held. Anything with the staging prefix that
+    ducksets did not make is left alone (see the module docstring).
     """
     if sys.platform == "win32":
         return []
-    removed = []
-    for entry in sorted(directory.glob(f"{TEMP_PREFIX}*")):
-        if entry.is_symlink() or not entry.is_dir():
-            entry.unlink(missing_ok=True)  # a manifest temp file of earlier ducksets versions
-            removed.append(entry)
-            continue
+    return [e for e in sorted(directory.glob(f"{TEMP_PREFIX}*")) if _remove_if_dead(directory, e)]
+
+
+def _remove_if_dead(directory: Path, entry: Path) -> bool:
+    """Remove ``entry`` if ducksets made it and its owner is dead; False leaves it as it is."""
+    if entry.is_symlink() or not entry.is_dir():
+        if LEGACY_TEMP.fullmatch(entry.name) and not entry.is_symlink() and entry.is_file():
+            entry.unlink(missing_ok=True)
+            return True
+        return False
+    try:
+        lock = _open_regular(entry / STAGING_LOCK, os.O_RDONLY, "rb")
+    except FileNotFoundError:
+        # Creation holds the directory lock, so a lockless staging directory was
+        # cut short between mkdir and its lock file: then it is still empty.
+        return _remove_if_empty(entry)
+    except OSError:
+        return False  # a symlink, FIFO, ... where ducksets puts a plain file: not ours
+    with lock:
+        if not _lock(lock, wait=False):
+            return False  # its owner is alive
         try:
-            lock = (entry / STAGING_LOCK).open("rb")
-        except FileNotFoundError:
-            lock = None
-        with lock if lock is not None else contextlib.nullcontext():
-            if lock is not None and not _lock(lock, wait=False):
-                continue  # its owner is alive
-            try:
-                rollback(directory, entry)
-            except OSError as exc:
-                msg = (
-                    f"cannot roll back the export cut short in {entry}: {exc}; "
-                    "its old files are in its old/ folder, nothing else was changed"
-                )
-                raise ExportError(msg) from exc
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-    return removed
+            trusted = rollback(directory, entry)
+        except OSError as exc:
+            msg = (
+                f"cannot roll back the export cut short in {entry}: {exc}; "
+                "its old files are in its old/ folder, nothing else was changed"
+            )
+            raise ExportError(msg) from exc
+        if not trusted:
+            return False  # a journal ducksets did not write: act on nothing
+        shutil.rmtree(entry, ignore_errors=True)
+    return True
+
+
+def _remove_if_empty(entry: Path) -> bool:
+    try:
+        entry.rmdir()
+    except OSError:
+        return False  # not empty: somebody else's folder
+    return True
 
 
 def publish(directory: Path, staging: Staging, filenames: list[str]) -> None:
@@ -209,17 +299,25 @@ def _backup(target: Path, backup: Path) -> None:
         shutil.copy2(target, backup)
 
 
-def rollback(directory: Path, staging_path: Path) -> None:
+def rollback(directory: Path, staging_path: Path) -> bool:
     """Undo a publish cut short: restore every replaced file, remove every new one.
 
     A target was published when its staged source is gone. The manifest is
     published last, so a staging directory whose manifest is gone finished
     publishing and needs nothing.
+
+    Returns
+    -------
+    bool
+        False when the journal is not one ducksets wrote: nothing was done.
     """
-    journal = staging_path / JOURNAL
-    if not journal.exists() or not (staging_path / MANIFEST_NAME).exists():
-        return
-    names = json.loads(journal.read_text(encoding="utf-8"))
+    if not os.path.lexists(staging_path / JOURNAL):
+        return True
+    names = _journal_names(directory, staging_path)
+    if names is None:
+        return False
+    if not (staging_path / MANIFEST_NAME).exists():
+        return True
     for name in names:
         source = staging_path / (MANIFEST_NAME if name == MANIFEST_NAME else f"{FILES}/{name}")
         if source.exists():
@@ -229,3 +327,42 @@ def rollback(directory: Path, staging_path: Path) -> None:
             backup.replace(directory / name)
         else:
             (directory / name).unlink(missing_ok=True)
+    return True
+
+
+def _journal_names(directory: Path, staging_path: Path) -> list[str] | None:
+    """The targets listed in ``staging_path``'s journal, or None when it is not ducksets'.
+
+    ducksets writes a regular file holding a JSON list of plain names beside
+    real ``files/`` and ``old/`` folders whose backups are regular files.
+    Anything else could lead outside ``directory`` (``../x``, a symlinked
+    ``old/``), so it is never acted upon.
+    """
+    folders = [staging_path / FILES, staging_path / BACKUPS]
+    if any(f.is_symlink() or (f.exists() and not f.is_dir()) for f in folders):
+        return None
+    try:
+        with _open_regular(staging_path / JOURNAL, os.O_RDONLY, "rb") as stream:
+            names = json.loads(stream.read().decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(names, list) or not all(_is_target(directory, n) for n in names):
+        return None
+    for name in names:
+        backup = staging_path / BACKUPS / name
+        if backup.is_symlink() or (backup.exists() and not backup.is_file()):
+            return None
+    return names
+
+
+def _is_target(directory: Path, name: object) -> bool:
+    """``name`` is a plain file name (or the manifest) resolving inside ``directory``."""
+    if not isinstance(name, str):
+        return False
+    if name != MANIFEST_NAME:
+        try:
+            check_filename(name)
+        except InvalidFilenameError:
+            return False
+    target = Path(os.path.normpath(directory / name))
+    return target.parent == Path(os.path.normpath(directory))

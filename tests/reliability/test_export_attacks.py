@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import signal
 import subprocess
@@ -323,3 +324,146 @@ def test_eight_processes_exporting_into_one_directory_lose_no_entry(tmp_path: Pa
     entries = assert_consistent(out)
     assert sorted(entries) == sorted(f"{n}.{f}" for n in NAMES for f in ("jsonl", "parquet"))
     json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+
+
+# --- a hostile output directory: forged journals, user folders, odd lock files ---
+
+
+def forged_staging(out: Path, journal: list[str], name: str = "evil") -> Path:
+    """A dead staging directory whose journal says a publish was cut short."""
+    staging = out / f"{TEMP_PREFIX}{name}"
+    for sub in ("files", "old"):
+        (staging / sub).mkdir(parents=True)
+    (staging / ".lock").write_bytes(b"")
+    (staging / "publish.json").write_text(json.dumps(journal), encoding="utf-8")
+    (staging / MANIFEST_NAME).write_text("{}", encoding="utf-8")
+    return staging
+
+
+def export_d0(db: Path, out: Path) -> None:
+    with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+        assert export_datasets(gateway, out, "jsonl", ["d0"]).ok
+
+
+@pytest.mark.parametrize("name", ["../victim.txt", "/abs/victim.txt", "sub/x", "..", ""])
+def test_a_forged_journal_never_deletes_outside_the_output_directory(
+    tmp_path: Path, name: str
+) -> None:
+    db, out = tmp_path / "j.duckdb", tmp_path / "out"
+    build(db, rows=2)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("victim\n")
+    staging = forged_staging(out, [name.replace("/abs", str(tmp_path)), MANIFEST_NAME])
+    left = snapshot(staging)
+    export_d0(db, out)
+    assert victim.read_text() == "victim\n"
+    assert snapshot(staging) == left  # not acted upon: left as it was
+
+
+def test_a_forged_backup_never_replaces_a_file_outside(tmp_path: Path) -> None:
+    db, out = tmp_path / "j.duckdb", tmp_path / "out"
+    build(db, rows=2)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("victim\n")
+    # old/x/../../victim.txt is a backup in the staging dir; out/x/../../victim.txt is outside.
+    staging = forged_staging(out, ["x/../../victim.txt", MANIFEST_NAME])
+    (staging / "old" / "x").mkdir()
+    (out / "x").mkdir()
+    (staging / "victim.txt").write_text("forged\n")
+    export_d0(db, out)
+    assert victim.read_text() == "victim\n"
+
+
+@pytest.mark.parametrize("linked", ["old", "files"])
+def test_a_symlinked_backup_folder_never_moves_outside_files(tmp_path: Path, linked: str) -> None:
+    db, out = tmp_path / "j.duckdb", tmp_path / "out"
+    build(db, rows=2)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret\n")
+    staging = forged_staging(out, ["secret.txt", MANIFEST_NAME])
+    (staging / linked).rmdir()
+    (staging / linked).symlink_to(outside)
+    export_d0(db, out)
+    assert (outside / "secret.txt").read_text() == "secret\n"
+    assert not (out / "secret.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "journal", ['{"a": 1}', "[1, 2]", "not json", '["manifest.json", "a\\u0000b"]']
+)
+def test_a_journal_that_is_not_a_list_of_names_is_left_alone(tmp_path: Path, journal: str) -> None:
+    db, out = tmp_path / "j.duckdb", tmp_path / "out"
+    build(db, rows=2)
+    staging = forged_staging(out, [])
+    (staging / "publish.json").write_text(journal, encoding="utf-8")
+    left = snapshot(staging)
+    export_d0(db, out)
+    assert snapshot(staging) == left
+
+
+def test_a_user_folder_with_the_staging_prefix_is_never_deleted(tmp_path: Path) -> None:
+    db, out = tmp_path / "u.duckdb", tmp_path / "out"
+    build(db, rows=2)
+    notes = out / f"{TEMP_PREFIX}notes"
+    notes.mkdir(parents=True)
+    (notes / "important").write_text("mine\n")
+    empty = out / f"{TEMP_PREFIX}empty"  # ducksets died between mkdir and its lock file
+    empty.mkdir()
+    user_file = out / f"{TEMP_PREFIX}a-file"
+    user_file.write_text("mine too\n")
+    fake_lock = out / f"{TEMP_PREFIX}fake-lock"
+    fake_lock.mkdir()
+    (fake_lock / ".lock").symlink_to(tmp_path / "nowhere")
+    export_d0(db, out)
+    assert (notes / "important").read_text() == "mine\n"
+    assert user_file.read_text() == "mine too\n"
+    assert (fake_lock / ".lock").is_symlink()
+    assert not empty.exists()
+    assert read_manifest(out) is not None
+
+
+def run_cli_export(db: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``ducksets export``; a hang (a FIFO opened for writing) shows as TimeoutExpired."""
+    return subprocess.run(
+        [str(BIN / "ducksets"), "export", str(db), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "dangling symlink", "directory"])
+def test_an_odd_directory_lock_is_refused_without_following_it(tmp_path: Path, kind: str) -> None:
+    db, out = tmp_path / "l.duckdb", tmp_path / "out"
+    build(db, rows=2)
+    out.mkdir()
+    lock = out / LOCK_NAME
+    outside = tmp_path / "outside"
+    if kind == "fifo":
+        os.mkfifo(lock)
+    elif kind == "directory":
+        lock.mkdir()
+    else:
+        if kind == "symlink":
+            outside.write_text("")
+        lock.symlink_to(outside)
+    done = run_cli_export(db, out)
+    assert done.returncode != 0
+    assert str(lock) in done.stderr and "remove it" in done.stderr, done.stderr
+    assert not outside.exists() or outside.read_text() == ""
+    assert kind != "dangling symlink" or not outside.exists()
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
+
+
+def test_a_fifo_staging_lock_neither_hangs_nor_is_removed(tmp_path: Path) -> None:
+    db, out = tmp_path / "l.duckdb", tmp_path / "out"
+    build(db, rows=2)
+    odd = out / f"{TEMP_PREFIX}odd"
+    odd.mkdir(parents=True)
+    os.mkfifo(odd / ".lock")
+    done = run_cli_export(db, out)
+    assert done.returncode == 0, done.stderr
+    assert (odd / ".lock").exists()
+    assert read_manifest(out) is not None
