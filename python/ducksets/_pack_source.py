@@ -67,6 +67,7 @@ def join_script(
     pieces = []
     objects: list[tuple[str, str]] = []
     tables: list[tuple[str, str]] = []
+    bodies: list[tuple[str, str]] = []
     version = None
     for text in sql_texts:
         header = _HEADER.match(text.split("\n", 1)[0])
@@ -77,18 +78,32 @@ def join_script(
             pieces.append(f"{drop} IF EXISTS {qualifier}.{name};\n")
         if name and kind == "table":
             tables.append((name, ", ".join(f"{c} {t}" for c, t in table_columns(text))))
+            body = _TABLE_BODY.search(text)
+            bodies.append((name, body.group("body") if body else ""))
         found = _VERSION.search(text) if name == "pack_version" else None
         version = found.group("version") if found else version
         pieces.append(text.rstrip("\n") + "\n")
     guard = _Guard(qualifier, schema, database)
     return (
         "BEGIN TRANSACTION;\n\n"
+        + guard.expected(bodies)
         + guard.tables(tables, missing_ok=True)
         + "\n"
         + "\n".join(pieces)
         + "\n"
         + guard.complete(tables, objects, version)
         + "\nCOMMIT;\n"
+    )
+
+
+_EXPECTED = "ducksets_expected_"
+_EXPECTED_PREFIX_CUT = f"substr(table_name, {len(_EXPECTED) + 1})"
+
+
+def _body(name: str) -> str:
+    """SELECT of a table's name and its CREATE statement from the column list on."""
+    return (
+        f"SELECT {name} AS name, substr(sql, strpos(sql, {name} || '(') + length({name})) AS body"
     )
 
 
@@ -126,7 +141,10 @@ class _Guard:
             f"SELECT 1 AS rank, '{self.show}.' || ducksets_t.name || CASE\n"
             "        WHEN ducksets_v.view_name IS NOT NULL THEN ' is a view'\n"
             "        WHEN ducksets_a.cols IS NULL THEN ' is missing'\n"
-            "        ELSE ' has columns (' || ducksets_a.cols || ')' END\n"
+            "        WHEN ducksets_a.cols <> ducksets_t.cols\n"
+            "            THEN ' has columns (' || ducksets_a.cols || ')'\n"
+            "        ELSE ' has other keys, constraints or collations ('\n"
+            "            || ducksets_s.body || ')' END\n"
             "        || ', the pack needs a table with (' || ducksets_t.cols || '); move it away "
             f"(ALTER TABLE or ALTER VIEW {self.show}.' || ducksets_t.name || ' RENAME TO ...) "
             "or drop it, then run the install again' AS problem\n"
@@ -140,9 +158,28 @@ class _Guard:
             "    LEFT JOIN (\n"
             f"        SELECT view_name FROM duckdb_views() WHERE {self.where}\n"
             "    ) AS ducksets_v ON ducksets_v.view_name = ducksets_t.name\n"
+            "    LEFT JOIN (\n"
+            f"        {_body('table_name')} FROM duckdb_tables() WHERE {self.where}\n"
+            "    ) AS ducksets_s ON ducksets_s.name = ducksets_t.name\n"
+            "    LEFT JOIN (\n"
+            f"        {_body(_EXPECTED_PREFIX_CUT)} FROM duckdb_tables()\n"
+            f"        WHERE database_name = 'temp' AND table_name LIKE '{_EXPECTED}%'\n"
+            "    ) AS ducksets_x ON ducksets_x.name = ducksets_t.name\n"
             "    WHERE ducksets_v.view_name IS NOT NULL\n"
-            "        OR (ducksets_a.cols IS NOT NULL AND ducksets_a.cols <> ducksets_t.cols)"
-            + absent
+            "        OR (ducksets_a.cols IS NOT NULL AND ducksets_a.cols <> ducksets_t.cols)\n"
+            "        OR ducksets_s.body <> ducksets_x.body" + absent
+        )
+
+    def expected(self, bodies: Sequence[tuple[str, str]]) -> str:
+        """Temp copies of the pack tables: DuckDB's own text of their CREATE statements."""
+        return (
+            "-- The pack tables' keys and collations as this DuckDB prints them\n"
+            "-- (duckdb_tables().sql), to compare existing pack tables with;\n"
+            "-- dropped before the COMMIT.\n"
+            + "".join(
+                f"CREATE OR REPLACE TEMP TABLE {_EXPECTED}{name} ({body}\n);\n"
+                for name, body in bodies
+            )
         )
 
     def tables(self, tables: Sequence[tuple[str, str]], *, missing_ok: bool) -> str:
@@ -185,6 +222,7 @@ class _Guard:
             # Binds only once the check above has found pack_info in shape.
             + f"SET VARIABLE ducksets_install_check = ({recorded});\n"
             + "RESET VARIABLE ducksets_install_check;\n"
+            + "".join(f"DROP TABLE temp.main.{_EXPECTED}{name};\n" for name, _ in tables)
         )
 
 

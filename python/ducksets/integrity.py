@@ -10,7 +10,8 @@ statement (keys, constraints, collations); and the version row. User macros
 named like a DuckDB builtin are problems too: unqualified calls reach them.
 
 Definitions are compared exactly, or else as token sequences with DuckDB's
-version and storage-format reprinting undone (see ``_loosely``). Macro parameter defaults (``fmt := 'parquet'``) are not visible in
+version and storage-format reprinting undone (see ``_loosely``). Macro
+parameter defaults (``fmt := 'parquet'``) are not visible in
 ``duckdb_functions()``, so a changed default alone is not detected; callers
 that run SQL a macro built (the exporter) verify that statement themselves.
 """

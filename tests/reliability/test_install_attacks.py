@@ -237,3 +237,35 @@ except PackError as exc:
         assert path.read_bytes() == before
         wal = Path(f"{path}.wal")
         assert not wal.exists() or wal.stat().st_size == 0
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        "table_key TEXT NOT NULL, name TEXT NOT NULL",
+        "table_key TEXT COLLATE NOCASE PRIMARY KEY, name TEXT NOT NULL UNIQUE",
+    ],
+    ids=["no_keys", "nocase"],
+)
+def test_piped_cli_install_refuses_a_datasets_table_without_keys_or_with_a_collation(
+    tmp_path: Path, columns: str
+) -> None:
+    """Review G/H: the right columns but no PRIMARY KEY/UNIQUE, or COLLATE NOCASE."""
+    path = tmp_path / "k.db"
+    cli = [str(BIN / "duckdb"), "-no-init", str(path)]
+    clash = (
+        f"CREATE SCHEMA metadata; CREATE TABLE metadata.datasets ({columns}, "
+        "is_view BOOLEAN NOT NULL, jsonl_filename TEXT, parquet_filename TEXT);"
+    )
+    assert subprocess.run(cli, input=clash, text=True, check=False).returncode == 0
+    before = path.read_bytes()
+    piped = subprocess.run(cli, input=pack_script(), capture_output=True, text=True, check=False)
+    assert piped.returncode == 1
+    assert "ducksets install failed, nothing was changed: metadata.datasets has other keys" in (
+        piped.stderr
+    )
+    assert path.read_bytes() == before
+    with duckdb.connect(str(path)) as con:
+        assert con.execute(
+            "SELECT count(*) FROM duckdb_functions() WHERE schema_name = 'metadata'"
+        ).fetchone() == (0,)
