@@ -169,7 +169,7 @@ class Staging:
         """
         unfinished = (self.path / JOURNAL).exists() and self.manifest.exists()
         if not (self.keep or unfinished):
-            shutil.rmtree(self.path, ignore_errors=True)
+            remove_staging(self.path)
         self._lock.close()
 
 
@@ -190,7 +190,7 @@ def open_staging(directory: Path) -> Staging:
     except BaseException:
         if lock is not None:
             lock.close()
-        shutil.rmtree(path, ignore_errors=True)
+        remove_staging(path)
         raise
     return Staging(path, lock)
 
@@ -234,8 +234,26 @@ def _remove_if_dead(directory: Path, entry: Path) -> bool:
             raise ExportError(msg) from exc
         if not trusted:
             return False  # a journal ducksets did not write: act on nothing
-        shutil.rmtree(entry, ignore_errors=True)
+        remove_staging(entry)
     return True
+
+
+def remove_staging(path: Path) -> None:
+    """Remove a staging directory, its lock file last, ignoring errors.
+
+    Cut short (``kill -9``), what is left still holds the lock file, or is
+    empty: the next export recognizes it as dead staging and removes it.
+    """
+    with contextlib.suppress(OSError):
+        for child in path.iterdir():
+            if child.name == STAGING_LOCK:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+        (path / STAGING_LOCK).unlink(missing_ok=True)
+        path.rmdir()
 
 
 def _remove_if_empty(entry: Path) -> bool:

@@ -467,3 +467,39 @@ def test_a_fifo_staging_lock_neither_hangs_nor_is_removed(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert (odd / ".lock").exists()
     assert read_manifest(out) is not None
+
+
+KILL_DURING_CLEANUP = """
+    import os, signal, sys
+    from ducksets import StorageConfig, open_gateway
+    from ducksets.export import export_datasets
+    db, out, at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    unlink, calls = os.unlink, []
+
+    def unlink_then_die(*args, **kwargs):
+        # Only picks the moment: the kill itself is a real SIGKILL of this process.
+        if len(calls) == at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        calls.append(args)
+        unlink(*args, **kwargs)
+
+    os.unlink = unlink_then_die  # the only unlinks of a good run remove its staging
+    with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+        export_datasets(gateway, out, ("jsonl", "parquet"))
+"""
+
+
+@pytest.mark.parametrize("at", [0, 1, 2, 3])  # a run replacing d0.jsonl unlinks about 4 times
+def test_kill_9_while_removing_staging_leaves_it_removable(tmp_path: Path, at: int) -> None:
+    db, out = tmp_path / "r.duckdb", tmp_path / "out"
+    build(db, rows=2)
+    export_d0(db, out)  # so that the run below keeps backups of a replaced file in old/
+    killed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(KILL_DURING_CLEANUP), str(db), str(out), str(at)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    export_d0(db, out)  # removes what the killed run left of its staging
+    assert len(assert_consistent(out)) == 16
