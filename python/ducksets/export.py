@@ -309,6 +309,8 @@ def _run(
         directory.mkdir(parents=True, exist_ok=True)
         with directory_lock(directory):
             staging = open_staging(directory)
+    except ExportError:
+        raise  # says what is wrong with the directory already
     except OSError as exc:
         msg = f"cannot write in {directory}: {exc}"
         raise ExportError(msg) from exc
