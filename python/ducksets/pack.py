@@ -17,13 +17,13 @@ import duckdb
 from sqlglot import TokenType
 from sqlglot.dialects.duckdb import DuckDB
 
+from ducksets._args import require_connection, require_str
 from ducksets._pack_source import default_script, join_script, read_manifest
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import (
     ArgumentTypeError,
     CatalogShapeError,
-    InvalidArgumentError,
     PackError,
     PackVersionError,
     ReadOnlyDatabaseError,
@@ -95,18 +95,11 @@ def check_target(
     need_con: bool = True,
 ) -> None:
     """Raise a typed error naming the parameter unless the install target is well-formed."""
-    if need_con and not isinstance(con, duckdb.DuckDBPyConnection):
-        msg = f"con must be a duckdb connection (duckdb.connect(...)), not {type(con).__name__}"
-        raise ArgumentTypeError(msg, parameter="con", value=con)
-    for parameter, value in (("schema", schema), ("database", database)):
-        if value is None and parameter == "database":
-            continue
-        if not isinstance(value, str):
-            msg = f"{parameter} must be a string, not {type(value).__name__} {value!r}"
-            raise ArgumentTypeError(msg, parameter=parameter, value=value)
-        if not value.strip():
-            msg = f"{parameter} {value!r} is empty; name a schema such as {PACK_SCHEMA!r}"
-            raise InvalidArgumentError(msg, parameter=parameter, value=value)
+    if need_con:
+        require_connection("con", con)
+    require_str("schema", schema, what=f"a schema name such as {PACK_SCHEMA!r}")
+    if database is not None:
+        require_str("database", database, what="an attached database's name")
 
 
 def pack_dir() -> Path:
