@@ -54,6 +54,7 @@ from ducksets.errors import (
     ArgumentTypeError,
     DucksetsError,
     ExportError,
+    InvalidFilenameError,
     first_line,
 )
 from ducksets.filenames import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX
@@ -214,7 +215,7 @@ def export_datasets(
         plan = plan_run(cursor, gateway.config.pack_schema, formats, names)
         jobs = [item for item in plan if isinstance(item, Job)]
         check_claims(jobs)
-        check_targets(cursor, directory, jobs)
+        _check_targets_now(cursor, directory, jobs)
         return _run(cursor, gateway.config.pack_schema, directory, plan, progress, checksums)
     finally:
         cursor.close()
@@ -281,6 +282,23 @@ def write_dataset_manifest(
         finally:
             staging.close()
     return directory / MANIFEST_NAME
+
+
+def _check_targets_now(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: list[Job]) -> None:
+    """Refuse the run before any COPY when a target is not this export's to write.
+
+    Another export publishes its files just before its manifest, so a file
+    seen between the two looks foreign: a refusal is confirmed under the
+    directory lock. That lock file exists wherever an export has published,
+    so without it the file cannot be another export's.
+    """
+    try:
+        check_targets(cursor, directory, jobs)
+    except InvalidFilenameError:
+        if not (directory / LOCK_NAME).is_file():
+            raise
+        with directory_lock(directory):
+            check_targets(cursor, directory, jobs)
 
 
 def _export_single(

@@ -503,3 +503,41 @@ def test_kill_9_while_removing_staging_leaves_it_removable(tmp_path: Path, at: i
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     export_d0(db, out)  # removes what the killed run left of its staging
     assert len(assert_consistent(out)) == 16
+
+
+def test_a_file_another_export_is_publishing_is_not_taken_for_a_foreign_one(
+    tmp_path: Path,
+) -> None:
+    """Files land just before their manifest: a run planned in between waits, then goes on."""
+    db = tmp_path / "p.duckdb"
+    build(db)
+    side, out = tmp_path / "side", tmp_path / "out"
+    with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+        export_datasets(gateway, side, "parquet", ["d0"])
+        export_datasets(gateway, out, "parquet", ["d1"])
+    publisher = python(
+        f"""
+        import fcntl, json, os, shutil, sys, time
+        out, side = {str(out)!r}, {str(side)!r}
+        with open(os.path.join(out, {LOCK_NAME!r}), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            shutil.copy2(os.path.join(side, "d0.parquet"), os.path.join(out, "d0.parquet"))
+            print("published", flush=True)
+            time.sleep(0.5)
+            manifest = json.load(open(os.path.join(out, {MANIFEST_NAME!r})))
+            extra = json.load(open(os.path.join(side, {MANIFEST_NAME!r})))["datasets"]
+            manifest["datasets"] += extra
+            with open(os.path.join(out, "m.tmp"), "w") as new:
+                json.dump(manifest, new)
+            os.replace(os.path.join(out, "m.tmp"), os.path.join(out, {MANIFEST_NAME!r}))
+        """
+    )
+    assert publisher.stdout is not None and publisher.stdout.readline().strip() == "published"
+    with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+        result = export_datasets(gateway, out, "parquet", ["d0"])
+    publisher.wait(timeout=30)
+    assert result.ok and [f.path.name for f in result.written] == ["d0.parquet"]
+    manifest = read_manifest(out)
+    assert manifest is not None
+    entries = {e["file"] for e in manifest["datasets"]}
+    assert entries == {"d0.parquet", "d1.parquet"}
