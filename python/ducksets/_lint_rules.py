@@ -9,7 +9,6 @@ from sqlglot import exp
 
 from ducksets._dialect import DIALECT
 from ducksets._lint_source import (
-    HEADER,
     Diagnostic,
     PackModel,
     SqlFile,
@@ -22,6 +21,7 @@ from ducksets._lint_source import (
     parse_statements,
     statement_target,
 )
+from ducksets._pack_source import HEADER
 from ducksets.pack import PACK_SCHEMA
 
 _SECTIONS = ("-- Purpose:", "-- Parameters:", "-- Example:")

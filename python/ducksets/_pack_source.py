@@ -12,8 +12,8 @@ from pathlib import Path
 
 MANIFEST_NAME = "MANIFEST"
 
-_HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
-_VERSION = re.compile(r"AS \('(?P<version>[0-9]+\.[0-9]+\.[0-9]+)'\)")
+HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
+VERSION_LITERAL = re.compile(r"AS \('(?P<version>[0-9]+\.[0-9]+\.[0-9]+)'\)")
 _TABLE_BODY = re.compile(r"CREATE TABLE IF NOT EXISTS [^(]+\((?P<body>.*?)\n\);", re.DOTALL)
 _CONSTRAINT = ("PRIMARY KEY", "UNIQUE", "CHECK", "FOREIGN KEY", "--")
 # The spellings the pack's files use, as duckdb_columns() reports them.
@@ -70,7 +70,7 @@ def join_script(
     bodies: list[tuple[str, str]] = []
     version = None
     for text in sql_texts:
-        header = _HEADER.match(text.split("\n", 1)[0])
+        header = HEADER.match(text.split("\n", 1)[0])
         name, kind = (header.group("name"), header.group("kind")) if header else (None, "")
         if name and kind in _FUNCTION_TYPES:
             objects.append((name, _FUNCTION_TYPES[kind]))
@@ -80,7 +80,7 @@ def join_script(
             tables.append((name, ", ".join(f"{c} {t}" for c, t in table_columns(text))))
             body = _TABLE_BODY.search(text)
             bodies.append((name, body.group("body") if body else ""))
-        found = _VERSION.search(text) if name == "pack_version" else None
+        found = VERSION_LITERAL.search(text) if name == "pack_version" else None
         version = found.group("version") if found else version
         pieces.append(text.rstrip("\n") + "\n")
     guard = _Guard(qualifier, schema, database)

@@ -204,8 +204,9 @@ def export_datasets(
         ``output_dir`` holds a ``manifest.json`` ducksets did not write, or
         staging or publishing failed (disk full, ...); the message names the
         path and the cause, and every old file and the old manifest are as before.
-    DucksetsError
-        ``fmt`` is unknown; nothing was written.
+    ArgumentTypeError, InvalidArgumentError
+        An argument has the wrong type or value (``fmt`` not ``"jsonl"`` or
+        ``"parquet"``, an empty ``output_dir``); nothing was written.
     """
     formats, directory, names = check_arguments(
         gateway, output_dir, fmt, datasets, progress, checksums

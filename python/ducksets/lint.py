@@ -63,7 +63,7 @@ from pathlib import Path
 
 import duckdb
 
-from ducksets._introspect import database_path, find_relation
+from ducksets._introspect import current_database, database_path, find_relation
 from ducksets._lint_rules import lint_file
 from ducksets._lint_source import (
     RULES,
@@ -75,7 +75,6 @@ from ducksets._lint_source import (
 )
 from ducksets._names import bare_refused_keywords
 from ducksets._pack_source import read_manifest
-from ducksets._query import fetch_one
 from ducksets.errors import CatalogMissingError, InvalidTableKeyError, first_line
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros, pack_dir
@@ -199,8 +198,7 @@ def check_catalog_keys(
         The database has no catalog table.
     """
     bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
-    current = _scalar(con, "SELECT current_database()")
-    catalog_db = database or current
+    catalog_db = database or current_database(con)
     catalog = find_relation(con, TableKey(catalog_db, schema, "datasets"))
     if catalog is None or catalog.kind != "table":
         where = qualified_name(catalog_db, schema)
@@ -229,8 +227,3 @@ def _key_problem(con: duckdb.DuckDBPyConnection, table_key: str) -> str | None:
         return None
     return f"{RULES['DS101']}: no table or view {key} exists; create it or fix the row"
 
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> str:
-    row = fetch_one(con, sql)
-    assert row is not None
-    return str(row[0])

@@ -18,7 +18,14 @@ from sqlglot import TokenType
 from sqlglot.dialects.duckdb import DuckDB
 
 from ducksets._args import require_connection, require_str
-from ducksets._pack_source import default_script, join_script, read_manifest
+from ducksets._introspect import current_database
+from ducksets._pack_source import (
+    HEADER,
+    VERSION_LITERAL,
+    default_script,
+    join_script,
+    read_manifest,
+)
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import (
@@ -34,8 +41,6 @@ from ducksets.sqltext import qualified_name, quote_literal
 PACK_SCHEMA = "metadata"
 """The schema name the pack's files are written with, and the default target."""
 
-_HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
-_VERSION = re.compile(r"AS \('(?P<version>[0-9]+\.[0-9]+\.[0-9]+)'\)")
 _VERSION_FILE = "11_pack_version.sql"
 _READABLE_VERSION = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})")
 
@@ -59,7 +64,7 @@ class PackFile:
 
     def _header(self) -> re.Match[str]:
         first_line = self.sql.split("\n", 1)[0]
-        match = _HEADER.match(first_line)
+        match = HEADER.match(first_line)
         if match is None:
             msg = (
                 f"{self.name}: first line {first_line!r} is not a pack header; "
@@ -123,7 +128,7 @@ def pack_files(directory: Path | None = None) -> tuple[PackFile, ...]:
 def pack_version() -> str:
     """The version of the pack this package installs (from ``11_pack_version.sql``)."""
     text = (pack_dir() / _VERSION_FILE).read_text(encoding="utf-8")
-    match = _VERSION.search(text)
+    match = VERSION_LITERAL.search(text)
     if match is None:
         msg = f"{_VERSION_FILE}: no version literal like AS ('1.2.3') found"
         raise PackError(msg)
@@ -180,7 +185,7 @@ def installed_version(
         ``pack_info`` lacks its ``pack`` or ``version`` column (an ALTERed table).
     """
     check_target(con, schema=schema, database=database)
-    target_db = database or _current_database(con)
+    target_db = database or current_database(con)
     has_table = fetch_one(
         con,
         "SELECT count(*) FROM duckdb_tables() "
@@ -247,7 +252,7 @@ def install_macros(
     if not isinstance(force, bool):
         msg = f"force must be True or False, not {force!r}"
         raise ArgumentTypeError(msg, parameter="force", value=force)
-    target_db = database or _current_database(con)
+    target_db = database or current_database(con)
     _require_database(con, target_db)
     version = pack_version()
     where = f"{target_db}.{schema}"
@@ -339,12 +344,6 @@ def _objects_present(
         [database, schema, database, schema],
     ).fetchall()
     return {row[0] for row in rows} & objects
-
-
-def _current_database(con: duckdb.DuckDBPyConnection) -> str:
-    row = fetch_one(con, "SELECT current_database()")
-    assert row is not None
-    return str(row[0])
 
 
 def _require_database(con: duckdb.DuckDBPyConnection, database: str) -> None:
