@@ -70,6 +70,14 @@ def require_path(parameter: str, value: Any, *, hint: str) -> str:
     return text
 
 
+def require_instance(parameter: str, value: Any, kind: type, *, how: str = "") -> None:
+    """Raise ``ArgumentTypeError`` unless ``value`` is a ``kind`` (``how`` says how to get one)."""
+    if not isinstance(value, kind):
+        hint = f" ({how})" if how else ""
+        msg = f"{parameter} must be a {kind.__name__}{hint}, not {type(value).__name__} {value!r}"
+        raise ArgumentTypeError(msg, parameter=parameter, value=value)
+
+
 def require_connection(parameter: str, value: Any) -> None:
     """Raise ``ArgumentTypeError`` unless ``value`` is a DuckDB connection (or cursor)."""
     if not isinstance(value, duckdb.DuckDBPyConnection):

@@ -17,7 +17,7 @@ from typing import Literal
 
 import duckdb
 
-from ducksets._args import require_bool, require_path, require_str
+from ducksets._args import require_bool, require_instance, require_path, require_str
 from ducksets.errors import (
     ArgumentTypeError,
     InvalidArgumentError,
@@ -66,9 +66,7 @@ def check_arguments(
     checksums: object,
 ) -> tuple[tuple[ExportFormat, ...], Path, list[str] | None]:
     """The checked arguments of an export: formats, directory, dataset names (a str is one)."""
-    if not isinstance(gateway, Gateway):
-        msg = f"gateway must be a ducksets Gateway, not {type(gateway).__name__} {gateway!r}"
-        raise ArgumentTypeError(msg, parameter="gateway", value=gateway)
+    require_instance("gateway", gateway, Gateway, how="open_gateway(...)")
     directory = Path(require_path("output_dir", output_dir, hint="give the export directory"))
     require_bool("checksums", checksums)
     if progress is not None and not callable(progress):

@@ -35,7 +35,7 @@ from typing import Any
 
 import duckdb
 
-from ducksets._args import require_path, require_str
+from ducksets._args import require_instance, require_path, require_str
 from ducksets._export_plan import (
     FORMATS,
     ExportFormat,
@@ -259,9 +259,7 @@ def write_dataset_manifest(
     if not isinstance(files, Sequence) or not all(isinstance(f, ExportedFile) for f in files):
         msg = f"files must be a sequence of ExportedFile, not {type(files).__name__}"
         raise ArgumentTypeError(msg, parameter="files", value=files)
-    if not isinstance(gateway, Gateway):
-        msg = f"gateway must be a ducksets Gateway, not {type(gateway).__name__} {gateway!r}"
-        raise ArgumentTypeError(msg, parameter="gateway", value=gateway)
+    require_instance("gateway", gateway, Gateway, how="open_gateway(...)")
     fresh = {}
     for exported in files:
         if exported.path.parent.resolve() != directory.resolve():

@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 import duckdb
 
-from ducksets._args import require_int, require_str
+from ducksets._args import require_instance, require_int, require_str
 from ducksets._html import html_table
-from ducksets.errors import ArgumentTypeError, ConfigError, GatewayClosedError
+from ducksets.errors import ConfigError, GatewayClosedError
 from ducksets.gateway import Gateway
 from ducksets.registry import lookup_table_key
 from ducksets.relation import resolve_relation, snapshot, unreadable
@@ -161,12 +161,9 @@ class DatasetQueryService:
     """
 
     def __init__(self, gateway: Gateway, *, limits: BackendLimits | None = None) -> None:
-        if not isinstance(gateway, Gateway):
-            msg = f"gateway must be a Gateway (open_gateway(...)), not {type(gateway).__name__}"
-            raise ArgumentTypeError(msg, parameter="gateway", value=gateway)
-        if limits is not None and not isinstance(limits, BackendLimits):
-            msg = f"limits must be a BackendLimits, not {type(limits).__name__}"
-            raise ArgumentTypeError(msg, parameter="limits", value=limits)
+        require_instance("gateway", gateway, Gateway, how="open_gateway(...)")
+        if limits is not None:
+            require_instance("limits", limits, BackendLimits)
         self.gateway = gateway
         self.limits = limits or BackendLimits()
 
