@@ -842,3 +842,12 @@ def test_only_ducksets_own_prefixed_files_are_cleaned(
     assert export_all_jsonl(items_gateway, tmp_path).ok
     assert not legacy.exists()
     assert mine.read_text() == "mine\n" and linked.is_symlink()
+
+
+def test_an_unknown_name_carries_its_close_names(items_gateway: Gateway, tmp_path: Path) -> None:
+    with pytest.raises(UnknownDatasetError, match="did you mean 'items'") as caught:
+        export_all_jsonl(items_gateway, tmp_path / "out", ["itemz"])
+    assert (caught.value.name, caught.value.suggestions) == ("itemz", ("items", "v_items"))
+    with pytest.raises(UnknownDatasetError) as caught:
+        items_gateway.datasets.resolve("itemz")
+    assert caught.value.suggestions == ("items", "v_items")

@@ -22,12 +22,11 @@ from ducksets.errors import (
     ArgumentTypeError,
     InvalidArgumentError,
     InvalidFilenameError,
-    UnknownDatasetError,
 )
 from ducksets.filenames import check_filename
 from ducksets.gateway import Gateway
 from ducksets.manifest import manifest_entries
-from ducksets.registry import catalog_table, unknown_dataset_message
+from ducksets.registry import catalog_table, unknown_dataset
 
 ExportFormat = Literal["jsonl", "parquet"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "parquet")
@@ -128,8 +127,7 @@ def plan_run(
         for name in wanted:
             if name not in found:
                 known = [r[0] for r in cursor.execute(f"SELECT name FROM {table}").fetchall()]
-                message = unknown_dataset_message(name, known)
-                raise UnknownDatasetError(message, name=name)
+                raise unknown_dataset(name, known)
     plan: list[Job | PlannedFailure] = []
     for fmt in formats:
         for name, table_key, is_view, jsonl_name, parquet_name in sorted(rows):

@@ -122,7 +122,7 @@ class DatasetRegistry:
         """The dataset called ``name``; ``UnknownDatasetError`` suggests close names."""
         dataset = self.by_name.get(name)
         if dataset is None:
-            raise UnknownDatasetError(unknown_dataset_message(name, self.by_name))
+            raise unknown_dataset(name, self.by_name)
         return dataset
 
     def dataset_for_table(self, table_key: str | TableKey) -> Dataset:
@@ -131,7 +131,7 @@ class DatasetRegistry:
         dataset = self._by_key.get(key)
         if dataset is None:
             known = [str(k) for k in self._by_key]
-            raise UnknownDatasetError(unknown_dataset_message(str(key), known, "table key"))
+            raise unknown_dataset(str(key), known, "table key")
         return dataset
 
     def resolve_table_key(self, name: str) -> str:
@@ -143,14 +143,14 @@ def _column_text(column: Column) -> str:
     return column.type + ("" if column.nullable else " NOT NULL")
 
 
-def unknown_dataset_message(name: str, known: Iterable[str], what: str = "dataset") -> str:
-    """``no dataset 'x'; did you mean 'y'?`` (or a hint where the names come from)."""
-    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+def unknown_dataset(name: str, known: Iterable[str], what: str = "dataset") -> UnknownDatasetError:
+    """``no dataset 'x'; did you mean 'y'?`` (or where to list them), close names as fields."""
+    close = tuple(difflib.get_close_matches(name, list(known), n=3, cutoff=0.6))
     if close:
         hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
     else:
         hint = "list them with: ducksets datasets DB (or FROM metadata.datasets)"
-    return f"no {what} {name!r}; {hint}"
+    return UnknownDatasetError(f"no {what} {name!r}; {hint}", name=name, suggestions=close)
 
 
 def catalog_table(pack_schema: str, table: str) -> str:
@@ -290,9 +290,7 @@ def lookup_table_key(
         raise CatalogMissingError(msg) from exc
     if row is None:
         known = [r[0] for r in con.execute(f"SELECT name FROM {datasets}").fetchall()]
-        close = tuple(difflib.get_close_matches(name, known, n=3, cutoff=0.6))
-        message = unknown_dataset_message(name, known)
-        raise UnknownDatasetError(message, name=name, suggestions=close)
+        raise unknown_dataset(name, known)
     return str(row[0])
 
 
