@@ -9,8 +9,7 @@ import argparse
 import re
 import shlex
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -58,12 +57,6 @@ def _existing_db(path: Path) -> str:
     return str(path)
 
 
-@contextmanager
-def _read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with connect(path, read_only=True) as con:
-        yield con
-
-
 def _print_listing(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str | None) -> None:
     print(render(columns, rows, fmt or default_format()))
 
@@ -91,7 +84,7 @@ def version(args: argparse.Namespace) -> int:
         return 0
     from ducksets.integrity import pack_problems
 
-    with _read_only(args.db) as con:
+    with connect(args.db, read_only=True) as con:
         problems = pack_problems(con)
     if not problems:
         print(f"{args.db}: pack {pack_version()}")
@@ -113,7 +106,7 @@ def check(args: argparse.Namespace) -> int:
     from ducksets.integrity import as_diagnostics, pack_problems
     from ducksets.sqltext import qualified_name
 
-    with _read_only(args.db) as con:
+    with connect(args.db, read_only=True) as con:
         problems = pack_problems(con, pack_schema=args.schema)
         absent = any(p.no_pack for p in problems)
         catalog = {qualified_name(args.schema, t) for t in ("datasets", "dataset_columns")}
@@ -136,7 +129,7 @@ def _report(diagnostics: Sequence[Diagnostic], output_format: str) -> int:
 
 
 def datasets(args: argparse.Namespace) -> int:
-    with _read_only(args.db) as con:
+    with connect(args.db, read_only=True) as con:
         registry = load_dataset_registry(con, pack_schema=args.schema)
         datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
         counts = count_datasets(con, datasets) if args.counts else ()
@@ -164,7 +157,7 @@ def datasets(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
-    with _read_only(args.db) as con:
+    with connect(args.db, read_only=True) as con:
         dataset = load_dataset_registry(con, pack_schema=args.schema).dataset_for_name(args.name)
         actual = _actual_columns(con, dataset.table_key)
         drift = [
@@ -243,7 +236,7 @@ def _column_comparison(
 
 
 def drift(args: argparse.Namespace) -> int:
-    with _read_only(args.db) as con:
+    with connect(args.db, read_only=True) as con:
         report = catalog_drift(con, pack_schema=args.schema)
     rows = [(i.table_key, i.drift, i.detail) for i in report]
     output_format = args.format or default_format()
