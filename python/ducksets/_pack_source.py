@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 MANIFEST_NAME = "MANIFEST"
+MIGRATIONS_DIR = "migrations"
+MIGRATION_NAME = re.compile(r"^(?P<number>[0-9]{4})_(?P<slug>[a-z0-9_]+)\.sql$")
 
 HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
 VERSION_LITERAL = re.compile(r"AS \('(?P<version>[0-9]+\.[0-9]+\.[0-9]+)'\)")
@@ -25,6 +27,18 @@ def read_manifest(pack_dir: Path) -> tuple[str, ...]:
     """The pack's file names, in install order, as ``MANIFEST`` lists them."""
     lines = (pack_dir / MANIFEST_NAME).read_text(encoding="utf-8").splitlines()
     return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def migration_files(pack_dir: Path) -> tuple[Path, ...]:
+    """The pack's migration files (``migrations/NNNN_slug.sql``), in number order.
+
+    Names that do not match ``NNNN_slug.sql`` are returned too, sorted by name,
+    so that the linter can report them; the installer refuses them.
+    """
+    directory = pack_dir / MIGRATIONS_DIR
+    if not directory.is_dir():
+        return ()
+    return tuple(sorted(p for p in directory.iterdir() if p.suffix == ".sql"))
 
 
 def table_columns(sql_text: str) -> tuple[tuple[str, str], ...]:
