@@ -82,9 +82,14 @@ def bootstrap_metadata_datasets(
 
     Raises
     ------
-    DucksetsError
-        Two keys would get the same name, a name belongs to another key, a
-        filename is not a plain file name, or a key is invalid; nothing is written.
+    InvalidTableKeyError, InvalidFilenameError
+        A key is invalid, or a filename is not a plain file name.
+    InvalidArgumentError
+        Two keys name one relation, or a name would belong to two keys.
+    ArgumentTypeError
+        An argument has the wrong type.
+    CatalogConflictError
+        Another transaction kept writing the same rows. In every case nothing is written.
     """
     require_connection("con", con)
     require_mapping("tables", tables, TableSchema, optional=False)
@@ -95,11 +100,21 @@ def bootstrap_metadata_datasets(
         msg = f"views must be a list of table keys, not the str {views!r}"
         raise ArgumentTypeError(msg, parameter="views", value=views)
     bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
-    jsonl, parquet, names = jsonl or {}, parquet or {}, names or {}
     specs: list[tuple[str, bool, TableSchema | None]] = [
         *((k, False, s) for k, s in tables.items()),
         *((k, True, None) for k in views),
     ]
+    rows = _declared_rows(specs, jsonl or {}, parquet or {}, names or {})
+    return upsert_rows(con, rows, pack_schema)
+
+
+def _declared_rows(
+    specs: Sequence[tuple[str, bool, TableSchema | None]],
+    jsonl: Mapping[str, str],
+    parquet: Mapping[str, str],
+    names: Mapping[str, str],
+) -> list[CatalogRow]:
+    """Catalog rows for declared ``(key, is_view, schema)``; mappings may spell keys otherwise."""
     by_key = {parse_table_key(k): k for k in (*jsonl, *parquet, *names)}
     rows = []
     for spelled, is_view, schema in specs:
@@ -115,7 +130,7 @@ def bootstrap_metadata_datasets(
                 schema=schema,
             )
         )
-    return upsert_rows(con, rows, pack_schema)
+    return rows
 
 
 def register_dataset(

@@ -20,7 +20,12 @@ from ducksets.errors import (
 from ducksets.filenames import check_dataset_name
 from ducksets.keys import TableKey
 from ducksets.pack import PACK_SCHEMA
-from ducksets.registry import key_or_none, load_dataset_registry, require_catalog
+from ducksets.registry import (
+    DatasetRegistry,
+    key_or_none,
+    load_dataset_registry,
+    require_catalog,
+)
 
 
 @dataclass(frozen=True)
@@ -59,16 +64,36 @@ def sync_catalog(
         ``schemas`` is not a list of names (a single str is refused too).
     """
     require_connection("con", con)
+    _require_schema_names(schemas)
+    require_catalog(con, pack_schema)
+    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
+    relations = _relations_in_schemas(con, schemas)
+    registry = load_dataset_registry(con, pack_schema=pack_schema)
+    added, updated, left, skipped = _sort_relations(relations, registry)
+    if not dry_run and (added or updated):
+        upsert_rows(con, [*added, *updated], pack_schema)
+    return SyncReport(
+        tuple(r.table_key for r in added),
+        tuple(r.table_key for r in updated),
+        tuple(left),
+        dry_run,
+        tuple(skipped),
+    )
+
+
+def _require_schema_names(schemas: object) -> None:
     if isinstance(schemas, str) or not isinstance(schemas, Sequence):
         wrong = f"{type(schemas).__name__} {schemas!r}"
         msg = f"schemas must be a list of schema names such as ['core'], not {wrong}"
         raise ArgumentTypeError(msg, parameter="schemas", value=schemas)
     for schema_name in schemas:
         require_str("schemas", schema_name, what="a schema name")
-    require_catalog(con, pack_schema)
-    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
-    relations = _relations_in_schemas(con, schemas)
-    registry = load_dataset_registry(con, pack_schema=pack_schema)
+
+
+def _sort_relations(
+    relations: Sequence[tuple[str, str, bool]], registry: DatasetRegistry
+) -> tuple[list[CatalogRow], list[CatalogRow], list[str], list[tuple[str, str]]]:
+    """Relations by outcome: rows to add, rows to update, keys left, ``(key, reason)`` skipped."""
     registered = {
         key: d for d in registry.by_name.values() if (key := key_or_none(d.table_key)) is not None
     }
@@ -92,15 +117,7 @@ def sync_catalog(
         else:  # only the kind changes; names, filenames and declared columns stay
             schema = None if is_view else known.schema
             updated.append(dataclasses.replace(catalog_row(known), is_view=is_view, schema=schema))
-    if not dry_run and (added or updated):
-        upsert_rows(con, [*added, *updated], pack_schema)
-    return SyncReport(
-        tuple(r.table_key for r in added),
-        tuple(r.table_key for r in updated),
-        tuple(left),
-        dry_run,
-        tuple(skipped),
-    )
+    return added, updated, left, skipped
 
 
 def _relations_in_schemas(
