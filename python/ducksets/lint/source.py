@@ -1,4 +1,4 @@
-"""The pack linter's model: SQL files read and parsed with sqlglot, and the diagnostics."""
+"""The pack linter's model: SQL files read and parsed with sqlglot, and what the pack defines."""
 
 from __future__ import annotations
 
@@ -14,41 +14,9 @@ from sqlglot import Token, TokenType, exp
 from sqlglot.errors import ParseError, SqlglotError
 
 from ducksets._dialect import DIALECT
-from ducksets._pack_source import MANIFEST_NAME
 from ducksets.errors import first_line
+from ducksets.lint.diagnostic import Diagnostic, rule_error
 from ducksets.sqltext import format_identifier
-
-RULES: Mapping[str, str] = {
-    "DS001": "parse",
-    "DS002": "statement-kind",
-    "DS003": "pack-schema",
-    "DS004": "parameter-shadows-column",
-    "DS005": "header",
-    "DS006": "manifest",
-    "DS007": "unordered-aggregate",
-    "DS008": "install",
-    "DS009": "alias-prefix",
-    "DS101": "catalog-key",
-    "DS102": "pack-object",
-}
-"""Rule id -> short name, as documented in ``ducksets.lint``."""
-
-
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """One problem found, located at a file, line and column (1-based)."""
-
-    file: str
-    line: int
-    column: int
-    rule: str
-    severity: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.rule} {self.message}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +40,7 @@ class SqlFile:
 
     def diagnostic(self, rule: str, message: str, offset: int = 0) -> Diagnostic:
         line, column = self.where(offset)
-        return Diagnostic(str(self.path), line, column, rule, "error", f"{RULES[rule]}: {message}")
+        return rule_error(self.path, rule, message, line, column)
 
 
 @dataclass(frozen=True)
@@ -83,39 +51,6 @@ class PackModel:
     """Pack table name -> its column names, all casefolded."""
     macros: frozenset[str]
     """Pack macro names (scalar and table), casefolded."""
-
-
-def manifest_names(directory: Path) -> tuple[list[str], list[Diagnostic]]:
-    """The files to lint in install order, and the manifest problems (DS006)."""
-    manifest = directory / MANIFEST_NAME
-    present = sorted(p.name for p in directory.glob("*.sql"))
-    if not manifest.is_file():
-        message = f"{RULES['DS006']}: no {MANIFEST_NAME} in {directory}; list the .sql files in it"
-        return present, [Diagnostic(str(manifest), 1, 1, "DS006", "error", message)]
-    diagnostics: list[Diagnostic] = []
-    listed: list[str] = []
-    lines = manifest.read_text(encoding="utf-8").splitlines()
-    for number, raw in enumerate(lines, start=1):
-        name = raw.strip()
-        if not name or raw.startswith("#"):
-            continue
-        problem = None
-        if name in listed:
-            problem = f"{name} is listed twice"
-        elif not (directory / name).is_file():
-            problem = f"{name} is listed but does not exist; remove the line or add the file"
-        if problem:
-            diagnostics.append(
-                Diagnostic(
-                    str(manifest), number, 1, "DS006", "error", f"{RULES['DS006']}: {problem}"
-                )
-            )
-        if name not in listed:
-            listed.append(name)
-    for name in sorted(set(present) - set(listed)):
-        message = f"{RULES['DS006']}: not listed in {MANIFEST_NAME}, so it is never installed"
-        diagnostics.append(Diagnostic(str(directory / name), 1, 1, "DS006", "error", message))
-    return listed, diagnostics
 
 
 @contextmanager

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from sqlglot import exp
 
 from ducksets._dialect import DIALECT
-from ducksets._lint_source import (
-    Diagnostic,
+from ducksets._pack_source import HEADER
+from ducksets.lint.diagnostic import Diagnostic
+from ducksets.lint.source import (
     PackModel,
     SqlFile,
     Statement,
@@ -21,7 +22,6 @@ from ducksets._lint_source import (
     parse_statements,
     statement_target,
 )
-from ducksets._pack_source import HEADER
 from ducksets.pack import PACK_SCHEMA
 
 _SECTIONS = ("-- Purpose:", "-- Parameters:", "-- Example:")
@@ -231,9 +231,7 @@ def _call_problems(call: exp.Anonymous, model: PackModel) -> list[tuple[str, exp
     return []
 
 
-def _check_shadowing(
-    sql_file: SqlFile, statement: Statement, model: PackModel
-) -> list[Diagnostic]:
+def _check_shadowing(sql_file: SqlFile, statement: Statement, model: PackModel) -> list[Diagnostic]:
     tree = statement.tree
     if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.UserDefinedFunction):
         return []

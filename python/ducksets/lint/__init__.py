@@ -1,0 +1,93 @@
+"""Checks that nothing of the pack reaches a database unchecked.
+
+``lint_pack`` reads the pack's SQL with sqlglot (the DuckDB dialect of
+``ducksets._dialect``), applies the rules below file by file, then installs the
+pack twice into a scratch in-memory DuckDB and reports what failed.
+``check_catalog_keys`` validates the table keys stored in an installed catalog.
+
+Modules: ``diagnostic`` (``Diagnostic``, ``RULES``), ``source`` (files parsed
+with sqlglot, what the pack defines), ``manifest`` and ``rules`` (the checks),
+``linter`` (``lint_pack``'s work and the install check), ``catalog_keys``.
+
+Rules (every diagnostic's message starts with the rule's short name):
+
+DS001 parse
+    The file parses in the DuckDB dialect and makes one object: one statement,
+    plus ``COMMENT ON`` statements for that same object.
+DS002 statement-kind
+    Only ``CREATE SCHEMA|TABLE ... IF NOT EXISTS``, ``CREATE OR REPLACE MACRO``,
+    ``COMMENT ON`` and ``INSERT ... ON CONFLICT`` (the install record); no other
+    DML or DDL, and nothing sqlglot only understood as a raw ``Command``.
+DS003 pack-schema
+    Every object is ``metadata.<name>``; every table a statement reads is a pack
+    table (``metadata.<table>``), a CTE, or a DuckDB table function
+    (``duckdb_tables()``, ``query_table(...)``, ...); pack macros are called
+    as ``metadata.<macro>(...)``, since unqualified names resolve against the
+    caller's search path.
+DS004 parameter-shadows-column
+    No macro parameter is named like a column of a table its body reads (pack
+    tables, DuckDB catalog functions): the parameter would shadow the column.
+DS005 header
+    The file starts with ``-- metadata.<object> (<kind>)`` (or
+    ``-- metadata (schema)``) naming what it makes, then ``-- Purpose:``,
+    ``-- Parameters:`` and ``-- Example:``; the example parses.
+DS006 manifest
+    ``MANIFEST`` and the ``.sql`` files of the directory agree, both ways.
+DS007 unordered-aggregate
+    ``string_agg``/``group_concat``/``list``/``array_agg`` carry ``ORDER BY``:
+    without it their order, and so the SQL text or path they build, is arbitrary.
+DS008 install
+    The pack installs into an empty in-memory DuckDB, and installs again over
+    itself (installs must be idempotent).
+DS009 alias-prefix
+    In a macro with parameters, every table alias and CTE name starts with
+    ``ducksets_``: DuckDB pastes arguments into the body, so a caller's
+    ``d.name`` would bind to a body alias ``d`` (measured: ``dataset_exists(d.name)``
+    compared a column with itself).
+
+``check_catalog_keys`` reports under one id:
+
+DS101 catalog-key
+    A ``table_key`` in the catalog does not parse, or names no table or view.
+
+``ducksets check`` adds, from ``ducksets.integrity``:
+
+DS102 pack-object
+    A pack object in the database is missing, or differs from the pack's own
+    text or shape; ``ducksets install DB`` repairs it.
+
+Pack macros are recognised where sqlglot parses their calls as anonymous
+functions, which holds for every name sqlglot does not know as a built-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ducksets.lint.catalog_keys import check_catalog_keys
+from ducksets.lint.diagnostic import RULES, Diagnostic
+
+__all__ = ["RULES", "Diagnostic", "check_catalog_keys", "lint_pack"]
+
+
+def lint_pack(paths: Sequence[Path] | None = None) -> list[Diagnostic]:
+    """Lint the SQL pack.
+
+    Parameters
+    ----------
+    paths
+        Pack directories (holding a ``MANIFEST``) and single ``.sql`` files;
+        default: the pack this package installs. Single files are checked as
+        additions to that pack, and the manifest rule is skipped for them.
+
+    Returns
+    -------
+    list[Diagnostic]
+        Every problem found, in file order; empty when the pack is clean.
+    """
+    # The rules read SQL with sqlglot, which takes longer to import than most
+    # CLI verbs take to run: import it when linting, not with ``ducksets.lint``.
+    from ducksets.lint.linter import lint_paths
+
+    return lint_paths(paths)

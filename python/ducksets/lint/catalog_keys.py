@@ -1,0 +1,73 @@
+"""The user-catalog check (DS101): every ``table_key`` of ``datasets`` names a relation."""
+
+from __future__ import annotations
+
+import duckdb
+
+from ducksets._introspect import current_database, database_path, find_relation
+from ducksets._names import bare_refused_keywords
+from ducksets.errors import CatalogMissingError, InvalidTableKeyError
+from ducksets.keys import TableKey, parse_table_key
+from ducksets.lint.diagnostic import RULES, Diagnostic
+from ducksets.pack import PACK_SCHEMA
+from ducksets.sqltext import qualified_name
+
+
+def check_catalog_keys(
+    con: duckdb.DuckDBPyConnection, *, schema: str = PACK_SCHEMA, database: str | None = None
+) -> list[Diagnostic]:
+    """Validate every ``table_key`` in an installed catalog.
+
+    Each key must parse (``parse_table_key``: the grammar and keyword rule
+    ``catalog_drift`` applies too) and name an existing table or view, found
+    as DuckDB resolves names (ASCII case ignored, nothing else; two-part keys
+    name a schema of the connection's current database).
+
+    Parameters
+    ----------
+    con
+        A connection to the database holding the catalog.
+    schema, database
+        Where the catalog table ``datasets`` lives; default ``metadata`` in the
+        current database.
+
+    Returns
+    -------
+    list[Diagnostic]
+        One per bad key; ``file`` is the catalog table, ``line`` the 1-based row
+        number in ``ORDER BY table_key``.
+
+    Raises
+    ------
+    CatalogMissingError
+        The database has no catalog table.
+    """
+    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
+    catalog_db = database or current_database(con)
+    catalog = find_relation(con, TableKey(catalog_db, schema, "datasets"))
+    if catalog is None or catalog.kind != "table":
+        where = qualified_name(catalog_db, schema)
+        msg = (
+            f"no catalog table {where}.datasets: the ducksets pack is not installed there; "
+            f"run install_macros(con) or `ducksets install {database_path(con)}` first"
+        )
+        raise CatalogMissingError(msg)
+    table = qualified_name(database, schema, "datasets")
+    rows = con.execute(f"SELECT table_key, name FROM {table} ORDER BY table_key").fetchall()
+    diagnostics = []
+    for number, (table_key, dataset_name) in enumerate(rows, start=1):
+        problem = _key_problem(con, str(table_key))
+        if problem is not None:
+            message = f"dataset {dataset_name!r}: table_key {table_key!r}: {problem}"
+            diagnostics.append(Diagnostic(table, number, 1, "DS101", "error", message))
+    return diagnostics
+
+
+def _key_problem(con: duckdb.DuckDBPyConnection, table_key: str) -> str | None:
+    try:
+        key = parse_table_key(table_key)
+    except InvalidTableKeyError as exc:
+        return f"{RULES['DS101']}: {exc}"
+    if find_relation(con, key) is not None:
+        return None
+    return f"{RULES['DS101']}: no table or view {key} exists; create it or fix the row"
