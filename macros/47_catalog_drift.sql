@@ -18,30 +18,25 @@
 --   So a name is folded with lower() only when it is ASCII (strlen = length,
 --   the common and fast case) and with translate() of A-Z otherwise; lower()
 --   alone would fold all of Unicode. The keyword rule is the one Python's
---   parse_table_key applies (ducksets._names): the keywords DuckDB's parser
---   refuses before a dot, asked of the parser itself.
+--   parse_table_key applies (ducksets._names): metadata.refused_keywords,
+--   the keywords DuckDB's parser refuses before a dot, read once per call.
 --   Pack objects (comment 'ducksets: ...') are never unregistered.
 -- Parameters: none.
 -- Example:
 --   SELECT * FROM metadata.catalog_drift();
 CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
-    WITH refused_words AS MATERIALIZED (
+    WITH ducksets_refused_words AS MATERIALIZED (
         SELECT ducksets_kw.keyword_name
-        FROM duckdb_keywords() AS ducksets_kw
-        WHERE ducksets_kw.keyword_category IN ('reserved', 'type_function')
-            AND json_extract_string(
-                json_serialize_sql('SELECT * FROM ' || ducksets_kw.keyword_name || '.t'),
-                '$.error'
-            ) = 'true'
+        FROM metadata.refused_keywords() AS ducksets_kw
     ),
-    split_keys AS (
+    ducksets_split_keys AS (
         SELECT
             ducksets_d.table_key,
             ducksets_d.is_view,
             metadata.split_table_key(ducksets_d.table_key) AS key_parts
         FROM metadata.datasets AS ducksets_d
     ),
-    parted AS (
+    ducksets_parted AS (
         SELECT
             ducksets_s.table_key,
             ducksets_s.is_view,
@@ -53,9 +48,9 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
                 WHEN NOT starts_with(ducksets_s.table_key, '"')
                     THEN coalesce(ducksets_s.key_parts.catalog_name, ducksets_s.key_parts.schema_name)
             END AS bare_first_part
-        FROM split_keys AS ducksets_s
+        FROM ducksets_split_keys AS ducksets_s
     ),
-    registered AS MATERIALIZED (
+    ducksets_registered AS MATERIALIZED (
         SELECT
             ducksets_p.table_key,
             ducksets_p.is_view,
@@ -88,34 +83,34 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
                     ducksets_p.bare_first_part, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
                 )
             END AS first_word
-        FROM parted AS ducksets_p
+        FROM ducksets_parted AS ducksets_p
     ),
-    bare_first_keywords AS (
+    ducksets_bare_first_keywords AS (
         SELECT
             ducksets_r.table_key,
             ducksets_r.first_word
-        FROM registered AS ducksets_r
+        FROM ducksets_registered AS ducksets_r
         WHERE ducksets_r.key_parts IS NOT NULL
             AND ducksets_r.first_word IN (
                 SELECT ducksets_w.keyword_name
-                FROM refused_words AS ducksets_w
+                FROM ducksets_refused_words AS ducksets_w
             )
     ),
-    resolved AS (
+    ducksets_resolved AS (
         SELECT
             ducksets_r.table_key,
             ducksets_r.is_view,
             ducksets_r.database_fold,
             ducksets_r.schema_fold,
             ducksets_r.relation_fold
-        FROM registered AS ducksets_r
+        FROM ducksets_registered AS ducksets_r
         WHERE ducksets_r.key_parts IS NOT NULL
             AND ducksets_r.table_key NOT IN (
                 SELECT ducksets_b.table_key
-                FROM bare_first_keywords AS ducksets_b
+                FROM ducksets_bare_first_keywords AS ducksets_b
             )
     ),
-    relations AS (
+    ducksets_relations AS (
         SELECT
             ducksets_t.database_name,
             ducksets_t.schema_name,
@@ -134,7 +129,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         FROM duckdb_views() AS ducksets_v
         WHERE NOT ducksets_v.internal
     ),
-    relations_folded AS MATERIALIZED (
+    ducksets_relations_folded AS MATERIALIZED (
         SELECT
             ducksets_rel.*,
             CASE
@@ -158,21 +153,21 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
                     ducksets_rel.relation_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
                 )
             END AS relation_fold
-        FROM relations AS ducksets_rel
+        FROM ducksets_relations AS ducksets_rel
     ),
-    matched AS (
+    ducksets_matched AS (
         SELECT
             ducksets_res.table_key,
             ducksets_res.is_view,
             ducksets_rel.relation_is_view,
             ducksets_rel.relation_name IS NOT NULL AS relation_found
-        FROM resolved AS ducksets_res
-        LEFT JOIN relations_folded AS ducksets_rel
+        FROM ducksets_resolved AS ducksets_res
+        LEFT JOIN ducksets_relations_folded AS ducksets_rel
             ON ducksets_rel.database_fold = ducksets_res.database_fold
             AND ducksets_rel.schema_fold = ducksets_res.schema_fold
             AND ducksets_rel.relation_fold = ducksets_res.relation_fold
     ),
-    declared AS (
+    ducksets_declared AS (
         SELECT
             ducksets_res.table_key,
             ducksets_res.database_fold,
@@ -187,14 +182,14 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
                 )
             END AS column_fold,
             ducksets_c.declared_type
-        FROM resolved AS ducksets_res
+        FROM ducksets_resolved AS ducksets_res
         JOIN metadata.dataset_columns AS ducksets_c
             ON ducksets_c.table_key = ducksets_res.table_key
-        JOIN matched AS ducksets_m
+        JOIN ducksets_matched AS ducksets_m
             ON ducksets_m.table_key = ducksets_res.table_key
             AND ducksets_m.relation_found
     ),
-    actual AS (
+    ducksets_actual AS (
         SELECT
             CASE
                 WHEN strlen(ducksets_col.database_name) = length(ducksets_col.database_name)
@@ -229,32 +224,32 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         FROM duckdb_columns() AS ducksets_col
         WHERE NOT ducksets_col.internal
     ),
-    declared_vs_actual AS (
+    ducksets_declared_vs_actual AS (
         SELECT
             ducksets_d.table_key,
             ducksets_d.column_name,
             ducksets_d.declared_type,
             ducksets_a.data_type
-        FROM declared AS ducksets_d
-        LEFT JOIN actual AS ducksets_a
+        FROM ducksets_declared AS ducksets_d
+        LEFT JOIN ducksets_actual AS ducksets_a
             ON ducksets_a.database_fold = ducksets_d.database_fold
             AND ducksets_a.schema_fold = ducksets_d.schema_fold
             AND ducksets_a.relation_fold = ducksets_d.relation_fold
             AND ducksets_a.column_fold = ducksets_d.column_fold
     ),
-    undeclared AS (
+    ducksets_undeclared AS (
         SELECT DISTINCT
             ducksets_d.table_key,
             ducksets_a.column_name,
             ducksets_a.data_type
-        FROM declared AS ducksets_d
-        JOIN actual AS ducksets_a
+        FROM ducksets_declared AS ducksets_d
+        JOIN ducksets_actual AS ducksets_a
             ON ducksets_a.database_fold = ducksets_d.database_fold
             AND ducksets_a.schema_fold = ducksets_d.schema_fold
             AND ducksets_a.relation_fold = ducksets_d.relation_fold
         WHERE NOT EXISTS (
             SELECT 1
-            FROM declared AS ducksets_d2
+            FROM ducksets_declared AS ducksets_d2
             WHERE ducksets_d2.table_key = ducksets_d.table_key
                 AND ducksets_d2.column_fold = ducksets_a.column_fold
         )
@@ -263,7 +258,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         ducksets_r.table_key,
         'invalid_key' AS drift,
         'table_key is not schema.name or database.schema.name (quote parts with "double quotes")' AS detail
-    FROM registered AS ducksets_r
+    FROM ducksets_registered AS ducksets_r
     WHERE ducksets_r.key_parts IS NULL
     UNION ALL
     SELECT
@@ -271,13 +266,13 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         'invalid_key',
         'table_key starts with the keyword ' || ducksets_b.first_word
             || ', which DuckDB reads as a name only in double quotes ("' || ducksets_b.first_word || '")'
-    FROM bare_first_keywords AS ducksets_b
+    FROM ducksets_bare_first_keywords AS ducksets_b
     UNION ALL
     SELECT
         ducksets_m.table_key,
         'missing_relation',
         'no table or view ' || ducksets_m.table_key || ' exists'
-    FROM matched AS ducksets_m
+    FROM ducksets_matched AS ducksets_m
     WHERE NOT ducksets_m.relation_found
     UNION ALL
     SELECT
@@ -287,7 +282,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
             WHEN ducksets_m.is_view THEN 'registered as a view (is_view = TRUE) but it is a table'
             ELSE 'registered as a table (is_view = FALSE) but it is a view'
         END
-    FROM matched AS ducksets_m
+    FROM ducksets_matched AS ducksets_m
     WHERE ducksets_m.relation_found
         AND ducksets_m.is_view <> ducksets_m.relation_is_view
     UNION ALL
@@ -296,7 +291,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         'missing_column',
         'column ' || metadata.format_ident(ducksets_dva.column_name) || ' (' || ducksets_dva.declared_type
             || ') is declared but the table has no such column'
-    FROM declared_vs_actual AS ducksets_dva
+    FROM ducksets_declared_vs_actual AS ducksets_dva
     WHERE ducksets_dva.data_type IS NULL
     UNION ALL
     SELECT
@@ -304,7 +299,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         'type_mismatch',
         'column ' || metadata.format_ident(ducksets_dva.column_name) || ' is declared '
             || ducksets_dva.declared_type || ' but is ' || ducksets_dva.data_type
-    FROM declared_vs_actual AS ducksets_dva
+    FROM ducksets_declared_vs_actual AS ducksets_dva
     WHERE ducksets_dva.data_type IS NOT NULL
         AND upper(ducksets_dva.data_type) <> upper(ducksets_dva.declared_type)
     UNION ALL
@@ -313,7 +308,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         'unexpected_column',
         'column ' || metadata.format_ident(ducksets_u.column_name) || ' (' || ducksets_u.data_type
             || ') is in the table but not declared'
-    FROM undeclared AS ducksets_u
+    FROM ducksets_undeclared AS ducksets_u
     UNION ALL
     SELECT
         concat_ws(
@@ -328,15 +323,15 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         'unregistered_relation',
         CASE WHEN ducksets_rel.relation_is_view THEN 'view' ELSE 'table' END
             || ' in a catalog schema has no row in metadata.datasets'
-    FROM relations_folded AS ducksets_rel
+    FROM ducksets_relations_folded AS ducksets_rel
     WHERE NOT ducksets_rel.is_pack_object
         AND (ducksets_rel.database_fold, ducksets_rel.schema_fold) IN (
             SELECT (ducksets_res.database_fold, ducksets_res.schema_fold)
-            FROM resolved AS ducksets_res
+            FROM ducksets_resolved AS ducksets_res
         )
         AND NOT EXISTS (
             SELECT 1
-            FROM resolved AS ducksets_res
+            FROM ducksets_resolved AS ducksets_res
             WHERE ducksets_res.database_fold = ducksets_rel.database_fold
                 AND ducksets_res.schema_fold = ducksets_rel.schema_fold
                 AND ducksets_res.relation_fold = ducksets_rel.relation_fold
