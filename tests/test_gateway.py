@@ -45,7 +45,7 @@ def test_writable_gateway_creates_installs_and_registers(db_path: Path) -> None:
         assert dict(datasets.jsonl_mapping) == {"core.items": "items.jsonl"}
         assert dict(datasets.parquet_mapping) == {"docs.v_items": "items_view.parquet"}
         assert datasets.resolve("v_items") == "docs.v_items"
-        assert datasets.meta["items"] == Dataset(
+        assert datasets.by_name["items"] == Dataset(
             "core.items", "items", ITEMS, jsonl_filename="items.jsonl"
         )
         assert gateway.con.execute("FROM metadata.catalog_drift()").fetchall() == []

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
+import ducksets
 from ducksets.errors import (
     CatalogMissingError,
     UnknownDatasetError,
 )
-from ducksets.registry import load_dataset_registry
+from ducksets.gateway import StorageConfig, open_gateway
+from ducksets.registry import DatasetRegistry, load_dataset_registry
+from ducksets.schema import Column, TableSchema
 from ducksets.sync import sync_catalog
 
 
@@ -50,3 +54,113 @@ def test_a_row_with_an_invalid_key_is_drift_not_a_crash(con: duckdb.DuckDBPyConn
     ]
     report = sync_catalog(con, ["core"])
     assert (report.added, report.left) == ((), ("core.t",))
+
+
+def _mixed_catalog(con: duckdb.DuckDBPyConnection) -> None:
+    """Names whose order differs from their keys' order, and a view sorting before a table."""
+    con.execute(
+        """
+        CREATE SCHEMA core; CREATE SCHEMA docs;
+        CREATE TABLE core.a (x INT); CREATE TABLE core.b (x INT);
+        CREATE VIEW docs.c AS SELECT 1 AS x;
+        INSERT INTO metadata.datasets VALUES
+            ('core.a', 'zeta', FALSE, 'a.jsonl', NULL),
+            ('core.b', 'beta', FALSE, NULL, 'b.parquet'),
+            ('docs.c', 'alpha', TRUE, 'c.jsonl', 'c.parquet');
+        """
+    )
+
+
+def test_one_order_everywhere(con: duckdb.DuckDBPyConnection) -> None:
+    _mixed_catalog(con)
+    registry = load_dataset_registry(con)
+    # Keyed or listed by name: name order; keyed by table key: key order.
+    assert registry.all_datasets == ("alpha", "beta", "zeta")
+    assert list(registry.by_name) == ["alpha", "beta", "zeta"]
+    assert list(registry.mapping.items()) == [
+        ("alpha", "docs.c"),
+        ("beta", "core.b"),
+        ("zeta", "core.a"),
+    ]
+    assert (registry.tables, registry.views) == (("beta", "zeta"), ("alpha",))
+    assert list(registry.by_table_key) == ["core.a", "core.b", "docs.c"]
+    assert list(registry.jsonl_mapping.items()) == [("core.a", "a.jsonl"), ("docs.c", "c.jsonl")]
+    assert list(registry.parquet_mapping.items()) == [
+        ("core.b", "b.parquet"),
+        ("docs.c", "c.parquet"),
+    ]
+    assert registry.resolve("beta") == registry.resolve_table_key("beta") == "core.b"
+    with pytest.raises(UnknownDatasetError) as caught:
+        registry.resolve("zet")
+    assert caught.value.suggestions == ("zeta",)
+
+
+def test_deprecated_names_warn_and_give_what_they_gave(con: duckdb.DuckDBPyConnection) -> None:
+    _mixed_catalog(con)
+    registry = load_dataset_registry(con)
+    with pytest.warns(DeprecationWarning, match="use DatasetRegistry.jsonl_mapping"):
+        assert dict(registry.jsonl_datasets) == {"core.a": "a.jsonl", "docs.c": "c.jsonl"}
+    with pytest.warns(DeprecationWarning, match="use DatasetRegistry.parquet_mapping"):
+        assert dict(registry.parquet_datasets) == {"core.b": "b.parquet", "docs.c": "c.parquet"}
+    with pytest.warns(DeprecationWarning, match="use DatasetRegistry.by_name"):
+        assert registry.meta is registry.by_name
+    with pytest.warns(DeprecationWarning, match="DatasetRegistry"):
+        assert registry.registry is registry
+    with pytest.warns(DeprecationWarning, match=r"ducksets\.GatewayDatasets .*DatasetRegistry"):
+        from ducksets import GatewayDatasets
+    with pytest.warns(DeprecationWarning, match=r"ducksets\.gateway\.GatewayDatasets"):
+        from ducksets.gateway import GatewayDatasets as FromGateway
+    assert GatewayDatasets is FromGateway is DatasetRegistry
+    with pytest.warns(DeprecationWarning, match="from_registry"):
+        assert GatewayDatasets.from_registry(registry) is registry
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        ducksets.NoSuchThing  # noqa: B018
+
+
+def test_the_gateway_view_keeps_its_values(db_path: Path) -> None:
+    config = StorageConfig(
+        db_path,
+        tables={"core.a": TableSchema((Column("x", "INTEGER"),))},
+        views={"docs.c": "SELECT 1 AS x"},
+        names={"core.a": "zeta", "docs.c": "alpha"},
+        jsonl={"core.a": "a.jsonl"},
+    )
+    with open_gateway(config) as gateway:
+        datasets = gateway.datasets
+        assert isinstance(datasets, DatasetRegistry)
+        assert gateway.refresh() == datasets
+        # What GatewayDatasets gave, attribute by attribute (all_datasets was
+        # tables then views; it is name order now, like the registry's).
+        assert dict(datasets.mapping) == {"zeta": "core.a", "alpha": "docs.c"}
+        assert (datasets.tables, datasets.views) == (("zeta",), ("alpha",))
+        assert dict(datasets.jsonl_mapping) == {"core.a": "a.jsonl"}
+        assert dict(datasets.parquet_mapping) == {}
+        assert datasets.resolve("alpha") == "docs.c"
+        assert datasets.all_datasets == ("alpha", "zeta")
+        with pytest.warns(DeprecationWarning):
+            assert dict(datasets.meta) == dict(datasets.by_name)
+        assert gateway.dataset("zeta").table_key == "core.a"
+
+
+def test_declared_schemas_match_keys_spelled_otherwise(con: duckdb.DuckDBPyConnection) -> None:
+    # Catalog keys are matched as DuckDB compares names, with or without quotes;
+    # an invalid catalog key ('select.t' needs quotes) matches nothing.
+    con.execute(
+        """
+        INSERT INTO metadata.datasets VALUES
+            ('CORE."Items"', 'items', FALSE, NULL, NULL),
+            ('core.other', 'other', FALSE, NULL, NULL),
+            ('select.t', 'bad', FALSE, NULL, NULL),
+            ('"select".u', 'quoted', FALSE, NULL, NULL)
+        """
+    )
+    one = TableSchema((Column("x", "INTEGER"),))
+    two = TableSchema((Column("y", "VARCHAR"),))
+    declared = {'"core"."ITEMS"': one, "core.OTHER": two, '"select".t': one, "select_.u": two}
+    registry = load_dataset_registry(con, schemas=declared)
+    assert {n: d.schema for n, d in registry.by_name.items()} == {
+        "bad": None,
+        "items": one,
+        "other": two,
+        "quoted": None,
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ducksets.catalog import bootstrap_metadata_datasets, register_dataset, unregister_dataset
 from ducksets.counts import RowCount, count_dataset_rows, count_datasets
 from ducksets.drift import DriftItem, DriftReport, catalog_drift
@@ -43,8 +45,8 @@ from ducksets.export import (
 )
 from ducksets.gateway import (
     Gateway,
-    GatewayDatasets,
     StorageConfig,
+    deprecated_name,
     open_gateway,
     open_memory_gateway,
 )
@@ -75,6 +77,12 @@ from ducksets.schema import Column, TableSchema
 from ducksets.sync import SyncReport, sync_catalog
 
 __version__ = pack_version()
+
+
+def __getattr__(name: str) -> Any:
+    # Deprecated public names (GatewayDatasets), kept for one release; each warns when used.
+    return deprecated_name(__name__, name)
+
 
 __all__ = [
     "PACK_SCHEMA",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,61 +79,21 @@ class StorageConfig:
         _require_mapping("duckdb_config", self.duckdb_config)
 
 
-@dataclass(frozen=True)
-class GatewayDatasets:
-    """The registry as the gateway's users see it: names, kinds, keys and filenames."""
-
-    mapping: Mapping[str, str]
-    """dataset name -> table key"""
-    tables: tuple[str, ...]
-    """names of base-table datasets"""
-    views: tuple[str, ...]
-    """names of view datasets"""
-    meta: Mapping[str, Dataset]
-    """dataset name -> Dataset"""
-    jsonl_mapping: Mapping[str, str]
-    """table key -> JSONL filename"""
-    parquet_mapping: Mapping[str, str]
-    """table key -> Parquet filename"""
-    registry: DatasetRegistry = field(repr=False)
-
-    @classmethod
-    def from_registry(cls, registry: DatasetRegistry) -> GatewayDatasets:
-        """The gateway view of a ``DatasetRegistry``."""
-        by_name = registry.by_name
-        return cls(
-            mapping=MappingProxyType({n: d.table_key for n, d in by_name.items()}),
-            tables=tuple(sorted(n for n, d in by_name.items() if not d.is_view)),
-            views=tuple(sorted(n for n, d in by_name.items() if d.is_view)),
-            meta=by_name,
-            jsonl_mapping=registry.jsonl_datasets,
-            parquet_mapping=registry.parquet_datasets,
-            registry=registry,
-        )
-
-    @property
-    def all_datasets(self) -> tuple[str, ...]:
-        """Every dataset name: tables, then views."""
-        return self.tables + self.views
-
-    def resolve(self, name: str) -> str:
-        """The table key of dataset ``name``; ``UnknownDatasetError`` suggests close names."""
-        return self.registry.resolve_table_key(name)
-
-
 class Gateway:
     """An open database with the pack and the registry of its datasets.
 
-    A context manager: leaving the ``with`` block closes the connection.
+    ``datasets`` is the ``DatasetRegistry`` read when the gateway opened (or
+    at the last ``refresh()``). A context manager: leaving the ``with`` block
+    closes the connection.
     """
 
     def __init__(self, config: StorageConfig, con: duckdb.DuckDBPyConnection) -> None:
         self.config = config
         self.con = con
-        self.datasets = self._load()
+        self.datasets: DatasetRegistry = self._load()
 
-    def refresh(self) -> GatewayDatasets:
-        """Re-read the catalog (after registering datasets, say) and return the new view."""
+    def refresh(self) -> DatasetRegistry:
+        """Re-read the catalog (after registering datasets, say) and return the new registry."""
         self.datasets = self._load()
         return self.datasets
 
@@ -145,9 +106,9 @@ class Gateway:
             The catalog, as it is now, has no dataset of that name.
         """
         require_str("name", name, what="a dataset name")
-        if name not in self.datasets.meta:
+        if name not in self.datasets.by_name:
             self.refresh()  # registered after the gateway opened, perhaps by another process
-        return self.datasets.registry.dataset_for_name(name)
+        return self.datasets.dataset_for_name(name)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor of the gateway's connection: one per thread or call, closed after use.
@@ -196,14 +157,14 @@ class Gateway:
 
     def __repr__(self) -> str:
         mode = "read-only" if self.config.read_only else "writable"
-        return f"<Gateway {self.config.path!s} ({mode}), {len(self.datasets.mapping)} datasets>"
+        return f"<Gateway {self.config.path!s} ({mode}), {len(self.datasets.by_name)} datasets>"
 
-    def _load(self) -> GatewayDatasets:
+    def _load(self) -> DatasetRegistry:
         # A cursor of its own, so a refresh from one thread never clashes with
         # a read of another on the shared connection.
         cursor = self.cursor()
         try:
-            registry = load_dataset_registry(
+            return load_dataset_registry(
                 cursor,
                 schemas=self.config.tables,
                 row_bindings=self.config.row_bindings,
@@ -211,7 +172,6 @@ class Gateway:
             )
         finally:
             cursor.close()
-        return GatewayDatasets.from_registry(registry)
 
 
 def open_gateway(config: StorageConfig) -> Gateway:
@@ -300,6 +260,26 @@ def create_view_sql(view_key: str, select_sql: str) -> str:
         raise SchemaError(msg)
     # The user's own query text is kept as written; only the key is built by us.
     return f"CREATE OR REPLACE VIEW {parse_table_key(view_key).sql()} AS {select_sql}"
+
+
+def __getattr__(name: str) -> Any:
+    return deprecated_name(__name__, name)
+
+
+def deprecated_name(module: str, name: str) -> Any:
+    """The object a deprecated public name of ``module`` stands for, with a DeprecationWarning.
+
+    Each name is kept for one release after its rename.
+    """
+    if name == "GatewayDatasets":
+        msg = (
+            f"{module}.GatewayDatasets is deprecated and will be removed in the next release; "
+            "use ducksets.DatasetRegistry (gateway.datasets is one)"
+        )
+        warnings.warn(msg, DeprecationWarning, stacklevel=3)
+        return DatasetRegistry
+    msg = f"module {module!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def _require_mapping(parameter: str, value: object) -> None:

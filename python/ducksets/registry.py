@@ -8,15 +8,19 @@ catalog as it is now.
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
+from operator import attrgetter
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import duckdb
 
 from ducksets._args import require_connection, require_mapping, require_str
 from ducksets._html import html_table
+from ducksets._names import fold_name
 from ducksets._query import fetch_one
 from ducksets.errors import (
     CatalogMissingError,
@@ -28,6 +32,8 @@ from ducksets.pack import PACK_SCHEMA
 from ducksets.rowbinding import RowBinding
 from ducksets.schema import Column, TableSchema
 from ducksets.sqltext import qualified_name
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -72,48 +78,68 @@ class Dataset:
 
 @dataclass(frozen=True)
 class DatasetRegistry:
-    """All datasets of a catalog, by name and by table key, with export filenames."""
+    """All datasets of a catalog: by name, by table key, their kinds and export filenames.
+
+    One order everywhere: whatever is keyed or listed by dataset name
+    (``by_name``, ``mapping``, ``tables``, ``views``, ``all_datasets``) is in
+    name order; whatever is keyed by table key (``by_table_key``,
+    ``jsonl_mapping``, ``parquet_mapping``) is in table-key order. Both are
+    Python's string order, so the same catalog always lists the same way.
+
+    A gateway's ``gateway.datasets`` is one of these.
+    """
 
     by_name: Mapping[str, Dataset]
+    """dataset name -> Dataset"""
     by_table_key: Mapping[str, Dataset]
-    jsonl_datasets: Mapping[str, str]
-    """table_key -> JSONL filename, for datasets that have one."""
-    parquet_datasets: Mapping[str, str]
-    """table_key -> Parquet filename, for datasets that have one."""
-    _by_key: Mapping[TableKey, Dataset] = field(repr=False, compare=False, default_factory=dict)
+    """table key (as written in the catalog) -> Dataset"""
+    jsonl_mapping: Mapping[str, str]
+    """table key -> JSONL filename, for datasets that have one"""
+    parquet_mapping: Mapping[str, str]
+    """table key -> Parquet filename, for datasets that have one"""
 
     @classmethod
     def from_datasets(cls, datasets: Iterable[Dataset]) -> DatasetRegistry:
         """Index datasets by name and key, and collect their filenames."""
-        ordered = sorted(datasets, key=lambda d: d.table_key)
+        by_key = sorted(datasets, key=attrgetter("table_key"))
         return cls(
-            by_name=MappingProxyType({d.name: d for d in ordered}),
-            by_table_key=MappingProxyType({d.table_key: d for d in ordered}),
-            jsonl_datasets=MappingProxyType(
-                {d.table_key: d.jsonl_filename for d in ordered if d.jsonl_filename}
+            by_name=MappingProxyType({d.name: d for d in sorted(by_key, key=attrgetter("name"))}),
+            by_table_key=MappingProxyType({d.table_key: d for d in by_key}),
+            jsonl_mapping=MappingProxyType(
+                {d.table_key: d.jsonl_filename for d in by_key if d.jsonl_filename}
             ),
-            parquet_datasets=MappingProxyType(
-                {d.table_key: d.parquet_filename for d in ordered if d.parquet_filename}
-            ),
-            _by_key=MappingProxyType(
-                {key: d for d in ordered if (key := key_or_none(d.table_key)) is not None}
+            parquet_mapping=MappingProxyType(
+                {d.table_key: d.parquet_filename for d in by_key if d.parquet_filename}
             ),
         )
 
+    @cached_property
+    def mapping(self) -> Mapping[str, str]:
+        """Dataset name -> table key, in name order."""
+        return MappingProxyType({n: d.table_key for n, d in self.by_name.items()})
+
+    @cached_property
+    def tables(self) -> tuple[str, ...]:
+        """Names of the base-table datasets, in name order."""
+        return tuple(n for n, d in self.by_name.items() if not d.is_view)
+
+    @cached_property
+    def views(self) -> tuple[str, ...]:
+        """Names of the view datasets, in name order."""
+        return tuple(n for n, d in self.by_name.items() if d.is_view)
+
     @property
     def all_datasets(self) -> tuple[str, ...]:
-        """Every dataset name, sorted."""
-        return tuple(sorted(self.by_name))
+        """Every dataset name, in name order (tables and views together)."""
+        return tuple(self.by_name)
 
     def __repr__(self) -> str:
-        views = sum(d.is_view for d in self.by_name.values())
-        tables = len(self.by_name) - views
-        return f"<DatasetRegistry: {tables} tables, {views} views>"
+        return f"<DatasetRegistry: {len(self.tables)} tables, {len(self.views)} views>"
 
     def _repr_html_(self) -> str:
         rows = (
             (d.name, d.table_key, d.kind, d.jsonl_filename, d.parquet_filename)
-            for d in sorted(self.by_name.values(), key=lambda d: d.name)
+            for d in self.by_name.values()
         )
         columns = ("name", "table_key", "kind", "jsonl_filename", "parquet_filename")
         return html_table(columns, rows, caption=repr(self).strip("<>"))
@@ -134,9 +160,63 @@ class DatasetRegistry:
             raise unknown_dataset(str(key), known, "table key")
         return dataset
 
-    def resolve_table_key(self, name: str) -> str:
-        """The table key of the dataset called ``name``."""
+    def resolve(self, name: str) -> str:
+        """The table key of the dataset called ``name``.
+
+        Raises
+        ------
+        UnknownDatasetError
+            No dataset has that name; ``suggestions`` holds close names.
+        """
         return self.dataset_for_name(name).table_key
+
+    def resolve_table_key(self, name: str) -> str:
+        """The table key of the dataset called ``name`` (the same as ``resolve``)."""
+        return self.resolve(name)
+
+    @cached_property
+    def _by_key(self) -> Mapping[TableKey, Dataset]:
+        # Parsed on the first lookup by key, once: loading parses no key it
+        # does not need, so a large catalog loads in time linear in its rows.
+        by_key = ((key_or_none(d.table_key), d) for d in self.by_table_key.values())
+        return {key: d for key, d in by_key if key is not None}
+
+    # Deprecated names, kept for one release (GatewayDatasets was merged into this class).
+
+    @property
+    def jsonl_datasets(self) -> Mapping[str, str]:
+        """Deprecated: ``jsonl_mapping``."""
+        _deprecated("DatasetRegistry.jsonl_datasets", "DatasetRegistry.jsonl_mapping")
+        return self.jsonl_mapping
+
+    @property
+    def parquet_datasets(self) -> Mapping[str, str]:
+        """Deprecated: ``parquet_mapping``."""
+        _deprecated("DatasetRegistry.parquet_datasets", "DatasetRegistry.parquet_mapping")
+        return self.parquet_mapping
+
+    @property
+    def meta(self) -> Mapping[str, Dataset]:
+        """Deprecated: ``by_name``."""
+        _deprecated("GatewayDatasets.meta", "DatasetRegistry.by_name")
+        return self.by_name
+
+    @property
+    def registry(self) -> DatasetRegistry:
+        """Deprecated: the registry itself (``gateway.datasets`` is the registry now)."""
+        _deprecated("GatewayDatasets.registry", "gateway.datasets (a DatasetRegistry) itself")
+        return self
+
+    @classmethod
+    def from_registry(cls, registry: DatasetRegistry) -> DatasetRegistry:
+        """Deprecated: ``registry`` itself (``GatewayDatasets`` is ``DatasetRegistry`` now)."""
+        _deprecated("GatewayDatasets.from_registry(registry)", "the DatasetRegistry itself")
+        return registry
+
+
+def _deprecated(old: str, new: str) -> None:
+    msg = f"{old} is deprecated and will be removed in the next release; use {new}"
+    warnings.warn(msg, DeprecationWarning, stacklevel=3)
 
 
 def _column_text(column: Column) -> str:
@@ -196,6 +276,9 @@ def load_dataset_registry(
 ) -> DatasetRegistry:
     """Read the catalog into a ``DatasetRegistry``, in one query.
 
+    Time grows linearly with the catalog: no catalog key is parsed unless it
+    may match a key of ``schemas`` or ``row_bindings``.
+
     Parameters
     ----------
     con
@@ -220,9 +303,28 @@ def load_dataset_registry(
     require_mapping("schemas", schemas, TableSchema)
     require_mapping("row_bindings", row_bindings, RowBinding)
     require_catalog(con, pack_schema)
-    declared = {parse_table_key(k): s for k, s in (schemas or {}).items()}
-    bindings = {parse_table_key(k): b for k, b in (row_bindings or {}).items()}
-    rows = con.execute(
+    declared = _KeyLookup(schemas or {})
+    bindings = _KeyLookup(row_bindings or {})
+    datasets = [
+        Dataset(
+            table_key,
+            name,
+            None if is_view else declared.get(table_key) or _stored_schema(stored_columns),
+            bindings.get(table_key),
+            jsonl,
+            parquet,
+            bool(is_view),
+        )
+        for table_key, name, is_view, jsonl, parquet, stored_columns in _catalog_rows(
+            con, pack_schema
+        )
+    ]
+    return DatasetRegistry.from_datasets(datasets)
+
+
+def _catalog_rows(con: duckdb.DuckDBPyConnection, pack_schema: str) -> list[tuple[Any, ...]]:
+    """Each catalog row with its declared columns (a list of structs, ``NULL`` when none)."""
+    return con.execute(
         f"""
         SELECT
             d.table_key, d.name, d.is_view, d.jsonl_filename, d.parquet_filename,
@@ -238,15 +340,28 @@ def load_dataset_registry(
         ORDER BY d.table_key
         """
     ).fetchall()
-    datasets = []
-    for table_key, name, is_view, jsonl, parquet, stored_columns in rows:
-        # A row with an invalid key (written by SQL) stays visible: drift reports it.
+
+
+class _KeyLookup(Generic[_T]):
+    """Values given by table key, found for a catalog key's text with as little parsing as can be.
+
+    A key with no double quote names its parts exactly as written (a bare part
+    holds no dot), so it can equal a given key only when the two texts fold
+    alike: only then, or when it has quotes, is it parsed and compared as a
+    ``TableKey`` (a row with an invalid key matches nothing: drift reports it).
+    """
+
+    def __init__(self, by_key: Mapping[str, _T]) -> None:
+        self._by_key = {parse_table_key(k): v for k, v in by_key.items()}
+        self._unquoted = {fold_name(".".join(k.parts)) for k in self._by_key}
+
+    def get(self, table_key: str) -> _T | None:
+        if not self._by_key:
+            return None
+        if '"' not in table_key and fold_name(table_key) not in self._unquoted:
+            return None
         key = key_or_none(table_key)
-        python_schema = declared.get(key) if key is not None else None
-        schema = None if is_view else python_schema or _stored_schema(stored_columns)
-        binding = bindings.get(key) if key is not None else None
-        datasets.append(Dataset(table_key, name, schema, binding, jsonl, parquet, bool(is_view)))
-    return DatasetRegistry.from_datasets(datasets)
+        return None if key is None else self._by_key.get(key)
 
 
 def _stored_schema(stored: list[dict[str, Any]] | None) -> TableSchema | None:

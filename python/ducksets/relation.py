@@ -116,4 +116,3 @@ def unreadable(dataset: str, table_key: str, exc: duckdb.Error) -> DatasetUnread
         "check the relation, and the pack with: ducksets check DB"
     )
     return DatasetUnreadableError(msg, dataset=dataset, table_key=table_key)
-
