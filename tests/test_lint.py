@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from ducksets import install_macros
 from ducksets._dialect import DIALECT
-from ducksets.errors import CatalogMissingError
+from ducksets.errors import ArgumentTypeError, CatalogMissingError
 from ducksets.lint import RULES, Diagnostic, check_catalog_keys, lint_pack
 from ducksets.pack import pack_dir
 from ducksets.sqltext import quote_literal
@@ -227,9 +227,22 @@ def test_catalog_in_another_schema_and_database(tmp_path: Path) -> None:
     con.execute(f"ATTACH {quote_literal(str(tmp_path / 'side.db'))} AS side")
     install_macros(con, schema="cat", database="side")
     con.execute("INSERT INTO side.cat.datasets VALUES ('side.cat.nope', 'nope', FALSE, NULL, NULL)")
-    (found,) = check_catalog_keys(con, schema="cat", database="side")
+    (found,) = check_catalog_keys(con, pack_schema="cat", database="side")
     assert found.file == "side.cat.datasets"
     assert "side.cat.nope" in found.message
+
+
+def test_catalog_keys_schema_keyword_is_a_deprecated_spelling_of_pack_schema() -> None:
+    con = duckdb.connect()
+    install_macros(con, schema="cat")
+    con.execute("INSERT INTO cat.datasets VALUES ('cat.nope', 'nope', FALSE, NULL, NULL)")
+    with pytest.warns(DeprecationWarning, match="use pack_schema="):
+        old = check_catalog_keys(con, schema="cat")
+    assert old == check_catalog_keys(con, pack_schema="cat")
+    assert [d.file for d in old] == ["cat.datasets"]
+    with pytest.raises(ArgumentTypeError, match="pack_schema") as raised:
+        check_catalog_keys(con, schema="cat", pack_schema="other")
+    assert raised.value.parameter == "schema"
 
 
 def test_missing_catalog_says_to_install(fresh_con: duckdb.DuckDBPyConnection) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import duckdb
 
 from ducksets._introspect import current_database, database_path, find_relation
 from ducksets._names import bare_refused_keywords
-from ducksets.errors import CatalogMissingError, InvalidTableKeyError
+from ducksets.errors import ArgumentTypeError, CatalogMissingError, InvalidTableKeyError
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.lint.diagnostic import RULES, Diagnostic
 from ducksets.pack import PACK_SCHEMA
@@ -14,7 +16,11 @@ from ducksets.sqltext import qualified_name
 
 
 def check_catalog_keys(
-    con: duckdb.DuckDBPyConnection, *, schema: str = PACK_SCHEMA, database: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    pack_schema: str = PACK_SCHEMA,
+    database: str | None = None,
+    schema: str | None = None,
 ) -> list[Diagnostic]:
     """Validate every ``table_key`` in an installed catalog.
 
@@ -27,9 +33,12 @@ def check_catalog_keys(
     ----------
     con
         A connection to the database holding the catalog.
-    schema, database
+    pack_schema, database
         Where the catalog table ``datasets`` lives; default ``metadata`` in the
         current database.
+    schema
+        Deprecated spelling of ``pack_schema`` (a ``DeprecationWarning``); it
+        goes in the next release.
 
     Returns
     -------
@@ -41,18 +50,13 @@ def check_catalog_keys(
     ------
     CatalogMissingError
         The database has no catalog table.
+    ArgumentTypeError
+        Both ``schema`` and another ``pack_schema`` were given.
     """
+    if schema is not None:
+        pack_schema = _renamed_schema(schema, pack_schema)
     bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
-    catalog_db = database or current_database(con)
-    catalog = find_relation(con, TableKey(catalog_db, schema, "datasets"))
-    if catalog is None or catalog.kind != "table":
-        where = qualified_name(catalog_db, schema)
-        msg = (
-            f"no catalog table {where}.datasets: the ducksets pack is not installed there; "
-            f"run install_macros(con) or `ducksets install {database_path(con)}` first"
-        )
-        raise CatalogMissingError(msg)
-    table = qualified_name(database, schema, "datasets")
+    table = _catalog_table(con, pack_schema, database)
     rows = con.execute(f"SELECT table_key, name FROM {table} ORDER BY table_key").fetchall()
     diagnostics = []
     for number, (table_key, dataset_name) in enumerate(rows, start=1):
@@ -61,6 +65,32 @@ def check_catalog_keys(
             message = f"dataset {dataset_name!r}: table_key {table_key!r}: {problem}"
             diagnostics.append(Diagnostic(table, number, 1, "DS101", "error", message))
     return diagnostics
+
+
+def _renamed_schema(schema: str, pack_schema: str) -> str:
+    if pack_schema not in (PACK_SCHEMA, schema):
+        msg = "give pack_schema= only; schema= is its deprecated spelling"
+        raise ArgumentTypeError(msg, parameter="schema", value=schema)
+    msg = (
+        "check_catalog_keys(schema=...) is deprecated and will be removed in the next "
+        "release; use pack_schema="
+    )
+    warnings.warn(msg, DeprecationWarning, stacklevel=3)
+    return schema
+
+
+def _catalog_table(con: duckdb.DuckDBPyConnection, pack_schema: str, database: str | None) -> str:
+    """The catalog table's name as SQL; ``CatalogMissingError`` when there is none."""
+    catalog_db = database or current_database(con)
+    catalog = find_relation(con, TableKey(catalog_db, pack_schema, "datasets"))
+    if catalog is None or catalog.kind != "table":
+        where = qualified_name(catalog_db, pack_schema)
+        msg = (
+            f"no catalog table {where}.datasets: the ducksets pack is not installed there; "
+            f"run install_macros(con) or `ducksets install {database_path(con)}` first"
+        )
+        raise CatalogMissingError(msg)
+    return qualified_name(database, pack_schema, "datasets")
 
 
 def _key_problem(con: duckdb.DuckDBPyConnection, table_key: str) -> str | None:
