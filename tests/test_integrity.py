@@ -17,6 +17,7 @@ from ducksets import (
     ReadOnlyDatabaseError,
     install_macros,
     load_dataset_registry,
+    pack_files,
     pack_script,
     pack_version,
 )
@@ -91,7 +92,7 @@ def test_problems_name_the_database_file_to_install(db_path: Path) -> None:
 
 
 def test_other_schema_and_attached_database(fresh_con: duckdb.DuckDBPyConnection) -> None:
-    install_macros(fresh_con, schema="My Catalog")
+    install_macros(fresh_con, pack_schema="My Catalog")
     assert verify_pack(fresh_con, pack_schema="My Catalog") == ()
     fresh_con.execute("ATTACH ':memory:' AS side")
     install_macros(fresh_con, database="side")
@@ -359,8 +360,8 @@ def test_macros_shadowing_builtins_are_reported_with_their_drop(
 
 def test_a_reordered_definition_is_another_definition(con: duckdb.DuckDBPyConnection) -> None:
     """Review F: swapping LIMIT row_limit / OFFSET row_offset kept every token."""
-    definition = Path(__file__).parents[1].joinpath("macros", "41_dataset_rows.sql")
-    sql = definition.read_text(encoding="utf-8")
+    [definition] = [f for f in pack_files() if f.object_name == "dataset_rows"]
+    sql = definition.sql
     swapped = sql.replace(
         "LIMIT row_limit\n        OFFSET row_offset", "LIMIT row_offset\n        OFFSET row_limit"
     )

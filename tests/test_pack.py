@@ -25,8 +25,8 @@ from ducksets import (
     pack_script,
     pack_version,
 )
-from ducksets._pack_source import join_script
-from ducksets.pack import render_sql
+from ducksets._pack_source import PHASES, InstallStep, join_script
+from ducksets.pack import pack_steps, render_sql
 
 PACK_OBJECTS = {f.object_name for f in pack_files() if f.kind != "row"} - {None}
 
@@ -154,8 +154,8 @@ def test_versions_compare_numerically_not_as_text(con: duckdb.DuckDBPyConnection
 
 
 def test_other_schema_macros_read_their_own_catalog(con: duckdb.DuckDBPyConnection) -> None:
-    result = install_macros(con, schema="My Catalog")
-    assert result.schema == "My Catalog"
+    result = install_macros(con, pack_schema="My Catalog")
+    assert result.pack_schema == "My Catalog"
     con.execute("CREATE TABLE main.t AS SELECT 1 AS x")
     con.execute("""INSERT INTO "My Catalog".datasets VALUES ('main.t', 't', FALSE, NULL, NULL)""")
     assert con.execute("""SELECT "My Catalog".dataset_exists('t')""").fetchone() == (True,)
@@ -233,19 +233,25 @@ def test_file_made_with_old_storage_settings(db_path: Path) -> None:
 
 def test_render_sql_rewrites_names_but_not_strings() -> None:
     sql_text = "SELECT 'metadata.x' AS \"metadata\" FROM metadata.datasets -- metadata.y"
-    assert render_sql(sql_text, schema="cat") == (
+    assert render_sql(sql_text, pack_schema="cat") == (
         "SELECT 'metadata.x' AS \"metadata\" FROM cat.datasets -- metadata.y"
     )
-    assert render_sql(sql_text, schema="a b", database="db") == (
+    assert render_sql(sql_text, pack_schema="a b", database="db") == (
         'SELECT \'metadata.x\' AS "metadata" FROM db."a b".datasets -- metadata.y'
     )
 
 
-def test_default_script_is_the_pack_files_in_order() -> None:
+def test_default_script_is_the_install_steps_in_order() -> None:
     script = pack_script()
     assert script.startswith("BEGIN TRANSACTION;") and script.rstrip().endswith("COMMIT;")
-    positions = [script.index(f.sql.strip()) for f in pack_files()]
+    steps = pack_steps()
+    positions = [script.index(step.sql.strip()) for step in steps]
     assert positions == sorted(positions)
+    phases = [step.phase for step in steps]
+    assert phases == sorted(phases, key=PHASES.index)
+    assert {f.name for f in pack_files()} | {s.name for s in steps if s.phase == "migration"} == {
+        s.name for s in steps
+    }
 
 
 def test_one_version_everywhere() -> None:
@@ -355,9 +361,9 @@ def test_script_guard_ends_an_install_whose_macro_failed_to_bind(tmp_path: Path)
         "CREATE OR REPLACE MACRO metadata.injected() AS "
         "(SELECT max(no_such_column) FROM metadata.datasets);\n"
     )
-    texts = [f.sql for f in pack_files()]
-    texts.insert(8, broken)
-    result = cli(path, stdin=join_script(tuple(texts)))
+    steps = list(pack_steps())
+    steps.insert(8, InstallStep("55_injected.sql", broken, "macro"))
+    result = cli(path, stdin=join_script(steps))
     assert result.returncode == 1
     assert "pack macros not created in metadata (an error above says why): injected" in (
         result.stderr
@@ -370,13 +376,21 @@ def test_script_guard_ends_an_install_whose_macro_failed_to_bind(tmp_path: Path)
     ("call", "error", "parameter"),
     [
         (lambda: install_macros(None), ArgumentTypeError, "con"),  # type: ignore[arg-type]
-        (lambda: install_macros(duckdb.connect(), schema=None), ArgumentTypeError, "schema"),  # type: ignore[arg-type]
-        (lambda: install_macros(duckdb.connect(), schema=""), InvalidArgumentError, "schema"),
+        (
+            lambda: install_macros(duckdb.connect(), pack_schema=None),
+            ArgumentTypeError,
+            "pack_schema",
+        ),  # type: ignore[arg-type]
+        (
+            lambda: install_macros(duckdb.connect(), pack_schema=""),
+            InvalidArgumentError,
+            "pack_schema",
+        ),
         (lambda: install_macros(duckdb.connect(), database=5), ArgumentTypeError, "database"),  # type: ignore[arg-type]
         (lambda: install_macros(duckdb.connect(), force="yes"), ArgumentTypeError, "force"),  # type: ignore[arg-type]
         (lambda: installed_version(None), ArgumentTypeError, "con"),  # type: ignore[arg-type]
-        (lambda: pack_script(schema=5), ArgumentTypeError, "schema"),  # type: ignore[arg-type]
-        (lambda: pack_script(schema=" "), InvalidArgumentError, "schema"),
+        (lambda: pack_script(pack_schema=5), ArgumentTypeError, "pack_schema"),  # type: ignore[arg-type]
+        (lambda: pack_script(pack_schema=" "), InvalidArgumentError, "pack_schema"),
     ],
 )
 def test_bad_arguments_are_one_typed_error_naming_the_parameter(

@@ -92,13 +92,15 @@ class Problem:
     """One thing wrong with the pack in a database: the object and the sentence.
 
     ``missing``: the object does not exist (an install creates it);
-    ``no_pack``: nothing of the pack exists (the one problem then).
+    ``no_pack``: nothing of the pack exists (the one problem then);
+    ``view``: a view is named like a pack table (no install or migration fits it).
     """
 
     obj: str
     text: str
     missing: bool = False
     no_pack: bool = False
+    view: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def scratch_tables(
     try:
         for f in pack_files():
             if f.kind in ("schema", "table"):
-                run_scratch(scratch, f.name, render_sql(f.sql, schema=pack_schema))
+                run_scratch(scratch, f.name, render_sql(f.sql, pack_schema=pack_schema))
         names = table_names()
         columns = {
             name: have
@@ -160,7 +162,9 @@ def expected_shape(pack_schema: str = PACK_SCHEMA, database: str | None = None) 
             scratch.execute(f"ATTACH ':memory:' AS {qualified_name(database)}")
             target = database
         for f in pack_files():
-            run_scratch(scratch, f.name, render_sql(f.sql, schema=pack_schema, database=database))
+            run_scratch(
+                scratch, f.name, render_sql(f.sql, pack_schema=pack_schema, database=database)
+            )
         return PackShape(
             read_macros(scratch, target, pack_schema)[0],
             {

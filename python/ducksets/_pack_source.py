@@ -1,5 +1,13 @@
 """Reading the SQL pack's files and joining them into one script.
 
+An install runs in one sequence, computed here for the installer and the
+script alike (``install_steps``): the schema, the tables (``CREATE TABLE IF
+NOT EXISTS`` in their current shape), the migrations
+(``migrations/NNNN_slug.sql``, which bring a table of an older released shape
+forward), the macros, and the record of the install. A table new in a release
+needs no migration: its own file creates it. Migrations are for tables that
+already exist in an older shape.
+
 Standard library only: the wheel's build hook loads this module by path to
 write ``ducksets.sql`` into the wheel, before any dependency is installed.
 """
@@ -8,11 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST_NAME = "MANIFEST"
 MIGRATIONS_DIR = "migrations"
 MIGRATION_NAME = re.compile(r"^(?P<number>[0-9]{4})_(?P<slug>[a-z0-9_]+)\.sql$")
+MIGRATION_HEADER = re.compile(r"^-- migration (?P<number>[0-9]{4}): \S")
+MIGRATIONS_TABLE = "pack_migrations"
 
 HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
 VERSION_LITERAL = re.compile(r"AS \('(?P<version>[0-9]+\.[0-9]+\.[0-9]+)'\)")
@@ -21,6 +32,35 @@ _CONSTRAINT = ("PRIMARY KEY", "UNIQUE", "CHECK", "FOREIGN KEY", "--")
 # The spellings the pack's files use, as duckdb_columns() reports them.
 _TYPE_NAMES = {"TEXT": "VARCHAR", "STRING": "VARCHAR", "INT": "INTEGER", "BOOL": "BOOLEAN"}
 _FUNCTION_TYPES = {"macro": "macro", "table macro": "table_macro"}
+
+PHASES = ("schema", "table", "migration", "macro", "record")
+"""The install sequence: each step runs in its phase, phases in this order."""
+_PHASE_OF_KIND = {
+    "schema": "schema",
+    "table": "table",
+    "macro": "macro",
+    "table macro": "macro",
+    "row": "record",
+}
+
+
+@dataclass(frozen=True)
+class InstallStep:
+    """One step of an install: a pack file or a migration, in its phase.
+
+    ``name`` is the file's name under the pack directory (``20_datasets.sql``,
+    ``migrations/0001_dataset_columns.sql``); ``number`` is a migration's.
+    """
+
+    name: str
+    sql: str
+    phase: str
+    number: int | None = None
+
+    @property
+    def migration_name(self) -> str:
+        """A migration's name as ``pack_migrations`` records it (``0001_dataset_columns``)."""
+        return Path(self.name).stem
 
 
 def read_manifest(pack_dir: Path) -> tuple[str, ...]:
@@ -41,6 +81,93 @@ def migration_files(pack_dir: Path) -> tuple[Path, ...]:
     return tuple(sorted(p for p in directory.iterdir() if p.suffix == ".sql"))
 
 
+def read_migrations(pack_dir: Path) -> tuple[InstallStep, ...]:
+    """The pack's migrations as install steps, in number order.
+
+    Raises
+    ------
+    ValueError
+        A file is not named ``NNNN_slug.sql``, the numbers are not contiguous
+        from 0001, or a file does not start with ``-- migration NNNN: ...``.
+    """
+    steps = []
+    for expected, path in enumerate(migration_files(pack_dir), start=1):
+        name = f"{MIGRATIONS_DIR}/{path.name}"
+        match = MIGRATION_NAME.match(path.name)
+        if match is None or int(match.group("number")) != expected:
+            msg = (
+                f"{name}: migrations are named NNNN_slug.sql, numbered from 0001 without gaps; "
+                f"expected {expected:04d}_<slug>.sql"
+            )
+            raise ValueError(msg)
+        sql = path.read_text(encoding="utf-8")
+        header = MIGRATION_HEADER.match(sql)
+        if header is None or header.group("number") != match.group("number"):
+            msg = f"{name}: start the file with '-- migration {expected:04d}: <one-line summary>'"
+            raise ValueError(msg)
+        steps.append(InstallStep(name, sql, "migration", expected))
+    return tuple(steps)
+
+
+def file_phase(name: str, sql: str) -> str:
+    """The phase of a pack file, from its header's kind (``-- metadata.x (table)``).
+
+    Raises
+    ------
+    ValueError
+        The first line is not a pack header.
+    """
+    header = HEADER.match(sql.split("\n", 1)[0])
+    phase = _PHASE_OF_KIND.get(header.group("kind")) if header else None
+    if phase is None:
+        msg = f"{name}: first line is not a pack header like '-- metadata.<object> (<kind>)'"
+        raise ValueError(msg)
+    return phase
+
+
+def install_steps(
+    files: Sequence[tuple[str, str]], migrations: Sequence[InstallStep]
+) -> tuple[InstallStep, ...]:
+    """Every step of an install in order: schema, tables, migrations, macros, record.
+
+    ``files`` are ``(name, sql)`` in ``MANIFEST`` order, which is kept within a phase.
+    """
+    steps = [InstallStep(name, sql, file_phase(name, sql)) for name, sql in files]
+    steps.extend(migrations)
+    return tuple(sorted(steps, key=lambda step: PHASES.index(step.phase)))
+
+
+def pack_steps(pack_dir: Path) -> tuple[InstallStep, ...]:
+    """The install sequence of the pack in ``pack_dir``."""
+    files = [(n, (pack_dir / n).read_text(encoding="utf-8")) for n in read_manifest(pack_dir)]
+    return install_steps(files, read_migrations(pack_dir))
+
+
+def steps_version(steps: Sequence[InstallStep]) -> str | None:
+    """The version the steps' ``pack_version`` macro reports (``AS ('1.2.3')``)."""
+    for step in steps:
+        header = HEADER.match(step.sql.split("\n", 1)[0])
+        found = VERSION_LITERAL.search(step.sql)
+        if header and header.group("name") == "pack_version" and found:
+            return found.group("version")
+    return None
+
+
+def record_migration(step: InstallStep, *, qualifier: str, version: str) -> str:
+    """The statement recording an applied migration, once (a no-op when it is recorded).
+
+    ``WHERE NOT EXISTS`` rather than ``ON CONFLICT``: it needs no key, so it
+    works where tables cannot have one (DuckLake).
+    """
+    table = f"{qualifier}.{MIGRATIONS_TABLE}"
+    return (
+        f"INSERT INTO {table} (id, name, applied_at, pack_version)\n"
+        f"SELECT {step.number}, {_literal(step.migration_name)}, now()::TIMESTAMP, "
+        f"{_literal(version)}\n"
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE id = {step.number});\n"
+    )
+
+
 def table_columns(sql_text: str) -> tuple[tuple[str, str], ...]:
     """``(column, DuckDB type)`` of the ``CREATE TABLE`` in a pack file, in order."""
     match = _TABLE_BODY.search(sql_text)
@@ -57,55 +184,65 @@ def table_columns(sql_text: str) -> tuple[tuple[str, str], ...]:
 
 
 def join_script(
-    sql_texts: Sequence[str],
+    steps: Sequence[InstallStep],
     *,
     qualifier: str = "metadata",
     schema: str = "metadata",
     database: str | None = None,
 ) -> str:
-    """One script of the given file texts, all or nothing, for the ``duckdb`` CLI.
+    """One script of the install steps, all or nothing, for the ``duckdb`` CLI.
 
-    ``qualifier`` is the SQL the texts name the pack's schema with
+    ``qualifier`` is the SQL the steps name the pack's schema with
     (``db."My Schema"``); ``schema`` and ``database`` are the plain names.
 
+    Every migration runs every time (each is idempotent) and is recorded once.
     In the CLI a failing statement does not always end the transaction: a
     binder or catalog error (a macro body that does not fit an existing table)
     leaves it open, and the final ``COMMIT`` would keep what worked. Only
-    execution errors, such as ``error()``, abort it. So the script checks the
-    shape of existing pack tables first (the clash that makes later statements
-    fail), drops each macro before creating it, and at the end checks that every
-    pack object and the version row are in place. A failed check aborts the
+    execution errors, such as ``error()``, abort it. So the script refuses a
+    view named like a pack table before changing anything, checks the shape of
+    every pack table after the migrations (an older released shape has been
+    brought forward by then; any other shape is refused), drops each macro
+    before creating it, and at the end checks that every pack object, migration
+    record and the version row are in place. A failed check aborts the
     transaction: the ``COMMIT`` then changes nothing, piped or through ``.read``
     (which stops at the first error, leaving an aborted transaction behind).
     """
-    pieces = []
+    version = steps_version(steps) or "0.0.0"
+    pieces: dict[str, list[str]] = {phase: [] for phase in PHASES}
     objects: list[tuple[str, str]] = []
     tables: list[tuple[str, str]] = []
     bodies: list[tuple[str, str]] = []
-    version = None
-    for text in sql_texts:
-        header = HEADER.match(text.split("\n", 1)[0])
+    migrations: list[int] = []
+    for step in steps:
+        header = HEADER.match(step.sql.split("\n", 1)[0])
         name, kind = (header.group("name"), header.group("kind")) if header else (None, "")
+        text = step.sql.rstrip("\n") + "\n"
         if name and kind in _FUNCTION_TYPES:
             objects.append((name, _FUNCTION_TYPES[kind]))
             drop = "DROP MACRO TABLE" if kind == "table macro" else "DROP MACRO"
-            pieces.append(f"{drop} IF EXISTS {qualifier}.{name};\n")
+            text = f"{drop} IF EXISTS {qualifier}.{name};\n" + text
         if name and kind == "table":
-            tables.append((name, ", ".join(f"{c} {t}" for c, t in table_columns(text))))
-            body = _TABLE_BODY.search(text)
+            tables.append((name, ", ".join(f"{c} {t}" for c, t in table_columns(step.sql))))
+            body = _TABLE_BODY.search(step.sql)
             bodies.append((name, body.group("body") if body else ""))
-        found = VERSION_LITERAL.search(text) if name == "pack_version" else None
-        version = found.group("version") if found else version
-        pieces.append(text.rstrip("\n") + "\n")
+        if step.number is not None:
+            migrations.append(step.number)
+            text += record_migration(step, qualifier=qualifier, version=version)
+        pieces[step.phase].append(text)
     guard = _Guard(qualifier, schema, database)
     return (
         "BEGIN TRANSACTION;\n\n"
         + guard.expected(bodies)
-        + guard.tables(tables, missing_ok=True)
+        + guard.views(tables)
         + "\n"
-        + "\n".join(pieces)
+        + "\n".join(pieces["schema"] + pieces["table"] + pieces["migration"])
         + "\n"
-        + guard.complete(tables, objects, version)
+        + guard.tables(tables)
+        + "\n"
+        + "\n".join(pieces["macro"] + pieces["record"])
+        + "\n"
+        + guard.complete(tables, objects, migrations, version)
         + "\nCOMMIT;\n"
     )
 
@@ -196,20 +333,36 @@ class _Guard:
             )
         )
 
-    def tables(self, tables: Sequence[tuple[str, str]], *, missing_ok: bool) -> str:
-        """Fail when an existing pack table is a view or has other columns."""
+    def views(self, tables: Sequence[tuple[str, str]]) -> str:
+        """Fail when a view is named like a pack table: no table file or migration fits it."""
+        problems = (
+            f"SELECT 1 AS rank, '{self.show}.' || view_name || ' is a view, the pack needs a "
+            f"table; move it away (ALTER VIEW {self.show}.' || view_name || ' RENAME TO ...) "
+            "or drop it, then run the install again' AS problem\n"
+            f"    FROM duckdb_views() WHERE {self.where}\n"
+            f"        AND view_name IN ({', '.join(_literal(name) for name, _ in tables)})"
+        )
         return (
-            "-- All or nothing: refuse a pack table of another shape before changing anything.\n"
-            + self._fail_unless_empty(self._table_problems(tables, missing_ok=missing_ok))
+            "-- All or nothing: refuse a view named like a pack table before changing anything.\n"
+            + self._fail_unless_empty(problems)
+        )
+
+    def tables(self, tables: Sequence[tuple[str, str]]) -> str:
+        """Fail unless every pack table, migrated, has the pack's columns, keys and collations."""
+        return (
+            "-- All or nothing: after the migrations every pack table has the pack's shape;\n"
+            "-- a table of any other shape is refused, and nothing is changed.\n"
+            + self._fail_unless_empty(self._table_problems(tables, missing_ok=False))
         )
 
     def complete(
         self,
         tables: Sequence[tuple[str, str]],
         objects: Sequence[tuple[str, str]],
-        version: str | None,
+        migrations: Sequence[int],
+        version: str,
     ) -> str:
-        """Fail unless every pack table, macro and the version row are in place."""
+        """Fail unless every pack table, macro, migration record and the version row exist."""
         missing = (
             f"SELECT 2 AS rank, 'pack macros not created in {self.show} (an error above says "
             "why): ' || string_agg(ducksets_e.name, ', ' ORDER BY ducksets_e.name) AS problem\n"
@@ -229,12 +382,21 @@ class _Guard:
             f"(an error above says why)') END FROM {self.show}.pack_info "
             f"WHERE pack = 'ducksets' AND version = '{version}'"
         )
+        # Binds only once the check above has found the pack tables in shape.
+        checks = [recorded]
+        if migrations:
+            numbers = ", ".join(str(n) for n in migrations)
+            checks.append(
+                f"SELECT CASE WHEN count(*) = {len(migrations)} THEN NULL ELSE error('ducksets "
+                f"install failed, nothing was changed: {self.show}.{MIGRATIONS_TABLE} does not "
+                f"record every migration (an error above says why)') END "
+                f"FROM {self.show}.{MIGRATIONS_TABLE} WHERE id IN ({numbers})"
+            )
         return (
             "-- All or nothing: a statement above that failed to bind left the transaction\n"
             "-- open; error() aborts it, so the COMMIT below changes nothing.\n"
             + self._fail_unless_empty(problems)
-            # Binds only once the check above has found pack_info in shape.
-            + f"SET VARIABLE ducksets_install_check = ({recorded});\n"
+            + "".join(f"SET VARIABLE ducksets_install_check = ({check});\n" for check in checks)
             + "RESET VARIABLE ducksets_install_check;\n"
             + "".join(f"DROP TABLE temp.main.{_EXPECTED}{name};\n" for name, _ in tables)
         )
@@ -242,5 +404,4 @@ class _Guard:
 
 def default_script(pack_dir: Path) -> str:
     """The whole pack for the default schema (``metadata``) as one script."""
-    names = read_manifest(pack_dir)
-    return join_script(tuple((pack_dir / name).read_text(encoding="utf-8") for name in names))
+    return join_script(pack_steps(pack_dir))

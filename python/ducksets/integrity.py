@@ -98,7 +98,7 @@ def table_problems(
                 f"{where} is a {kind}, the pack needs a table; "
                 f"move it away (ALTER VIEW {where} RENAME TO ...) or drop it, then {repair}"
             )
-            problems.append(Problem(where, text))
+            problems.append(Problem(where, text, view=True))
         elif have != columns:
             problems.extend(_column_problems(where, columns, have, repair_command(con, database)))
         else:
@@ -184,7 +184,7 @@ def pack_problems(
     con: duckdb.DuckDBPyConnection, *, pack_schema: str = PACK_SCHEMA, database: str | None = None
 ) -> tuple[Problem, ...]:
     """Every problem of the pack in ``database.pack_schema``, with the object each concerns."""
-    check_target(con, schema=pack_schema, database=database)
+    check_target(con, pack_schema=pack_schema, database=database)
     target_db = database or current_database(con)
     shape = expected_shape(pack_schema, database)
     macros, shadows = read_macros(con, target_db, pack_schema)

@@ -3,11 +3,28 @@
 The files under ``macros/`` are written for the schema ``metadata``. To install
 elsewhere, every ``metadata`` name token is replaced by the target qualifier
 (found with sqlglot's tokenizer, so strings and comments are never touched).
+
+An install runs ``_pack_source.install_steps`` in one transaction: the schema,
+the tables in their current shape (created when absent), the migrations not
+yet recorded in ``pack_migrations`` (each brings a table of an older released
+shape forward, and is recorded), a check that every pack table now has the
+pack's shape (anything else is refused and rolled back), the macros, and the
+record of the install in ``pack_info``.
+
+A DuckLake catalog (no PRIMARY KEY or UNIQUE) fits this scheme as a variant of
+the table files without their keys: the migration records already use
+``WHERE NOT EXISTS`` rather than ``ON CONFLICT`` and need no key, migrations
+use only ``CREATE TABLE IF NOT EXISTS`` and ``ALTER TABLE ... ADD COLUMN IF NOT
+EXISTS`` (which DuckLake has), and the shape check compares with a scratch
+install of the same variant. ``90_record_install.sql`` (``ON CONFLICT (pack)``)
+would need a keyless ``UPDATE``-then-``INSERT ... WHERE NOT EXISTS`` twin.
 """
 
 from __future__ import annotations
 
+import enum
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -21,10 +38,15 @@ from ducksets._args import require_connection, require_str
 from ducksets._introspect import current_database
 from ducksets._pack_source import (
     HEADER,
+    MIGRATIONS_TABLE,
     VERSION_LITERAL,
+    InstallStep,
     default_script,
+    install_steps,
     join_script,
     read_manifest,
+    read_migrations,
+    record_migration,
 )
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
@@ -82,27 +104,65 @@ class InstallResult:
     (same version, objects re-created), ``downgraded`` (``force=True``),
     ``repaired`` (``force=True`` over an unreadable recorded version) or
     ``present`` (read-only database whose pack ``verify_pack`` finds intact).
+    ``migrated`` names the migrations this install applied and recorded.
     """
 
     database: str
-    schema: str
+    pack_schema: str
     version_before: str | None
     version_after: str
     action: str
     created: tuple[str, ...]
+    migrated: tuple[str, ...] = ()
+
+    @property
+    def schema(self) -> str:
+        """Deprecated name of ``pack_schema``."""
+        warnings.warn(
+            "InstallResult.schema is deprecated; use InstallResult.pack_schema",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.pack_schema
+
+
+class _Unset(enum.Enum):
+    """The deprecated ``schema=`` keyword, not given."""
+
+    UNSET = "unset"
+
+
+_UNSET = _Unset.UNSET
+
+
+def _pack_schema_argument(function: str, pack_schema: object, schema: object) -> str:
+    """The target schema: ``pack_schema=``, or the deprecated ``schema=`` with a warning."""
+    if schema is _UNSET:
+        return require_str(
+            "pack_schema", pack_schema, what=f"a schema name such as {PACK_SCHEMA!r}"
+        )
+    warnings.warn(
+        f"{function}(schema=...) is deprecated; use {function}(pack_schema=...)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if pack_schema != PACK_SCHEMA:
+        msg = f"{function}: pass the pack's schema once, as pack_schema= (schema= is deprecated)"
+        raise ArgumentTypeError(msg, parameter="schema", value=schema)
+    return require_str("schema", schema, what=f"a schema name such as {PACK_SCHEMA!r}")
 
 
 def check_target(
     con: object = None,
     *,
-    schema: object = PACK_SCHEMA,
+    pack_schema: object = PACK_SCHEMA,
     database: object = None,
     need_con: bool = True,
 ) -> None:
     """Raise a typed error naming the parameter unless the install target is well-formed."""
     if need_con:
         require_connection("con", con)
-    require_str("schema", schema, what=f"a schema name such as {PACK_SCHEMA!r}")
+    require_str("pack_schema", pack_schema, what=f"a schema name such as {PACK_SCHEMA!r}")
     if database is not None:
         require_str("database", database, what="an attached database's name")
 
@@ -117,11 +177,26 @@ def pack_dir() -> Path:
 
 
 def pack_files(directory: Path | None = None) -> tuple[PackFile, ...]:
-    """The pack's files in install order, as ``MANIFEST`` lists them."""
+    """The pack's files in ``MANIFEST`` order (migrations are ``pack_steps``)."""
     root = directory or pack_dir()
     return tuple(
         PackFile(name, (root / name).read_text(encoding="utf-8")) for name in read_manifest(root)
     )
+
+
+def pack_steps() -> tuple[InstallStep, ...]:
+    """The whole install in order: schema, tables, migrations, macros, record.
+
+    Raises
+    ------
+    PackError
+        A pack file lacks its header, or the migrations are misnamed or misnumbered.
+    """
+    try:
+        migrations = read_migrations(pack_dir())
+        return install_steps([(f.name, f.sql) for f in pack_files()], migrations)
+    except ValueError as exc:
+        raise PackError(str(exc)) from exc
 
 
 @cache
@@ -148,9 +223,16 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
     return major, minor, patch
 
 
-def render_sql(sql: str, *, schema: str = PACK_SCHEMA, database: str | None = None) -> str:
+def render_sql(
+    sql: str,
+    *,
+    pack_schema: str = PACK_SCHEMA,
+    database: str | None = None,
+    schema: str | _Unset = _UNSET,
+) -> str:
     """``sql`` with every ``metadata`` name token replaced by the target qualifier."""
-    target = qualified_name(database, schema)
+    pack_schema = _pack_schema_argument("render_sql", pack_schema, schema)
+    target = qualified_name(database, pack_schema)
     if target == PACK_SCHEMA:
         return sql
     pieces: list[str] = []
@@ -164,18 +246,33 @@ def render_sql(sql: str, *, schema: str = PACK_SCHEMA, database: str | None = No
     return "".join(pieces)
 
 
-def pack_script(*, schema: str = PACK_SCHEMA, database: str | None = None) -> str:
+def pack_script(
+    *,
+    pack_schema: str = PACK_SCHEMA,
+    database: str | None = None,
+    schema: str | _Unset = _UNSET,
+) -> str:
     """The whole pack as one transactional script, for ``duckdb`` CLI users."""
-    check_target(schema=schema, database=database, need_con=False)
-    if schema == PACK_SCHEMA and database is None:
+    pack_schema = _pack_schema_argument("pack_script", pack_schema, schema)
+    check_target(pack_schema=pack_schema, database=database, need_con=False)
+    if pack_schema == PACK_SCHEMA and database is None:
         return default_script(pack_dir())
-    rendered = tuple(render_sql(f.sql, schema=schema, database=database) for f in pack_files())
-    qualifier = qualified_name(database, schema)
-    return join_script(rendered, qualifier=qualifier, schema=schema, database=database)
+    rendered = tuple(_rendered(step, pack_schema, database) for step in pack_steps())
+    qualifier = qualified_name(database, pack_schema)
+    return join_script(rendered, qualifier=qualifier, schema=pack_schema, database=database)
+
+
+def _rendered(step: InstallStep, pack_schema: str, database: str | None) -> InstallStep:
+    sql = render_sql(step.sql, pack_schema=pack_schema, database=database)
+    return InstallStep(step.name, sql, step.phase, step.number)
 
 
 def installed_version(
-    con: duckdb.DuckDBPyConnection, *, schema: str = PACK_SCHEMA, database: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    pack_schema: str = PACK_SCHEMA,
+    database: str | None = None,
+    schema: str | _Unset = _UNSET,
 ) -> str | None:
     """The pack version recorded in the database, or ``None`` when none is installed.
 
@@ -184,17 +281,18 @@ def installed_version(
     CatalogShapeError
         ``pack_info`` lacks its ``pack`` or ``version`` column (an ALTERed table).
     """
-    check_target(con, schema=schema, database=database)
+    pack_schema = _pack_schema_argument("installed_version", pack_schema, schema)
+    check_target(con, pack_schema=pack_schema, database=database)
     target_db = database or current_database(con)
     has_table = fetch_one(
         con,
         "SELECT count(*) FROM duckdb_tables() "
         "WHERE database_name = ? AND schema_name = ? AND table_name = 'pack_info'",
-        [target_db, schema],
+        [target_db, pack_schema],
     )
     if not has_table or not has_table[0]:
         return None
-    table = qualified_name(database, schema, "pack_info")
+    table = qualified_name(database, pack_schema, "pack_info")
     try:
         row = fetch_one(con, f"SELECT version FROM {table} WHERE pack = 'ducksets'")
     except duckdb.BinderException as exc:
@@ -209,99 +307,232 @@ def installed_version(
 def install_macros(
     con: duckdb.DuckDBPyConnection,
     *,
-    schema: str = PACK_SCHEMA,
+    pack_schema: str = PACK_SCHEMA,
     database: str | None = None,
     force: bool = False,
+    schema: str | _Unset = _UNSET,
 ) -> InstallResult:
-    """Install or upgrade the pack, in one transaction.
+    """Install or upgrade the pack, in one transaction; apply and record pending migrations.
 
     Parameters
     ----------
     con
         An open connection.
-    schema
+    pack_schema
         Schema for the catalog and macros; every macro reads this schema's catalog.
     database
         An attached database to install into; default: the connection's current one.
         Macros then name it, so attach it under the same name when you use them.
     force
         Replace a newer installed pack (a downgrade).
+    schema
+        Deprecated name of ``pack_schema``.
 
     Returns
     -------
     InstallResult
-        Versions before and after, the action taken and the objects created.
+        Versions before and after, the action taken, the objects created and
+        the migrations applied.
 
     Raises
     ------
     PackVersionError
         A newer pack, or an unreadable version, is recorded and ``force`` is false.
     CatalogShapeError
-        A pack table exists with another shape (a view, an ALTERed column); names the repair.
+        A pack table has another shape than the pack's or an older release's
+        (a view, an ALTERed column); names the repair. Nothing was changed.
     ReadOnlyDatabaseError
         The target database is read-only and its pack is missing, old or not intact.
     TransactionOpenError
         The connection has a transaction open.
     PackError
-        A pack statement or the COMMIT failed (disk full, ...); nothing was changed.
+        A pack statement, a migration or the COMMIT failed (disk full, ...); nothing was changed.
     """
-    # integrity reads the pack through this module: import it here, not at the top.
-    from ducksets.integrity import repair_command, table_problems, verify_pack
-
-    check_target(con, schema=schema, database=database)
+    pack_schema = _pack_schema_argument("install_macros", pack_schema, schema)
+    check_target(con, pack_schema=pack_schema, database=database)
     if not isinstance(force, bool):
         msg = f"force must be True or False, not {force!r}"
         raise ArgumentTypeError(msg, parameter="force", value=force)
-    target_db = database or current_database(con)
-    _require_database(con, target_db)
+    target = _Target(con, database or current_database(con), pack_schema, database)
+    _require_database(con, target.database)
     version = pack_version()
-    where = f"{target_db}.{schema}"
-    if _is_read_only(con, target_db):
-        problems = verify_pack(con, pack_schema=schema, database=database)
-        if not problems:
-            return InstallResult(target_db, schema, version, version, "present", ())
-        absent = problems[0].startswith("no ducksets pack")
-        found = "has no pack in" if absent else "the pack is not intact in"
-        msg = (
-            f"database {target_db!r} is read-only and {found} schema {schema!r}: {problems[0]}; "
-            f"open it writable once to install pack {version} "
-            f"({repair_command(con, database)}), then read-only connections can use it"
-        )
-        raise ReadOnlyDatabaseError(msg)
-    # A pack table of another shape would make the install fail half-way, or keep it as is.
-    shape = table_problems(con, pack_schema=schema, database=database, missing_ok=True)
-    if shape:
-        raise CatalogShapeError(shape[0].text, table=shape[0].obj)
-    before = installed_version(con, schema=schema, database=database)
+    if _is_read_only(con, target.database):
+        return _read_only_result(target, version)
+    differs = _shape_before(target)
+    before = installed_version(con, pack_schema=pack_schema, database=database)
+    forget = _check_version_before(target, before, version, force=force)
+    steps = pack_steps()
+    objects = {
+        name for step in steps if step.phase in ("table", "macro") and (name := _object(step))
+    }
+    objects_before = _objects_present(con, target.database, pack_schema, objects)
+    installer = _Installer(target, version, check_shape=differs)
+    migrated = installer.run(steps, forget_record=forget)
+    created = _objects_present(con, target.database, pack_schema, objects) - objects_before
+    unreadable = before is not None and parse_version(before) is None
+    action = "repaired" if unreadable else _action(before, version)
+    return InstallResult(
+        target.database, pack_schema, before, version, action, tuple(sorted(created)), migrated
+    )
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where an install goes: the connection, the database's name and the pack's schema."""
+
+    con: duckdb.DuckDBPyConnection
+    database: str
+    pack_schema: str
+    database_arg: str | None  # as the caller named it (None: the current database)
+
+    def table(self, name: str) -> str:
+        return qualified_name(self.database_arg, self.pack_schema, name)
+
+
+def _object(step: InstallStep) -> str | None:
+    header = HEADER.match(step.sql.split("\n", 1)[0])
+    return header.group("name") if header else None
+
+
+def _read_only_result(target: _Target, version: str) -> InstallResult:
+    """``present`` when the read-only database's pack is intact, else a ReadOnlyDatabaseError."""
+    from ducksets.integrity import repair_command, verify_pack
+
+    problems = verify_pack(target.con, pack_schema=target.pack_schema, database=target.database_arg)
+    if not problems:
+        return InstallResult(target.database, target.pack_schema, version, version, "present", ())
+    absent = problems[0].startswith("no ducksets pack")
+    found = "has no pack in" if absent else "the pack is not intact in"
+    msg = (
+        f"database {target.database!r} is read-only and {found} schema {target.pack_schema!r}: "
+        f"{problems[0]}; open it writable once to install pack {version} "
+        f"({repair_command(target.con, target.database_arg)}), then read-only connections can "
+        "use it"
+    )
+    raise ReadOnlyDatabaseError(msg)
+
+
+def _shape_before(target: _Target) -> bool:
+    """Refuse what no migration can bring forward, before changing anything.
+
+    That is a view named like a pack table, or a ``pack_info`` or
+    ``pack_migrations`` of another shape: an install reads both before any
+    migration runs (the version, the migrations applied), so no migration may
+    change them. Returns whether another pack table differs from the pack's
+    shape: an older release's, which the migrations bring forward, or a foreign
+    one, which the check after them refuses.
+    """
+    from ducksets.integrity import table_problems
+
+    problems = table_problems(
+        target.con, pack_schema=target.pack_schema, database=target.database_arg, missing_ok=True
+    )
+    records = {target.table("pack_info"), target.table(MIGRATIONS_TABLE)}
+    for problem in problems:
+        if problem.view or problem.obj in records:
+            raise CatalogShapeError(problem.text, table=problem.obj)
+    return bool(problems)
+
+
+def _check_version_before(
+    target: _Target, before: str | None, version: str, *, force: bool
+) -> bool:
+    """Refuse a downgrade or an unreadable record unless forced; whether to forget the record."""
+    from ducksets.integrity import repair_command
+
     unreadable = before is not None and parse_version(before) is None
     if unreadable and not force:
         msg = (
-            f"{qualified_name(database, schema, 'pack_info')} holds an unreadable version "
-            f"{before!r}; "
-            f"{repair_command(con, database, force=True)} repairs it"
+            f"{target.table('pack_info')} holds an unreadable version {before!r}; "
+            f"{repair_command(target.con, target.database_arg, force=True)} repairs it"
         )
         raise PackVersionError(msg)
     downgrade = not unreadable and before is not None and _newer(before, version)
     if downgrade and not force:
+        repair = repair_command(target.con, target.database_arg, force=True)
         msg = (
-            f"{where} has pack {before}, newer than {version} from this ducksets; upgrade "
-            f"ducksets, or downgrade with force=True ({repair_command(con, database, force=True)})"
+            f"{target.database}.{target.pack_schema} has pack {before}, newer than {version} "
+            f"from this ducksets; upgrade ducksets, or downgrade with force=True ({repair})"
         )
         raise PackVersionError(msg)
-    files = pack_files()
-    objects = {f.object_name for f in files if f.kind != "row" and f.object_name is not None}
-    objects_before = _objects_present(con, target_db, schema, objects)
-    statements = [render_sql(f.sql, schema=schema, database=database) for f in files]
-    names = [f.name for f in files]
-    if downgrade or unreadable:
-        # The pack's own guard refuses these; forgetting the record is what force means.
-        table = qualified_name(database, schema, "pack_info")
-        statements.insert(-1, f"DELETE FROM {table} WHERE pack = {quote_literal('ducksets')}")
-        names.insert(-1, "(force: forget the recorded version)")
-    _run_in_transaction(con, statements, names)
-    created = tuple(sorted(_objects_present(con, target_db, schema, objects) - objects_before))
-    action = "repaired" if unreadable else _action(before, version)
-    return InstallResult(target_db, schema, before, version, action, created)
+    # The pack's own guard refuses these; forgetting the record is what force means.
+    return downgrade or unreadable
+
+
+class _Installer:
+    """Runs the install steps in one transaction, naming the step that failed."""
+
+    def __init__(self, target: _Target, version: str, *, check_shape: bool) -> None:
+        self.target = target
+        self.version = version
+        # Tables of the pack's shape, or absent and created so by the table
+        # files, stay so through the migrations: only a differing one is checked.
+        self.check_shape = check_shape
+        self.step: str | None = None
+
+    def run(self, steps: Sequence[InstallStep], *, forget_record: bool) -> tuple[str, ...]:
+        """Run every step (migrations only when not recorded); the migrations applied."""
+        phase = {p: [s for s in steps if s.phase == p] for p in ("migration", "macro", "record")}
+        try:
+            with transaction(self.target.con, "install_macros"):
+                self._execute([s for s in steps if s.phase in ("schema", "table")])
+                migrated = self._migrate(phase["migration"])
+                if self.check_shape:
+                    self._require_shape()
+                self._execute(phase["macro"])
+                if forget_record:
+                    self.step = "(force: forget the recorded version)"
+                    self._sql(
+                        f"DELETE FROM {self.target.table('pack_info')} WHERE pack = "
+                        f"{quote_literal('ducksets')}"
+                    )
+                self._execute(phase["record"])
+                self.step = None  # what fails now is the COMMIT
+        except duckdb.Error as exc:
+            what = f"installing {self.step}" if self.step else "committing the install"
+            msg = f"{what} failed, nothing was changed: {first_line(exc)}"
+            raise PackError(msg) from exc
+        return migrated
+
+    def _sql(self, sql: str) -> None:
+        self.target.con.execute(sql)
+
+    def _execute(self, steps: Sequence[InstallStep]) -> None:
+        for step in steps:
+            self.step = step.name
+            self._sql(self._render(step.sql))
+
+    def _render(self, sql: str) -> str:
+        return render_sql(
+            sql, pack_schema=self.target.pack_schema, database=self.target.database_arg
+        )
+
+    def _migrate(self, migrations: Sequence[InstallStep]) -> tuple[str, ...]:
+        """Apply and record the migrations ``pack_migrations`` does not record, in order."""
+        table = self.target.table(MIGRATIONS_TABLE)
+        self.step = f"reading {table}"
+        rows = self.target.con.execute(f"SELECT id FROM {table}").fetchall()
+        applied = {row[0] for row in rows}
+        qualifier = qualified_name(self.target.database_arg, self.target.pack_schema)
+        done = []
+        for step in migrations:
+            if step.number in applied:
+                continue
+            self._execute([step])
+            self._sql(record_migration(step, qualifier=qualifier, version=self.version))
+            done.append(step.migration_name)
+        return tuple(done)
+
+    def _require_shape(self) -> None:
+        """Raise CatalogShapeError (rolling the install back) unless every pack table fits."""
+        from ducksets.integrity import table_problems
+
+        target = self.target
+        problems = table_problems(
+            target.con, pack_schema=target.pack_schema, database=target.database_arg
+        )
+        if problems:
+            raise CatalogShapeError(problems[0].text, table=problems[0].obj)
 
 
 def _action(before: str | None, after: str) -> str:
@@ -315,22 +546,6 @@ def _action(before: str | None, after: str) -> str:
 def _newer(version: str, than: str) -> bool:
     """Whether readable ``version`` is newer than ``than`` (unreadable ones are never newer)."""
     return (parse_version(version) or (-1,)) > (parse_version(than) or (-1,))
-
-
-def _run_in_transaction(
-    con: duckdb.DuckDBPyConnection, statements: Sequence[str], names: Sequence[str]
-) -> None:
-    done = 0
-    try:
-        with transaction(con, "install_macros"):
-            for sql in statements:
-                con.execute(sql)
-                done += 1
-    except duckdb.Error as exc:
-        # done == len(names): every statement ran and the COMMIT itself failed.
-        step = f"installing {names[done]}" if done < len(names) else "committing the install"
-        msg = f"{step} failed, nothing was changed: {first_line(exc)}"
-        raise PackError(msg) from exc
 
 
 def _objects_present(
