@@ -10,8 +10,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from builders import build_from_catalog
 from ducksets import TableSchema, bootstrap_metadata_datasets, install_macros
-from ducksets.demo import build_from_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CODEINTEL_CATALOG = REPO_ROOT / "tests" / "fixtures" / "codeintel" / "catalog.json"

@@ -1,9 +1,19 @@
-"""The ducksets command line and the pure-SQL path through the real ``duckdb`` binary."""
+"""The ducksets command line, run in-process (``main(argv)`` with capsys).
+
+Three smoke tests start processes, one for each way in that only a process
+shows: the installed ``ducksets`` script (with SIGPIPE when the reader of a
+pipe goes away), ``python -m ducksets`` (with stdout closed), and the real
+``duckdb`` binary, another DuckDB build that must run the piped pack script
+and the demo's suggested lines without Python.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import pty
 import shlex
 import sqlite3
 import subprocess
@@ -42,21 +52,26 @@ VERBS = (
 DB_VERBS = ("install", "version", "check", "datasets", "show", "drift", "sync", "rows", "export")
 
 
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``main(argv)`` in this process; returns (exit code, stdout, stderr)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse's --help, --version and usage errors
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def inproc(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``main(args)`` in this process, shaped like a finished subprocess."""
+    code, out, err = cli(capsys, *args)
+    return subprocess.CompletedProcess(["ducksets", *args], code, out, err)
+
+
 def run(
     *args: str, stdin: str | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, input=stdin, capture_output=True, text=True, cwd=cwd, check=False)
-
-
-def ducksets(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """The installed ``ducksets`` script in a process of its own."""
-    return run(str(BIN / "ducksets"), *args, stdin=stdin)
-
-
-def inproc(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
-    """``main(args)`` in this process, shaped like a finished subprocess (fast)."""
-    code, out, err = cli(capsys, *args)
-    return subprocess.CompletedProcess(["ducksets", *args], code, out, err)
 
 
 def exported_files(directory: Path) -> list[str]:
@@ -98,12 +113,6 @@ def test_every_database_verb_says_how_it_opens_the_database(
     assert "Opens DB" in cli(capsys, verb, "--help")[1]
 
 
-def test_python_dash_m_is_the_same_command() -> None:
-    result = run(sys.executable, "-m", "ducksets", "version")
-    assert result.returncode == 0
-    assert result.stdout.startswith(f"ducksets {pack_version()}")
-
-
 @pytest.mark.parametrize(
     "args", [(), ("frobnicate",), ("install",), ("lint", "--format", "xml"), ("demo", "a", "b")]
 )
@@ -130,102 +139,56 @@ def test_missing_database_is_one_line_and_exit_1(
     assert not path.exists()
 
 
-def test_sql_prints_the_pack_script() -> None:
-    result = ducksets("sql")
-    assert result.returncode == 0
-    assert result.stdout == pack_script()
+def test_sql_prints_the_pack_script(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "sql")
+    assert (code, err) == (0, "")
+    assert out == pack_script()
 
 
-def test_install_then_use_from_the_duckdb_cli(db_path: Path) -> None:
+def test_install_then_install_again(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
     python_written_file(db_path)
-    first = ducksets("install", str(db_path))
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith(f"installed: pack none -> {pack_version()}")
-    again = ducksets("install", str(db_path))
-    assert again.stdout.startswith(f"unchanged: pack {pack_version()} -> {pack_version()}")
-    shown = duckdb_cli(db_path, "SELECT version FROM metadata.pack_info", "-readonly")
-    assert shown.stdout.splitlines() == ["version", pack_version()]
+    code, out, _ = cli(capsys, "install", str(db_path))
+    assert code == 0
+    assert out.startswith(f"installed: pack none -> {pack_version()}")
+    code, out, _ = cli(capsys, "install", str(db_path))
+    assert out.startswith(f"unchanged: pack {pack_version()} -> {pack_version()}")
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("SELECT version FROM metadata.pack_info").fetchall() == [
+            (pack_version(),)
+        ]
 
 
-def test_pure_sql_path_with_the_duckdb_binary(db_path: Path, tmp_path: Path) -> None:
-    """No Python after the file exists: pipe the script in, register, call every macro."""
+def test_install_refuses_a_newer_pack_without_force(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
     python_written_file(db_path)
-    piped = run(str(BIN / "duckdb"), "-no-init", str(db_path), stdin=pack_script())
-    assert piped.returncode == 0, piped.stderr
-    register = duckdb_cli(
-        db_path,
-        "INSERT INTO metadata.datasets VALUES "
-        "('core.goids', 'goids', FALSE, 'goids.jsonl', NULL), "
-        "('docs.v_goids', 'v_goids', TRUE, NULL, NULL), "
-        """('"odd schema"."it''s; here"', 'odd', FALSE, NULL, 'odd''s.parquet')""",
-    )
-    assert register.returncode == 0, register.stderr
-
-    rows = duckdb_cli(
-        db_path, "FROM metadata.dataset_rows('docs.v_goids', row_limit := 2, row_offset := 1)"
-    )
-    assert rows.stdout.splitlines() == ["id,name", "2,g2", "4,g4"]
-    exists = duckdb_cli(
-        db_path, "SELECT metadata.dataset_exists('goids'), metadata.dataset_exists('x')"
-    )
-    assert exists.stdout.splitlines()[1] == "true,false"
-    drift = duckdb_cli(db_path, "SELECT count(*) FROM metadata.catalog_drift()")
-    assert drift.stdout.splitlines()[1] == "0"
-
-    # The export statement, built by the macro, runs in the CLI and writes only that dataset.
-    out_dir = tmp_path / "out dir"
-    out_dir.mkdir()
-    statement = duckdb_cli(
-        db_path,
-        f"SELECT metadata.dataset_export_sql('odd', output_dir := '{out_dir}')",
-        "-noheader",
-        "-list",
-    ).stdout.strip()
-    assert statement == (
-        """COPY (SELECT * FROM "odd schema"."it's; here") """
-        f"""TO '{out_dir}/odd''s.parquet' (FORMAT PARQUET)"""
-    )
-    exported = duckdb_cli(db_path, statement, "-readonly")
-    assert exported.returncode == 0, exported.stderr
-    assert [p.name for p in out_dir.iterdir()] == ["odd's.parquet"]
-    assert duckdb.sql(f"SELECT x FROM read_parquet('{out_dir}/odd''s.parquet')").fetchall() == [
-        (1,)
-    ]
+    assert cli(capsys, "install", str(db_path))[0] == 0
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("UPDATE metadata.pack_info SET version = '42.0.0'")
+    code, _, err = cli(capsys, "install", str(db_path))
+    assert code == 1 and "--force" in err
+    code, out, _ = cli(capsys, "install", str(db_path), "--force")
+    assert code == 0 and out.startswith("downgraded: pack 42.0.0")
 
 
-def test_cli_script_is_atomic_when_a_newer_pack_is_installed(db_path: Path) -> None:
-    python_written_file(db_path)
-    assert ducksets("install", str(db_path)).returncode == 0
-    bump = duckdb_cli(db_path, "UPDATE metadata.pack_info SET version = '42.0.0'")
-    assert bump.returncode == 0
-    piped = run(str(BIN / "duckdb"), "-no-init", str(db_path), stdin=pack_script())
-    assert piped.returncode != 0
-    assert "42.0.0 is installed, newer than this pack" in piped.stderr
-    assert (
-        duckdb_cli(db_path, "SELECT version FROM metadata.pack_info").stdout.splitlines()[1]
-        == "42.0.0"
-    )
-    refused = ducksets("install", str(db_path))
-    assert refused.returncode == 1 and "--force" in refused.stderr
-    forced = ducksets("install", str(db_path), "--force")
-    assert forced.returncode == 0 and forced.stdout.startswith("downgraded: pack 42.0.0")
-
-
-def test_version_shows_the_installed_pack_and_opens_read_only(db_path: Path) -> None:
+def test_version_shows_the_installed_pack_and_opens_read_only(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
     python_written_file(db_path)
     before = db_path.read_bytes()
-    result = ducksets("version", str(db_path))
-    assert result.returncode == 0
-    assert result.stdout.splitlines()[1] == f"{db_path}: pack not installed"
+    code, out, _ = cli(capsys, "version", str(db_path))
+    assert code == 0
+    assert out.splitlines()[1] == f"{db_path}: pack not installed"
     assert db_path.read_bytes() == before
 
 
-def test_demo_builds_a_database_and_its_suggested_lines_run(tmp_path: Path) -> None:
+def test_demo_builds_a_database_and_tours_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "demo.duckdb"
-    result = ducksets("demo", str(path))
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "6 datasets registered" in out
+    code, out, err = cli(capsys, "demo", str(path))
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Built {path}: demo data, pack {pack_version()}, 6 datasets registered.")
     assert "docs.v_function_summary" in out and "  in sync" in out
     assert exported_files(tmp_path / "demo-exports") == [
         "call_graph_edges.parquet",
@@ -233,16 +196,12 @@ def test_demo_builds_a_database_and_its_suggested_lines_run(tmp_path: Path) -> N
         "goids.parquet",
         "manifest.json",
     ]
-    again = ducksets("demo", str(path))
-    assert again.returncode == 1 and "--replace" in again.stderr
-    assert ducksets("demo", str(path), "--replace").returncode == 0
-    suggested = [line.strip() for line in out.splitlines() if line.strip().startswith("duckdb ")]
+    suggested = [line.strip() for line in out.splitlines() if line.startswith("  duckdb ")]
     assert len(suggested) == 5
-    for line in suggested:
-        argv = shlex.split(line)
-        completed = run(str(BIN / "duckdb"), "-no-init", "-readonly", *argv[1:], cwd=tmp_path)
-        assert completed.returncode == 0, (line, completed.stderr)
-        assert completed.stdout.strip()
+    assert out.rstrip().endswith(f"--file-format jsonl --out {tmp_path / 'demo-exports'}")
+    code, _, err = cli(capsys, "demo", str(path))
+    assert code == 1 and "--replace" in err
+    assert cli(capsys, "demo", str(path), "--replace")[0] == 0
 
 
 def test_check_and_lint_emit_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -384,7 +343,7 @@ def test_export_writes_files_and_manifest(
 ) -> None:
     before = demo_db.read_bytes()
     out = tmp_path / "exports"
-    result = inproc(capsys, "export", str(demo_db), "--format", "parquet", "--out", str(out))
+    result = inproc(capsys, "export", str(demo_db), "--file-format", "parquet", "--out", str(out))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [f["name"] for f in report["written"]] == [
@@ -424,7 +383,7 @@ def test_export_failure_exits_1_and_keeps_going(
             "VALUES ('docs.v_broken', 'broken', TRUE, 'b.jsonl', NULL)"
         )
     out = tmp_path / "exports"
-    result = inproc(capsys, "export", str(path), "--format", "jsonl", "--out", str(out))
+    result = inproc(capsys, "export", str(path), "--file-format", "jsonl", "--out", str(out))
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert [f["name"] for f in report["failed"]] == ["broken"]
@@ -434,30 +393,27 @@ def test_export_failure_exits_1_and_keeps_going(
     assert not (out / "b.jsonl").exists()
 
 
-def test_export_shows_progress_on_a_terminal(demo_db: Path, tmp_path: Path) -> None:
-    import pty
-
+def test_export_shows_progress_on_a_terminal(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With stdout a real terminal (a pty), the default output is progress and a summary."""
     leader, follower = pty.openpty()
     out = tmp_path / "exports"
-    done = subprocess.run(
-        [str(BIN / "ducksets"), "export", str(demo_db), "--format", "jsonl", "--out", str(out)],
-        stdout=follower,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
-    os.close(follower)
+    with os.fdopen(follower, "w", encoding="utf-8") as terminal:
+        monkeypatch.setattr(sys, "stdout", terminal)
+        code = main(["export", str(demo_db), "--file-format", "jsonl", "--out", str(out)])
     shown = b""
     while True:
         try:
             chunk = os.read(leader, 4096)
-        except OSError:
+        except OSError:  # EIO: the terminal's other end is closed and everything was read
             break
         if not chunk:
             break
         shown += chunk
     os.close(leader)
     lines = shown.decode().splitlines()
-    assert done.returncode == 0
+    assert code == 0
     assert any(line.split()[:2] == ["goids", "jsonl"] and "300 rows" in line for line in lines)
     assert lines[-1] == f"4 file(s) written to {out}, 0 failed"
 
@@ -482,26 +438,6 @@ def test_rows_reads_a_page_in_every_format(
     assert clamped.stderr == "ducksets rows: limit 5 is above the maximum 2; using 2\n"
     past_end = inproc(capsys, "rows", str(demo_db), "goids", "--offset", "1000")
     assert (past_end.returncode, json.loads(past_end.stdout), past_end.stderr) == (0, [], "")
-
-
-# In-process tests: main(argv) with capsys, no subprocess per call.
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run ``main(argv)`` in this process; returns (exit code, stdout, stderr)."""
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse's --help, --version and usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture(scope="module")
-def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo-in-process") / "demo.duckdb"
-    build_demo(path)
-    return path
 
 
 def _sqlite_file(path: Path) -> None:
@@ -648,37 +584,6 @@ def test_rows_in_standard_json_and_csv(capsys: pytest.CaptureFixture[str], tmp_p
     assert csv_out.splitlines() == ["f,i,ts,st", 'nan,PT1H30M,infinity,"{""a"":1,""b"":[2]}"']
 
 
-def test_piping_into_head_exits_quietly_like_cat(tmp_path: Path) -> None:
-    path = tmp_path / "demo.duckdb"
-    build_demo(path)
-    with duckdb.connect(str(path)) as con:
-        con.execute(
-            "INSERT INTO core.modules SELECT 'm' || i, 'p' || i, 'x' FROM range(20000) t(i)"
-        )
-    reader = subprocess.Popen(
-        [
-            str(BIN / "ducksets"),
-            "rows",
-            str(path),
-            "modules",
-            "--limit",
-            "20000",
-            "--max-rows",
-            "20000",
-            "--format",
-            "csv",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert reader.stdout is not None and reader.stderr is not None
-    assert reader.stdout.readline() == b"module,path,language\n"
-    reader.stdout.close()  # what head does after its lines
-    err = reader.stderr.read()
-    assert reader.wait() == 141  # 128 + SIGPIPE, what a shell reports for cat
-    assert err == b""
-
-
 def test_show_never_reads_a_file_for_a_missing_relation(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -730,18 +635,6 @@ def test_show_lists_a_dataset_whose_key_is_invalid(
     assert [d["drift"] for d in shown["drift"]] == ["invalid_key"]
 
 
-def test_a_closed_stdout_is_no_traceback() -> None:
-    """`ducksets version >&-`: Python starts with sys.stdout None; printing is a no-op."""
-    done = subprocess.run(
-        [sys.executable, "-m", "ducksets", "version"],
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: os.close(1),  # the child's own stdout, before exec
-        check=False,
-    )
-    assert (done.returncode, done.stderr) == (0, "")
-
-
 def test_show_matches_columns_as_duckdb_folds_names(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -771,3 +664,252 @@ def test_export_to_an_empty_out_is_refused_like_in_python(
     assert (code, out) == (1, "")
     assert err.startswith("ducksets export: output_dir ''"), err
     assert list(tmp_path.iterdir()) == []
+
+
+# Names: --pack-schema on every verb (--schema its deprecated spelling, except on
+# sync), export --file-format for the files and --format for the output.
+
+
+@pytest.fixture(scope="module")
+def meta_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with the pack in schema ``meta`` (none in ``metadata``) and one dataset."""
+    path = tmp_path_factory.mktemp("meta") / "packed.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE SCHEMA core; CREATE TABLE core.goids AS SELECT range AS id FROM range(3)"
+        )
+        install_macros(con, schema="meta")
+        register_dataset(con, "core.goids", jsonl_filename="goids.jsonl", pack_schema="meta")
+    return path
+
+
+PACK_SCHEMA_VERBS = ("install", "sql", "check", "datasets", "show", "drift", "rows", "export")
+
+
+@pytest.mark.parametrize("spelling", ["--pack-schema", "--schema"])
+@pytest.mark.parametrize("verb", PACK_SCHEMA_VERBS)
+def test_every_verb_takes_the_pack_schema(
+    capsys: pytest.CaptureFixture[str], meta_db: Path, tmp_path: Path, verb: str, spelling: str
+) -> None:
+    args = [verb] if verb == "sql" else _verb_args(verb, meta_db, tmp_path)
+    code, out, err = cli(capsys, *args, spelling, "meta")
+    # Without the option every verb but sql would look in (or install into) metadata.
+    assert code == 0, err
+    warning = f"ducksets {verb}: warning: --schema is deprecated; use --pack-schema\n"
+    assert err == (warning if spelling == "--schema" else "")
+    if verb == "sql":
+        assert out == pack_script(schema="meta")
+    if verb == "install":
+        assert out.startswith("unchanged:") and out.rstrip().endswith("(meta)")
+    if verb == "show":
+        assert json.loads(out)["table_key"] == "core.goids"
+    with duckdb.connect(str(meta_db), read_only=True) as con:
+        schemas = con.execute("SELECT schema_name FROM duckdb_schemas() WHERE NOT internal")
+        assert "metadata" not in {row[0] for row in schemas.fetchall()}
+
+
+@pytest.mark.parametrize("verb", PACK_SCHEMA_VERBS)
+def test_help_shows_pack_schema(capsys: pytest.CaptureFixture[str], verb: str) -> None:
+    code, out, _ = cli(capsys, verb, "--help")
+    assert code == 0 and "--pack-schema PACK_SCHEMA" in out
+
+
+def test_sync_schema_names_what_to_register_and_pack_schema_the_pack(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "packed.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA core; CREATE TABLE core.a (x INTEGER)")
+        install_macros(con, schema="meta")
+    code, out, err = cli(
+        capsys, "sync", str(path), "--schema", "core", "--pack-schema", "meta", "--format", "json"
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out)["added"] == ["core.a"]
+
+
+def test_export_file_format_picks_files_and_format_the_output(
+    capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "table"
+    args = ["export", str(demo_db), "--file-format", "parquet", "--out", str(out)]
+    code, shown, err = cli(capsys, *args, "--format", "table")
+    assert (code, err) == (0, "")
+    lines = shown.splitlines()
+    assert [line.split()[:2] for line in lines[:-1]] == [
+        ["call_graph_edges", "parquet"],
+        ["goids", "parquet"],
+        ["v_function_summary", "parquet"],
+    ]
+    assert lines[-1] == f"3 file(s) written to {out}, 0 failed"
+    out = tmp_path / "csv"
+    args = ["export", str(demo_db), "--file-format", "jsonl", "--out", str(out)]
+    code, shown, err = cli(capsys, *args, "--dataset", "goids", "--format", "csv")
+    assert (code, err) == (0, "")
+    [row] = list(csv.DictReader(io.StringIO(shown)))
+    assert (row["name"], row["format"], row["status"], row["rows"]) == (
+        "goids",
+        "jsonl",
+        "written",
+        "300",
+    )
+    assert (row["file"], row["reason"]) == (str(out / "goids.jsonl"), "")
+    assert exported_files(out) == ["goids.jsonl", "manifest.json"]
+
+
+@pytest.mark.parametrize("file_format", ["jsonl", "parquet", "both"])
+def test_export_format_as_a_file_format_still_works_with_one_warning(
+    capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path, file_format: str
+) -> None:
+    out = tmp_path / "old"
+    code, shown, err = cli(
+        capsys, "export", str(demo_db), "--format", file_format, "--out", str(out)
+    )
+    assert code == 0
+    assert err == (
+        f"ducksets export: warning: --format {file_format} is deprecated; "
+        f"use --file-format {file_format}\n"
+    )
+    written = {(f["name"], f["format"]) for f in json.loads(shown)["written"]}
+    assert {f for _, f in written} == (
+        {"jsonl", "parquet"} if file_format == "both" else {file_format}
+    )
+
+
+def test_export_help_and_bad_formats(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
+    _, out, _ = cli(capsys, "export", "--help")
+    assert "--file-format {jsonl,parquet,both}" in out and "--format {table,json,csv}" in out
+    code, _, err = cli(capsys, "export", str(demo_db), "--out", "x", "--format", "xml")
+    assert code == 2 and "invalid choice: 'xml'" in err
+    code, _, err = cli(capsys, "export", str(demo_db), "--out", "x", "--file-format", "csv")
+    assert code == 2 and "invalid choice: 'csv'" in err
+
+
+# Smoke tests: the three ways in that only a process of its own shows.
+
+
+def test_smoke_the_installed_script_stops_quietly_when_the_pipe_closes(tmp_path: Path) -> None:
+    """The ``ducksets`` entry point; ``| head`` ends it with status 141 and no traceback."""
+    path = tmp_path / "demo.duckdb"
+    build_demo(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "INSERT INTO core.modules SELECT 'm' || i, 'p' || i, 'x' FROM range(20000) t(i)"
+        )
+    reader = subprocess.Popen(
+        [
+            str(BIN / "ducksets"),
+            "rows",
+            str(path),
+            "modules",
+            "--limit",
+            "20000",
+            "--max-rows",
+            "20000",
+            "--format",
+            "csv",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline() == b"module,path,language\n"
+    reader.stdout.close()  # what head does after its lines
+    err = reader.stderr.read()
+    assert reader.wait() == 141  # 128 + SIGPIPE, what a shell reports for cat
+    assert err == b""
+
+
+def test_smoke_python_dash_m_runs_even_with_stdout_closed() -> None:
+    """``python -m ducksets``; with ``>&-`` Python starts with sys.stdout None: no traceback."""
+    result = run(sys.executable, "-m", "ducksets", "version")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"ducksets {pack_version()}")
+    done = subprocess.run(
+        [sys.executable, "-m", "ducksets", "version"],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(1),  # the child's own stdout, before exec
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_smoke_the_duckdb_binary_needs_no_python(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The real duckdb binary (another DuckDB build) runs what ducksets hands it."""
+    db = tmp_path / "sql.db"
+    python_written_file(db)
+    script = cli(capsys, "sql")[1]  # what `ducksets sql | duckdb my.db` pipes
+    _pipe_the_pack_and_call_every_macro(db, script, tmp_path / "out dir")
+    _a_newer_pack_refuses_the_piped_script(capsys, db, script)
+    _the_demo_lines_run(capsys, tmp_path / "demo")
+
+
+def _pipe_the_pack_and_call_every_macro(db: Path, script: str, out_dir: Path) -> None:
+    piped = run(str(BIN / "duckdb"), "-no-init", str(db), stdin=script)
+    assert piped.returncode == 0, piped.stderr
+    register = duckdb_cli(
+        db,
+        "INSERT INTO metadata.datasets VALUES "
+        "('core.goids', 'goids', FALSE, 'goids.jsonl', NULL), "
+        "('docs.v_goids', 'v_goids', TRUE, NULL, NULL), "
+        """('"odd schema"."it''s; here"', 'odd', FALSE, NULL, 'odd''s.parquet')""",
+    )
+    assert register.returncode == 0, register.stderr
+    rows = duckdb_cli(
+        db, "FROM metadata.dataset_rows('docs.v_goids', row_limit := 2, row_offset := 1)"
+    )
+    assert rows.stdout.splitlines() == ["id,name", "2,g2", "4,g4"]
+    exists = duckdb_cli(db, "SELECT metadata.dataset_exists('goids'), metadata.dataset_exists('x')")
+    assert exists.stdout.splitlines()[1] == "true,false"
+    drift = duckdb_cli(db, "SELECT count(*) FROM metadata.catalog_drift()")
+    assert drift.stdout.splitlines()[1] == "0"
+    # The export statement, built by the macro, runs in the CLI and writes only that dataset.
+    out_dir.mkdir()
+    statement = duckdb_cli(
+        db,
+        f"SELECT metadata.dataset_export_sql('odd', output_dir := '{out_dir}')",
+        "-noheader",
+        "-list",
+    ).stdout.strip()
+    assert statement == (
+        """COPY (SELECT * FROM "odd schema"."it's; here") """
+        f"""TO '{out_dir}/odd''s.parquet' (FORMAT PARQUET)"""
+    )
+    exported = duckdb_cli(db, statement, "-readonly")
+    assert exported.returncode == 0, exported.stderr
+    assert [p.name for p in out_dir.iterdir()] == ["odd's.parquet"]
+    assert duckdb.sql(f"SELECT x FROM read_parquet('{out_dir}/odd''s.parquet')").fetchall() == [
+        (1,)
+    ]
+
+
+def _a_newer_pack_refuses_the_piped_script(
+    capsys: pytest.CaptureFixture[str], db: Path, script: str
+) -> None:
+    """The piped script is one transaction: a newer pack stops it with nothing changed."""
+    bump = duckdb_cli(db, "UPDATE metadata.pack_info SET version = '42.0.0'")
+    assert bump.returncode == 0
+    piped = run(str(BIN / "duckdb"), "-no-init", str(db), stdin=script)
+    assert piped.returncode != 0
+    assert "42.0.0 is installed, newer than this pack" in piped.stderr
+    shown = duckdb_cli(db, "SELECT version FROM metadata.pack_info")
+    assert shown.stdout.splitlines()[1] == "42.0.0"
+    code, out, _ = cli(capsys, "install", str(db), "--force")
+    assert code == 0 and out.startswith("downgraded: pack 42.0.0")
+
+
+def _the_demo_lines_run(capsys: pytest.CaptureFixture[str], directory: Path) -> None:
+    """The demo database, written by Python, opens in the binary; each suggested line runs."""
+    directory.mkdir()
+    code, out, err = cli(capsys, "demo", str(directory / "demo.duckdb"))
+    assert code == 0, err
+    suggested = [line.strip() for line in out.splitlines() if line.startswith("  duckdb ")]
+    assert len(suggested) == 5
+    for line in suggested:
+        argv = shlex.split(line)
+        completed = run(str(BIN / "duckdb"), "-no-init", "-readonly", *argv[1:], cwd=directory)
+        assert completed.returncode == 0, (line, completed.stderr)
+        assert completed.stdout.strip()

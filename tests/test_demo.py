@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from ducksets.demo import build_demo
-from ducksets.errors import DucksetsError, NotADatabaseError
+from ducksets.errors import DatabaseLockedError, DucksetsError, NotADatabaseError
 
 
 def _complete(path: Path) -> None:
@@ -33,8 +33,10 @@ def test_build_leaves_one_file_and_no_wal(tmp_path: Path) -> None:
 def test_an_existing_file_is_kept_without_replace(tmp_path: Path) -> None:
     path = tmp_path / "demo.duckdb"
     path.write_text("mine")
-    with pytest.raises(DucksetsError, match="exists; pass --replace"):
+    with pytest.raises(DucksetsError, match="exists; pass --replace") as raised:
         build_demo(path)
+    assert isinstance(raised.value, FileExistsError)
+    assert raised.value.path == str(path)
     assert path.read_text() == "mine"
     assert [p.name for p in tmp_path.iterdir()] == ["demo.duckdb"]
 
@@ -112,8 +114,9 @@ def test_replace_refuses_a_database_another_process_has_open_for_writing(tmp_pat
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "open\n"
-        with pytest.raises(DucksetsError, match="in use by another process"):
+        with pytest.raises(DatabaseLockedError, match="in use by another process") as raised:
             build_demo(path, replace=True)
+        assert raised.value.path == str(path)
     finally:
         holder.communicate("")
     assert path.read_bytes() == before

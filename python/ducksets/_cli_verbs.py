@@ -17,21 +17,18 @@ from typing import Any
 import duckdb
 
 from ducksets._connect import check_database_path, connect
-from ducksets._introspect import find_relation
-from ducksets._names import fold_name
 from ducksets.counts import count_datasets
-from ducksets.demo import build_demo
+from ducksets.demo import demo_tour
+from ducksets.describe import describe_dataset
 from ducksets.drift import catalog_drift
-from ducksets.errors import InvalidTableKeyError
 from ducksets.export import (
-    MANIFEST_NAME,
     ExportedFile,
     ExportFormat,
     ExportOutcome,
+    ExportResult,
     export_datasets,
 )
 from ducksets.gateway import StorageConfig, open_gateway
-from ducksets.keys import parse_table_key
 from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
 from ducksets.output import default_format, printable, render, to_json
 from ducksets.pack import install_macros, pack_script, pack_version
@@ -63,7 +60,7 @@ def _print_listing(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: s
 
 def install(args: argparse.Namespace) -> int:
     with connect(args.db, read_only=False) as con:
-        result = install_macros(con, schema=args.schema, force=args.force)
+        result = install_macros(con, schema=args.pack_schema, force=args.force)
     before = result.version_before or "none"
     print(
         f"{result.action}: pack {before} -> {result.version_after} in {args.db} ({result.schema})"
@@ -74,7 +71,7 @@ def install(args: argparse.Namespace) -> int:
 
 
 def sql(args: argparse.Namespace) -> int:
-    sys.stdout.write(pack_script(schema=args.schema))
+    sys.stdout.write(pack_script(schema=args.pack_schema))
     return 0
 
 
@@ -107,13 +104,13 @@ def check(args: argparse.Namespace) -> int:
     from ducksets.sqltext import qualified_name
 
     with connect(args.db, read_only=True) as con:
-        problems = pack_problems(con, pack_schema=args.schema)
+        problems = pack_problems(con, pack_schema=args.pack_schema)
         absent = any(p.no_pack for p in problems)
-        catalog = {qualified_name(args.schema, t) for t in ("datasets", "dataset_columns")}
+        catalog = {qualified_name(args.pack_schema, t) for t in ("datasets", "dataset_columns")}
         diagnostics = as_diagnostics(() if absent else problems)
         # Keys are read only from a catalog of the pack's shape; absent: check_catalog_keys says so.
         if absent or not catalog & {p.obj for p in problems}:
-            diagnostics += check_catalog_keys(con, schema=args.schema)
+            diagnostics += check_catalog_keys(con, pack_schema=args.pack_schema)
     return _report(diagnostics, args.format)
 
 
@@ -130,7 +127,7 @@ def _report(diagnostics: Sequence[Diagnostic], output_format: str) -> int:
 
 def datasets(args: argparse.Namespace) -> int:
     with connect(args.db, read_only=True) as con:
-        registry = load_dataset_registry(con, pack_schema=args.schema)
+        registry = load_dataset_registry(con, pack_schema=args.pack_schema)
         datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
         counts = count_datasets(con, datasets) if args.counts else ()
     columns = ["name", "table_key", "kind", "jsonl_filename", "parquet_filename"]
@@ -158,86 +155,30 @@ def datasets(args: argparse.Namespace) -> int:
 
 def show(args: argparse.Namespace) -> int:
     with connect(args.db, read_only=True) as con:
-        dataset = load_dataset_registry(con, pack_schema=args.schema).dataset_for_name(args.name)
-        actual = _actual_columns(con, dataset.table_key)
-        drift = [
-            i
-            for i in catalog_drift(con, pack_schema=args.schema)
-            if i.table_key == dataset.table_key
-        ]
-    declared = (
-        []
-        if dataset.schema is None
-        else [
-            {
-                "name": c.name,
-                "type": c.type,
-                "nullable": c.nullable,
-                "primary_key": c.name in dataset.schema.primary_key,
-            }
-            for c in dataset.schema.columns
-        ]
-    )
-    document = {
-        "name": dataset.name,
-        "table_key": dataset.table_key,
-        "kind": dataset.kind,
-        "jsonl_filename": dataset.jsonl_filename,
-        "parquet_filename": dataset.parquet_filename,
-        "declared_columns": declared if dataset.schema is not None else None,
-        "actual_columns": actual,
-        "drift": [{"drift": i.drift, "detail": i.detail} for i in drift],
-    }
+        described = describe_dataset(con, args.name, pack_schema=args.pack_schema)
     output_format = args.format or default_format()
     if output_format == "json":
-        print(to_json(document))
+        print(to_json(described.to_dict()))
         return 0
-    columns = _column_comparison(declared, actual)
+    columns = [(c.column, c.declared_type, c.actual_type) for c in described.column_comparison]
     if output_format == "csv":
         print(render(("column", "declared_type", "actual_type"), columns, "csv"))
         return 0
     for field in ("name", "table_key", "kind", "jsonl_filename", "parquet_filename"):
-        value = document[field]
+        value = getattr(described, field)
         print(f"{field + ':':<18}{'-' if value is None else printable(str(value))}")
     print()
     print(render(("column", "declared_type", "actual_type"), columns, "table"))
     print()
-    print("drift: " + ("none" if not drift else ""))
-    for item in drift:
+    print("drift: " + ("none" if not described.drift else ""))
+    for item in described.drift:
         print(f"  {item.drift}: {printable(item.detail)}")
     return 0
 
 
-def _actual_columns(con: duckdb.DuckDBPyConnection, table_key: str) -> list[dict[str, Any]]:
-    """The columns of the relation a key names; none if invalid, missing or failing (drift says)."""
-    try:
-        key = parse_table_key(table_key)
-    except InvalidTableKeyError:
-        return []
-    relation = find_relation(con, key)  # never a file or another database's table
-    if relation is None:
-        return []
-    try:
-        described = con.execute(f"DESCRIBE SELECT * FROM {relation.sql()}").fetchall()
-    except duckdb.Error:
-        return []  # a view that no longer binds
-    return [{"name": r[0], "type": r[1], "nullable": r[2] != "NO"} for r in described]
-
-
-def _column_comparison(
-    declared: list[dict[str, Any]], actual: list[dict[str, Any]]
-) -> list[tuple[str, str | None, str | None]]:
-    by_name = {fold_name(c["name"]): c for c in actual}
-    rows = [
-        (c["name"], c["type"], by_name.pop(fold_name(c["name"]), {}).get("type")) for c in declared
-    ]
-    rows += [(c["name"], None, c["type"]) for c in by_name.values()]
-    return rows
-
-
 def drift(args: argparse.Namespace) -> int:
     with connect(args.db, read_only=True) as con:
-        report = catalog_drift(con, pack_schema=args.schema)
+        report = catalog_drift(con, pack_schema=args.pack_schema)
     rows = [(i.table_key, i.drift, i.detail) for i in report]
     output_format = args.format or default_format()
     if output_format == "table" and report.in_sync:
@@ -270,7 +211,7 @@ def sync(args: argparse.Namespace) -> int:
 
 
 def rows(args: argparse.Namespace) -> int:
-    config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.schema)
+    config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.pack_schema)
     with open_gateway(config) as gateway:
         service = DatasetQueryService(
             gateway, limits=BackendLimits(max_rows_per_call=args.max_rows)
@@ -289,92 +230,69 @@ def export(args: argparse.Namespace) -> int:
     formats: tuple[ExportFormat, ...] = (
         ("jsonl", "parquet") if args.file_format == "both" else (args.file_format,)
     )
-    on_terminal = sys.stdout.isatty()
+    output_format = args.format or default_format()
 
     def progress(outcome: ExportOutcome) -> None:
-        if not on_terminal:
-            return
-        if isinstance(outcome, ExportedFile):
-            name, file = printable(outcome.dataset_name), printable(outcome.path.name)
-            print(
-                f"  {name:<32} {outcome.format:<8} {outcome.rows:>12,} rows"
-                f"  {outcome.seconds:6.2f}s  {file}"
-            )
-        else:
-            name, reason = printable(outcome.dataset_name), for_terminal(outcome.reason, args)
-            print(f"  {name:<32} {outcome.format:<8} FAILED: {reason}")
+        if output_format == "table":  # a line per file as it lands
+            print(_progress_line(outcome, args))
 
     # One run for every format: file names are checked across formats before
     # anything is written, and a refusal reaches main() as one stderr line, exit 1.
-    config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.schema)
+    config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.pack_schema)
     with open_gateway(config) as gateway:
         result = export_datasets(
             gateway, args.out, formats, args.datasets, progress=progress, checksums=args.checksums
         )
     written, failed = result.written, result.failed
-    if on_terminal:
+    if output_format == "table":
         print(f"{len(written)} file(s) written to {args.out}, {len(failed)} failed")
+    elif output_format == "json":
+        print(to_json(_export_report(result)))
     else:
-        report = {
-            # The manifest entry, with ``file`` as the path (as printed before).
-            "written": [{**f.to_dict(), "file": str(f.path)} for f in written],
-            "failed": [
-                {"name": f.dataset_name, "format": f.format, "reason": f.reason} for f in failed
-            ],
-        }
-        print(to_json(report))
+        print(render(_EXPORT_COLUMNS, _export_rows(result), "csv"))
     for failure in failed:
         name, reason = printable(failure.dataset_name), for_terminal(failure.reason, args)
         print(f"ducksets export: {name} ({failure.format}): {reason}", file=sys.stderr)
     return 1 if failed else 0
 
 
+def _progress_line(outcome: ExportOutcome, args: argparse.Namespace) -> str:
+    if isinstance(outcome, ExportedFile):
+        name, file = printable(outcome.dataset_name), printable(outcome.path.name)
+        return (
+            f"  {name:<32} {outcome.format:<8} {outcome.rows:>12,} rows"
+            f"  {outcome.seconds:6.2f}s  {file}"
+        )
+    name, reason = printable(outcome.dataset_name), for_terminal(outcome.reason, args)
+    return f"  {name:<32} {outcome.format:<8} FAILED: {reason}"
+
+
+def _export_report(result: ExportResult) -> dict[str, Any]:
+    return {
+        # The manifest entry, with ``file`` as the path (as printed before).
+        "written": [{**f.to_dict(), "file": str(f.path)} for f in result.written],
+        "failed": [
+            {"name": f.dataset_name, "format": f.format, "reason": f.reason} for f in result.failed
+        ],
+    }
+
+
+_EXPORT_COLUMNS = ("name", "format", "status", "file", "rows", "bytes", "sha256", "reason")
+
+
+def _export_rows(result: ExportResult) -> list[tuple[Any, ...]]:
+    """One CSV row per file written or dataset failed (the columns of ``_EXPORT_COLUMNS``)."""
+    rows: list[tuple[Any, ...]] = [
+        (f.dataset_name, f.format, "written", str(f.path), f.rows, f.bytes, f.sha256, None)
+        for f in result.written
+    ]
+    rows += [
+        (f.dataset_name, f.format, "failed", None, None, None, None, f.reason)
+        for f in result.failed
+    ]
+    return rows
+
+
 def demo(args: argparse.Namespace) -> int:
-    path: Path = args.path
-    registered = build_demo(path, replace=args.replace)
-    print(f"Built {path}: demo data, pack {pack_version()}, {registered} datasets registered.\n")
-    exports = path.with_name(path.stem + "-exports")
-    with open_gateway(StorageConfig(path, read_only=True)) as gateway:
-        catalog = gateway.con.sql("FROM metadata.datasets ORDER BY table_key")
-        print("The catalog (FROM metadata.datasets):")
-        print(_indent(render(catalog.columns, catalog.fetchall(), "table")) + "\n")
-        service = DatasetQueryService(gateway, limits=BackendLimits(max_rows_per_call=5))
-        page = service.read_dataset_rows(dataset_name="v_function_summary", limit=5)
-        print("A page of a view (DatasetQueryService, through metadata.dataset_rows):")
-        print(_indent(render(page.columns, [tuple(r.values()) for r in page.rows], "table")))
-        print(f"  ({len(page.rows)} rows; more after this page: {page.meta.truncated})\n")
-        drift = catalog_drift(gateway.con)
-        print("Drift between catalog and database (FROM metadata.catalog_drift()):")
-        print(f"  {'in sync' if drift.in_sync else drift}\n")
-        result = export_datasets(gateway, exports, "parquet")
-        print(f"Exported every dataset with a Parquet filename to {exports}/:")
-        for exported in result.written:
-            digest = (exported.sha256 or "-")[:12]
-            print(f"  {exported.path.name:<28} {exported.rows:>5} rows  sha256 {digest}")
-        print(f"  and {MANIFEST_NAME}\n")
-    db = shlex.quote(str(path))
-    print("Try next, with the duckdb CLI (no Python needed):")
-    for sql_text in (
-        "FROM metadata.datasets",
-        "FROM metadata.dataset_rows('core.goids', row_limit := 5, row_offset := 10)",
-        "SELECT metadata.dataset_exists('goids')",
-        "SELECT metadata.dataset_export_sql('goids', fmt := 'jsonl', output_dir := '/tmp')",
-        "FROM metadata.catalog_drift()",
-    ):
-        print(f"  duckdb {db} -c {_shell_quote(sql_text)}")
-    print("or with ducksets:")
-    for verb in ("datasets", "show", "rows", "drift", "check"):
-        print(f"  ducksets {verb} {db}" + (" goids" if verb in {"show", "rows"} else ""))
-    print(f"  ducksets export {db} --format jsonl --out {shlex.quote(str(exports))}")
+    print(demo_tour(args.path, replace=args.replace))
     return 0
-
-
-def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
-
-
-def _shell_quote(text: str) -> str:
-    """Double quotes where the shell would leave the text alone, which reads best for SQL."""
-    if not any(ch in text for ch in '"$`\\!'):
-        return f'"{text}"'
-    return shlex.quote(text)

@@ -26,6 +26,7 @@ from ducksets.pack import PACK_SCHEMA, pack_version
 
 READ_ONLY = "Opens DB read-only."
 WRITABLE = "Opens DB writable."
+FILE_FORMATS = ("jsonl", "parquet", "both")
 
 SIGPIPE_STATUS = 141
 """Exit status when stdout's reader went away: 128 + SIGPIPE, as a shell shows for ``cat``."""
@@ -62,6 +63,96 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+class _DeprecatedSpelling(argparse.Action):
+    """An old option spelling: it works for one release, with one warning line on stderr."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, new: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, **kw)
+        self.new = new
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        _warn(parser, f"{option_string} is deprecated; use {self.new}")
+        setattr(namespace, self.dest, values)
+
+
+class _ExportFormat(argparse.Action):
+    """``export --format``: the output format; a file format there is the old spelling."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if values in FILE_FORMATS:
+            _warn(parser, f"--format {values} is deprecated; use --file-format {values}")
+            namespace.file_format = values
+        else:
+            namespace.format = values
+
+
+def _warn(parser: argparse.ArgumentParser, text: str) -> None:
+    print(f"{parser.prog}: warning: {text}", file=sys.stderr)
+
+
+class _Verbs:
+    """Adds one subcommand per verb, each with its summary, an example and the function it runs."""
+
+    def __init__(self, parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+        self._commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        # argparse names an alias's parser after the verb; help and usage errors
+        # should show the word the user typed (`ducksets ls --help`).
+        self._typed = next((a for a in argv if not a.startswith("-")), None)
+
+    def add(
+        self,
+        name: str,
+        summary: str,
+        example: str,
+        run: Callable[[argparse.Namespace], int],
+        **kw: Any,
+    ) -> argparse.ArgumentParser:
+        sub = self._commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            **kw,
+        )
+        if self._typed in kw.get("aliases", ()):
+            sub.prog = f"ducksets {self._typed}"
+        sub.set_defaults(run=run)
+        return sub
+
+
+def _listing(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output format (default: table on a terminal, else json)",
+    )
+
+
+def _pack_schema(sub: argparse.ArgumentParser, help_text: str = "schema of the pack") -> None:
+    sub.add_argument("--pack-schema", default=PACK_SCHEMA, help=f"{help_text} (default: metadata)")
+    sub.add_argument(
+        "--schema",
+        dest="pack_schema",
+        action=_DeprecatedSpelling,
+        new="--pack-schema",
+        default=argparse.SUPPRESS,
+        help="deprecated spelling of --pack-schema",
+    )
+
+
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ducksets",
@@ -72,53 +163,33 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         action="version",
         version=f"ducksets {pack_version()} (pack {pack_version()}), duckdb {duckdb.__version__}",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    # argparse names an alias's parser after the verb; help and usage errors
-    # should show the word the user typed (`ducksets ls --help`).
-    typed = next((a for a in argv if not a.startswith("-")), None)
+    verbs_ = _Verbs(parser, argv)
+    for add_group in (_pack_verbs, _catalog_verbs, _sync_verb, _data_verbs):
+        add_group(verbs_)
+    return parser
 
-    def command(
-        name: str, summary: str, example: str, run: Callable[[argparse.Namespace], int], **kw: Any
-    ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name,
-            help=summary,
-            description=summary,
-            epilog=f"example: {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-            **kw,
-        )
-        if typed in kw.get("aliases", ()):
-            sub.prog = f"ducksets {typed}"
-        sub.set_defaults(run=run)
-        return sub
 
-    def listing(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--format",
-            choices=FORMATS,
-            help="output format (default: table on a terminal, else json)",
-        )
-
-    install = command(
+def _pack_verbs(verbs_: _Verbs) -> None:
+    """The verbs about the pack itself: install, sql, version, demo, lint, check."""
+    install = verbs_.add(
         "install",
         f"Install or upgrade the pack in a database. {WRITABLE}",
         "ducksets install my.db",
         verbs.install,
     )
     install.add_argument("db", type=Path, help="database file (created if missing)")
-    install.add_argument("--schema", default=PACK_SCHEMA, help="schema for the pack")
+    _pack_schema(install, "schema for the pack")
     install.add_argument("--force", action="store_true", help="replace a newer installed pack")
 
-    sql = command(
+    sql = verbs_.add(
         "sql",
         "Print the whole pack as one SQL script. Opens no database.",
         "ducksets sql | duckdb my.db",
         verbs.sql,
     )
-    sql.add_argument("--schema", default=PACK_SCHEMA, help="schema for the pack")
+    _pack_schema(sql, "schema for the pack")
 
-    version = command(
+    version = verbs_.add(
         "version",
         f"Print the package, pack and DuckDB versions. {READ_ONLY}",
         "ducksets version my.db",
@@ -126,7 +197,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     version.add_argument("db", type=Path, nargs="?", help="also show the pack installed here")
 
-    demo = command(
+    demo = verbs_.add(
         "demo",
         "Build a demo database (writes PATH) and tour it.",
         "ducksets demo ducksets-demo.duckdb --replace",
@@ -135,7 +206,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     demo.add_argument("path", type=Path, nargs="?", default=Path("ducksets-demo.duckdb"))
     demo.add_argument("--replace", action="store_true", help="rebuild PATH if it exists")
 
-    lint = command(
+    lint = verbs_.add(
         "lint",
         "Check the SQL pack with sqlglot, then install it into a scratch in-memory database.",
         "ducksets lint macros/ --format json",
@@ -144,17 +215,20 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     lint.add_argument("paths", type=Path, nargs="*", help="pack directories or .sql files")
     lint.add_argument("--format", choices=("text", "json"), default="text")
 
-    check = command(
+    check = verbs_.add(
         "check",
         f"Validate every catalog key and every pack object in a database. {READ_ONLY}",
         "ducksets check my.db --format json",
         verbs.check,
     )
     check.add_argument("db", type=Path, help="database file")
-    check.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
+    _pack_schema(check)
     check.add_argument("--format", choices=("text", "json"), default="text")
 
-    datasets = command(
+
+def _catalog_verbs(verbs_: _Verbs) -> None:
+    """The verbs that read the catalog: datasets (ls), show, drift."""
+    datasets = verbs_.add(
         "datasets",
         f"List the datasets: name, table key, kind, (rows), filenames. {READ_ONLY}",
         "ducksets datasets my.db --counts --format csv",
@@ -163,10 +237,10 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     datasets.add_argument("db", type=Path, help="database file")
     datasets.add_argument("--counts", action="store_true", help="count each dataset's rows")
-    datasets.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
-    listing(datasets)
+    _pack_schema(datasets)
+    _listing(datasets)
 
-    show = command(
+    show = verbs_.add(
         "show",
         f"One dataset: its catalog row, declared and actual columns, and drift. {READ_ONLY}",
         "ducksets show my.db goids",
@@ -174,20 +248,23 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     show.add_argument("db", type=Path, help="database file")
     show.add_argument("name", help="dataset name")
-    show.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
-    listing(show)
+    _pack_schema(show)
+    _listing(show)
 
-    drift = command(
+    drift = verbs_.add(
         "drift",
         f"Where the catalog and the database disagree; exit 1 when they do. {READ_ONLY}",
         "ducksets drift my.db || echo 'catalog out of date'",
         verbs.drift,
     )
     drift.add_argument("db", type=Path, help="database file")
-    drift.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
-    listing(drift)
+    _pack_schema(drift)
+    _listing(drift)
 
-    sync = command(
+
+def _sync_verb(verbs_: _Verbs) -> None:
+    """sync, where ``--schema`` (repeatable) names the schemas to register."""
+    sync = verbs_.add(
         "sync",
         "Register every table and view of the given schemas. "
         "Opens DB writable (read-only with --dry-run).",
@@ -200,9 +277,12 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     sync.add_argument("--dry-run", action="store_true", help="report, change nothing")
     sync.add_argument("--pack-schema", default=PACK_SCHEMA, help="schema of the pack")
-    listing(sync)
+    _listing(sync)
 
-    rows = command(
+
+def _data_verbs(verbs_: _Verbs) -> None:
+    """The verbs that read datasets' rows: rows, export."""
+    rows = verbs_.add(
         "rows",
         f"Read one page of a dataset (stable order, tables and views alike). {READ_ONLY}",
         "ducksets rows my.db goids --limit 20 --offset 40 --format csv",
@@ -215,18 +295,21 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     rows.add_argument(
         "--max-rows", type=int, default=10_000, help="largest page allowed (default 10000)"
     )
-    rows.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
-    listing(rows)
+    _pack_schema(rows)
+    _listing(rows)
 
-    export = command(
+    export = verbs_.add(
         "export",
         f"Export datasets to JSONL and/or Parquet files with a manifest.json. {READ_ONLY}",
-        "ducksets export my.db --format parquet --out exports --dataset goids",
+        "ducksets export my.db --file-format parquet --out exports --dataset goids",
         verbs.export,
     )
     export.add_argument("db", type=Path, help="database file")
     export.add_argument(
-        "--format", dest="file_format", choices=("jsonl", "parquet", "both"), default="both"
+        "--file-format",
+        choices=FILE_FORMATS,
+        default="both",
+        help="files to write (default: both)",
     )
     export.add_argument("--out", required=True, help="output directory")
     export.add_argument(
@@ -242,5 +325,12 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         action="store_false",
         help="skip the SHA-256 of each file (manifest sha256: null), for bare COPY speed",
     )
-    export.add_argument("--schema", default=PACK_SCHEMA, help="schema of the pack")
-    return parser
+    _pack_schema(export)
+    export.add_argument(
+        "--format",
+        choices=(*FORMATS, *FILE_FORMATS),
+        metavar="{" + ",".join(FORMATS) + "}",
+        action=_ExportFormat,
+        help="output format (default: table on a terminal: progress and a summary; "
+        "else json); jsonl, parquet or both here are the deprecated spelling of --file-format",
+    )

@@ -12,21 +12,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import shlex
 import tempfile
-from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import duckdb
 
 from ducksets._connect import check_database_path, connect
-from ducksets.errors import DucksetsError, NotADatabaseError
-from ducksets.gateway import Gateway, StorageConfig, create_view_sql, open_gateway
-from ducksets.keys import parse_table_key
+from ducksets.drift import catalog_drift
+from ducksets.errors import DatabaseLockedError, DemoBuildError, NotADatabaseError, PathExistsError
+from ducksets.export import MANIFEST_NAME, export_datasets
+from ducksets.gateway import Gateway, StorageConfig, open_gateway
+from ducksets.output import render
+from ducksets.pack import pack_version
 from ducksets.rowbinding import RowBinding, insert_rows
-from ducksets.schema import Column, TableSchema, schemas_from_catalog
-from ducksets.sqltext import quote_identifier, quote_literal
+from ducksets.rows import BackendLimits, DatasetQueryService
+from ducksets.schema import Column, TableSchema
 
 MODULES = TableSchema(
     (
@@ -165,6 +168,10 @@ def build_demo(path: Path, *, replace: bool = False) -> int:
     NotADatabaseError
         ``path`` exists and is not a DuckDB database file (a directory, a device,
         another kind of file), or its directory does not exist.
+    PathExistsError
+        ``path`` exists and ``replace`` is false (or another run created it meanwhile).
+    DatabaseLockedError
+        ``replace`` is true and another process has ``path`` open for writing.
     """
     if not path.parent.is_dir():
         msg = f"cannot create database {path}: no directory {path.parent}"
@@ -185,7 +192,7 @@ def build_demo(path: Path, *, replace: bool = False) -> int:
         wal = built.with_name(built.name + ".wal")
         if wal.exists():
             msg = f"building the demo left {wal} after a checkpoint; nothing was written to {path}"
-            raise DucksetsError(msg)
+            raise DemoBuildError(msg)
         if replace:
             # A WAL left by an earlier writer would be replayed against the new file.
             path.with_name(path.name + ".wal").unlink(missing_ok=True)
@@ -206,11 +213,12 @@ def _refuse_if_open_for_writing(path: Path) -> None:
         if "lock" not in str(exc).lower() and "configuration" not in str(exc).lower():
             raise
         msg = f"{path} is in use by another process; close it there, or give another PATH"
-        raise DucksetsError(msg) from exc
+        raise DatabaseLockedError(msg, path=str(path)) from exc
 
 
-def _exists(path: Path) -> DucksetsError:
-    return DucksetsError(f"{path} exists; pass --replace to rebuild it, or give another PATH")
+def _exists(path: Path) -> PathExistsError:
+    msg = f"{path} exists; pass --replace to rebuild it, or give another PATH"
+    return PathExistsError(msg, path=str(path))
 
 
 def fill_demo(gateway: Gateway) -> None:
@@ -281,63 +289,70 @@ def _metrics(goids: list[GoidRow]) -> list[FunctionMetricsRow]:
     ]
 
 
-# One generated value per row index ``i`` for each declared type; every value
-# differs per row, so primary keys hold.
-_GENERATED_VALUE = {
-    "VARCHAR": "'v' || i",
-    "INTEGER": "i::INTEGER",
-    "BIGINT": "i",
-    "DOUBLE": "i / 10",
-    "BOOLEAN": "i % 2 = 0",
-    "TIMESTAMP": "TIMESTAMP '2026-01-01' + to_minutes(i)",
-    "JSON": "to_json({'i': i})",
-}
+def demo_tour(path: Path, *, replace: bool = False) -> str:
+    """Build the demo database at ``path`` and return the tour ``ducksets demo`` prints.
 
+    The tour shows the catalog, a page of a view, the drift report and a
+    Parquet export (written beside ``path`` in ``<stem>-exports/``), then
+    suggests commands to try with the duckdb CLI and with ducksets.
 
-def build_from_catalog(
-    con: duckdb.DuckDBPyConnection, catalog: Mapping[str, Any], *, rows_per_table: int = 0
-) -> tuple[dict[str, TableSchema], dict[str, str]]:
-    """Create the tables and views a ``catalog.json``-shaped mapping describes.
-
-    Tables get their declared columns and ``rows_per_table`` generated rows;
-    each view selects from what it reads (one relation: all of it; several: a
-    row count per relation, an aggregate view).
-
-    Returns
-    -------
-    tuple[dict[str, TableSchema], dict[str, str]]
-        The declared tables and the view definitions, by table key, as
-        ``StorageConfig`` and ``bootstrap_metadata_datasets`` take them.
+    Raises
+    ------
+    NotADatabaseError, PathExistsError, DatabaseLockedError
+        As ``build_demo``.
     """
-    tables = schemas_from_catalog(catalog["tables"])
-    views = {key: _view_sql(spec["reads"]) for key, spec in catalog.get("views", {}).items()}
-    schemas = {parse_table_key(k).schema for k in (*tables, *views)}
-    for schema in sorted(schemas):
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
-    for key, table_schema in tables.items():
-        con.execute(table_schema.create_table_sql(key))
-        if rows_per_table:
-            values = ", ".join(_value_sql(c.type) for c in table_schema.columns)
-            target = parse_table_key(key).sql()
-            con.execute(
-                f"INSERT INTO {target} SELECT {values} FROM range(?) AS r(i)", [rows_per_table]
-            )
-    for key, select_sql in views.items():
-        con.execute(create_view_sql(key, select_sql))
-    return tables, views
+    registered = build_demo(path, replace=replace)
+    lines = [f"Built {path}: demo data, pack {pack_version()}, {registered} datasets registered.\n"]
+    exports = path.with_name(path.stem + "-exports")
+    with open_gateway(StorageConfig(path, read_only=True)) as gateway:
+        lines += _tour_of(gateway, exports)
+    db = shlex.quote(str(path))
+    lines.append("Try next, with the duckdb CLI (no Python needed):")
+    lines += [f"  duckdb {db} -c {_shell_quote(sql_text)}" for sql_text in _SUGGESTED_SQL]
+    lines.append("or with ducksets:")
+    for verb in ("datasets", "show", "rows", "drift", "check"):
+        lines.append(f"  ducksets {verb} {db}" + (" goids" if verb in {"show", "rows"} else ""))
+    lines.append(f"  ducksets export {db} --file-format jsonl --out {shlex.quote(str(exports))}")
+    return "\n".join(lines)
 
 
-def _value_sql(type_name: str) -> str:
-    if type_name.startswith("DECIMAL"):
-        return f"i::{type_name}"
-    return _GENERATED_VALUE.get(type_name, "NULL")
+_SUGGESTED_SQL = (
+    "FROM metadata.datasets",
+    "FROM metadata.dataset_rows('core.goids', row_limit := 5, row_offset := 10)",
+    "SELECT metadata.dataset_exists('goids')",
+    "SELECT metadata.dataset_export_sql('goids', fmt := 'jsonl', output_dir := '/tmp')",
+    "FROM metadata.catalog_drift()",
+)
 
 
-def _view_sql(reads: list[str]) -> str:
-    keys = [parse_table_key(r) for r in reads]
-    if len(keys) == 1:
-        return f"SELECT * FROM {keys[0].sql()}"
-    return " UNION ALL ".join(
-        f"SELECT {quote_literal(str(k))} AS source, count(*) AS row_count FROM {k.sql()}"
-        for k in keys
-    )
+def _tour_of(gateway: Gateway, exports: Path) -> list[str]:
+    """The catalog, a page of a view, the drift report and a Parquet export, as text."""
+    catalog = gateway.con.sql("FROM metadata.datasets ORDER BY table_key")
+    lines = ["The catalog (FROM metadata.datasets):"]
+    lines.append(_indent(render(catalog.columns, catalog.fetchall(), "table")) + "\n")
+    service = DatasetQueryService(gateway, limits=BackendLimits(max_rows_per_call=5))
+    page = service.read_dataset_rows(dataset_name="v_function_summary", limit=5)
+    lines.append("A page of a view (DatasetQueryService, through metadata.dataset_rows):")
+    lines.append(_indent(render(page.columns, [tuple(r.values()) for r in page.rows], "table")))
+    lines.append(f"  ({len(page.rows)} rows; more after this page: {page.meta.truncated})\n")
+    drift = catalog_drift(gateway.con)
+    lines.append("Drift between catalog and database (FROM metadata.catalog_drift()):")
+    lines.append(f"  {'in sync' if drift.in_sync else drift}\n")
+    result = export_datasets(gateway, exports, "parquet")
+    lines.append(f"Exported every dataset with a Parquet filename to {exports}/:")
+    for exported in result.written:
+        digest = (exported.sha256 or "-")[:12]
+        lines.append(f"  {exported.path.name:<28} {exported.rows:>5} rows  sha256 {digest}")
+    lines.append(f"  and {MANIFEST_NAME}\n")
+    return lines
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _shell_quote(text: str) -> str:
+    """Double quotes where the shell would leave the text alone, which reads best for SQL."""
+    if not any(ch in text for ch in '"$`\\!'):
+        return f'"{text}"'
+    return shlex.quote(text)

@@ -166,3 +166,15 @@ class DatasetUnreadableError(DucksetsError, RuntimeError):
         super().__init__(message)
         self.dataset = dataset
         self.table_key = table_key
+
+
+class PathExistsError(DucksetsError, FileExistsError):
+    """A file ducksets would create exists already; ``path`` names it."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class DemoBuildError(DucksetsError, RuntimeError):
+    """The demo database could not be built whole; nothing was written to its path."""
