@@ -30,6 +30,18 @@ def _fired(diagnostics: list[Diagnostic], rule: str) -> dict[str, list[Diagnosti
     return by_file
 
 
+_REFUSED_MIGRATIONS = (
+    "plain_add_column",
+    "drop_column",
+    "delete",
+    "update_every_row",
+    "insert_or_update",
+    "plain_create",
+    "macro",
+)
+"""The ds013 fixture's migrations after 0001_every_allowed_form.sql, in number order."""
+
+
 def test_the_real_pack_lints_clean() -> None:
     assert lint_pack() == []
 
@@ -55,7 +67,12 @@ def test_every_rule_has_a_fixture() -> None:
         (
             "DS003",
             "ds003_pack_schema",
-            {"20_unqualified_read.sql", "30_unqualified_call.sql", "40_outside_schema.sql"},
+            {
+                "20_unqualified_read.sql",
+                "30_unqualified_call.sql",
+                "40_outside_schema.sql",
+                "0001_outside.sql",
+            },
         ),
         (
             "DS004",
@@ -71,6 +88,22 @@ def test_every_rule_has_a_fixture() -> None:
         ("DS007", "ds007_unordered_aggregate", {"10_names.sql"}),
         ("DS009", "ds009_alias_prefix", {"10_lookup.sql"}),
         ("DS008", "ds008_install", {"10_uses_missing.sql"}),
+        ("DS010", "ds010_file_number", {"MANIFEST"}),
+        (
+            "DS011",
+            "ds011_migration_name",
+            {"0003_skips_two.sql", "0003_twice.sql", "4_short.sql"},
+        ),
+        (
+            "DS012",
+            "ds012_migration_header",
+            {"0001_no_header.sql", "0002_wrong_number.sql", "0003_no_colon.sql"},
+        ),
+        (
+            "DS013",
+            "ds013_migration_statement",
+            {f"000{n}_{name}.sql" for n, name in enumerate(_REFUSED_MIGRATIONS, start=2)},
+        ),
     ],
 )
 def test_rule_fires_on_its_fixture(rule: str, fixture: str, files: set[str]) -> None:
@@ -145,6 +178,65 @@ def test_install_failure_names_the_file_and_duckdb_error() -> None:
 def test_non_idempotent_statement_fails_the_second_install() -> None:
     fired = _fired(lint_pack([FIXTURES / "ds002_statement_kind"]), "DS008")
     assert "second time" in fired["10_plain_table.sql"][0].message
+
+
+def _pack_with_items(tmp_path: Path) -> Path:
+    """A pack of the fixtures' schema and items table, with an empty migrations/ folder."""
+    pack = tmp_path / "pack"
+    (pack / "migrations").mkdir(parents=True)
+    for name in ("00_schema.sql", "10_items.sql"):
+        shutil.copy(FIXTURES / "ds003_pack_schema" / name, pack / name)
+    (pack / "MANIFEST").write_text("00_schema.sql\n10_items.sql\n", encoding="utf-8")
+    return pack
+
+
+_ADD_NOTE = "ALTER TABLE metadata.items ADD COLUMN IF NOT EXISTS note VARCHAR;\n"
+
+
+def test_add_column_if_not_exists_is_allowed_in_migrations_only(tmp_path: Path) -> None:
+    pack = _pack_with_items(tmp_path)
+    migration = pack / "migrations" / "0001_note.sql"
+    migration.write_text(f"-- migration 0001: items get a note\n{_ADD_NOTE}", encoding="utf-8")
+    assert lint_pack([pack]) == []
+    header = "-- metadata.items (table)\n--\n-- Purpose: x.\n-- Parameters: none.\n"
+    (pack / "20_note.sql").write_text(f"{header}-- Example:\n--   SELECT 1;\n{_ADD_NOTE}")
+    with (pack / "MANIFEST").open("a", encoding="utf-8") as manifest:
+        manifest.write("20_note.sql\n")
+    assert set(_fired(lint_pack([pack]), "DS002")) == {"20_note.sql"}
+
+
+def test_migrations_are_installed_by_the_install_check(tmp_path: Path) -> None:
+    pack = _pack_with_items(tmp_path)
+    migration = pack / "migrations" / "0001_notes.sql"
+    migration.write_text(
+        "-- migration 0001: a table the pack lacks\n"
+        "ALTER TABLE metadata.notes ADD COLUMN IF NOT EXISTS note VARCHAR;\n",
+        encoding="utf-8",
+    )
+    (found,) = _fired(lint_pack([pack]), "DS008")["0001_notes.sql"]
+    assert "notes" in found.message
+    assert found.line == 2
+
+
+def test_a_migration_file_linted_alone_is_checked_as_a_migration(tmp_path: Path) -> None:
+    migration = tmp_path / "migrations" / "0007_dataset_note.sql"
+    migration.parent.mkdir()
+    add = "ALTER TABLE metadata.datasets ADD COLUMN IF NOT EXISTS note VARCHAR;\n"
+    migration.write_text(f"-- migration 0007: datasets get a note\n{add}", encoding="utf-8")
+    assert lint_pack([migration]) == []  # numbered alone: no gap is reported
+    migration.write_text(add, encoding="utf-8")
+    assert {d.rule for d in lint_pack([migration])} == {"DS012"}
+
+
+def test_migration_diagnostics_name_the_statement_and_the_other_file() -> None:
+    fired = _fired(lint_pack([FIXTURES / "ds013_migration_statement"]), "DS013")
+    (update,) = fired["0005_update_every_row.sql"]
+    assert (update.line, update.column) == (2, 1)
+    assert "WHERE" in update.message
+    (shared,) = _fired(lint_pack([FIXTURES / "ds010_file_number"]), "DS010")["MANIFEST"]
+    assert shared.line == 4
+    assert "10_items.sql" in shared.message
+    assert "10_item_count.sql" in shared.message
 
 
 def test_single_files_are_checked_against_the_installed_pack(tmp_path: Path) -> None:
@@ -225,7 +317,7 @@ def test_bad_catalog_keys_are_reported_by_row(con: duckdb.DuckDBPyConnection) ->
 def test_catalog_in_another_schema_and_database(tmp_path: Path) -> None:
     con = duckdb.connect()
     con.execute(f"ATTACH {quote_literal(str(tmp_path / 'side.db'))} AS side")
-    install_macros(con, schema="cat", database="side")
+    install_macros(con, pack_schema="cat", database="side")
     con.execute("INSERT INTO side.cat.datasets VALUES ('side.cat.nope', 'nope', FALSE, NULL, NULL)")
     (found,) = check_catalog_keys(con, pack_schema="cat", database="side")
     assert found.file == "side.cat.datasets"
@@ -234,7 +326,7 @@ def test_catalog_in_another_schema_and_database(tmp_path: Path) -> None:
 
 def test_catalog_keys_schema_keyword_is_a_deprecated_spelling_of_pack_schema() -> None:
     con = duckdb.connect()
-    install_macros(con, schema="cat")
+    install_macros(con, pack_schema="cat")
     con.execute("INSERT INTO cat.datasets VALUES ('cat.nope', 'nope', FALSE, NULL, NULL)")
     with pytest.warns(DeprecationWarning, match="use pack_schema="):
         old = check_catalog_keys(con, schema="cat")

@@ -6,8 +6,9 @@ pack twice into a scratch in-memory DuckDB and reports what failed.
 ``check_catalog_keys`` validates the table keys stored in an installed catalog.
 
 Modules: ``diagnostic`` (``Diagnostic``, ``RULES``), ``source`` (files parsed
-with sqlglot, what the pack defines), ``manifest`` and ``rules`` (the checks),
-``linter`` (``lint_pack``'s work and the install check), ``catalog_keys``.
+with sqlglot, what the pack defines), ``manifest``, ``rules`` and ``migrations``
+(the checks), ``linter`` (``lint_pack``'s work and the install check) and
+``catalog_keys``.
 
 Rules (every diagnostic's message starts with the rule's short name):
 
@@ -44,6 +45,26 @@ DS009 alias-prefix
     ``ducksets_``: DuckDB pastes arguments into the body, so a caller's
     ``d.name`` would bind to a body alias ``d`` (measured: ``dataset_exists(d.name)``
     compared a column with itself).
+
+DS010 file-number
+    No two files in ``MANIFEST`` share a number (``36_a.sql``, ``36_b.sql``):
+    the numbers show the install order at a glance.
+
+Migration files (``migrations/NNNN_slug.sql`` beside ``MANIFEST``) run at every
+install, after the pack's tables, so each statement must be a no-op once applied.
+DS001 (parse), DS003, DS007 and DS008 check them too, and:
+
+DS011 migration-name
+    Each is named ``NNNN_slug.sql`` (four digits, a lower-case slug), numbered
+    0001, 0002, ... without a gap or a repeat.
+DS012 migration-header
+    Each starts with ``-- migration NNNN: <one-line summary>``, ``NNNN`` its
+    file's number.
+DS013 migration-statement
+    Only ``CREATE TABLE IF NOT EXISTS``, ``ALTER TABLE ... ADD COLUMN IF NOT
+    EXISTS`` (refused in pack files by DS002), ``INSERT ... ON CONFLICT DO
+    NOTHING``, ``UPDATE ... WHERE`` (the guard that makes it a no-op once
+    applied) and ``COMMENT ON``.
 
 ``check_catalog_keys`` reports under one id:
 

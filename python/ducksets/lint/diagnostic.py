@@ -19,6 +19,10 @@ RULES: Mapping[str, str] = {
     "DS007": "unordered-aggregate",
     "DS008": "install",
     "DS009": "alias-prefix",
+    "DS010": "file-number",
+    "DS011": "migration-name",
+    "DS012": "migration-header",
+    "DS013": "migration-statement",
     "DS101": "catalog-key",
     "DS102": "pack-object",
 }

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import duckdb
 
-from ducksets._pack_source import read_manifest
+from ducksets._pack_source import MIGRATIONS_DIR, migration_files, read_manifest
 from ducksets.errors import first_line
 from ducksets.lint.diagnostic import Diagnostic, rule_error
 from ducksets.lint.manifest import manifest_names
+from ducksets.lint.migrations import lint_migration, numbering_problems
 from ducksets.lint.rules import lint_file
 from ducksets.lint.source import SqlFile, pack_model, read_sql_file
 from ducksets.pack import install_macros, pack_dir
@@ -36,18 +37,31 @@ def lint_paths(paths: Sequence[Path] | None) -> list[Diagnostic]:
 def _lint_directory(directory: Path) -> list[Diagnostic]:
     names, diagnostics = manifest_names(directory)
     files = [read_sql_file(directory / name) for name in names if (directory / name).is_file()]
-    model = pack_model(files)
+    paths = migration_files(directory)
+    migrations = [read_sql_file(path) for path in paths]
+    model = pack_model([*files, *migrations])
     for sql_file in files:
         diagnostics.extend(lint_file(sql_file, model))
-    diagnostics.extend(_install_diagnostics(files, with_installed_pack=False))
+    diagnostics.extend(numbering_problems(paths))
+    for migration in migrations:
+        diagnostics.extend(lint_migration(migration, model))
+    # Migrations run after the pack files here: enough to see that each installs and re-runs.
+    diagnostics.extend(_install_diagnostics([*files, *migrations], with_installed_pack=False))
     return diagnostics
 
 
 def _lint_loose_files(paths: Sequence[Path]) -> list[Diagnostic]:
+    """Files checked as additions to the installed pack; in ``migrations/``, as migrations."""
     files = [read_sql_file(path) for path in paths]
     installed = [read_sql_file(pack_dir() / name) for name in read_manifest(pack_dir())]
     model = pack_model([*installed, *files])
-    diagnostics = [d for sql_file in files for d in lint_file(sql_file, model)]
+    diagnostics = []
+    for sql_file in files:
+        if sql_file.path.parent.name == MIGRATIONS_DIR:
+            diagnostics.extend(numbering_problems([sql_file.path], contiguous=False))
+            diagnostics.extend(lint_migration(sql_file, model))
+        else:
+            diagnostics.extend(lint_file(sql_file, model))
     diagnostics.extend(_install_diagnostics(files, with_installed_pack=True))
     return diagnostics
 

@@ -1,4 +1,4 @@
-"""The manifest rule: ``MANIFEST`` and the files agree (DS006).
+"""The manifest rules: ``MANIFEST`` and the files agree (DS006), file numbers are unique (DS010).
 
 Standard library only; the names come from ``_pack_source.read_manifest``, the
 parser the installer uses.
@@ -6,15 +6,18 @@ parser the installer uses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from ducksets._pack_source import MANIFEST_NAME, read_manifest
 from ducksets.lint.diagnostic import Diagnostic, rule_error
 
+_NUMBER = re.compile(r"^(?P<number>[0-9]+)_")
+
 
 def manifest_names(directory: Path) -> tuple[list[str], list[Diagnostic]]:
-    """The files to lint in install order, and the manifest problems (DS006)."""
+    """The files to lint in install order, and the manifest problems (DS006, DS010)."""
     manifest = directory / MANIFEST_NAME
     present = sorted(p.name for p in directory.glob("*.sql"))
     if not manifest.is_file():
@@ -32,6 +35,7 @@ def manifest_names(directory: Path) -> tuple[list[str], list[Diagnostic]]:
     for name in sorted(set(present) - set(listed)):
         unlisted = f"not listed in {MANIFEST_NAME}, so it is never installed"
         diagnostics.append(rule_error(directory / name, "DS006", unlisted))
+    diagnostics.extend(_shared_numbers(manifest, entries))
     return listed, diagnostics
 
 
@@ -53,3 +57,22 @@ def _numbered(manifest: Path, names: Sequence[str]) -> list[tuple[int, str]]:
         index += 1
         numbered.append((index, name))
     return numbered
+
+
+def _shared_numbers(manifest: Path, entries: Sequence[tuple[int, str]]) -> list[Diagnostic]:
+    """DS010: a file whose number an earlier listed file already has."""
+    first: dict[int, str] = {}
+    diagnostics = []
+    for line, name in entries:
+        match = _NUMBER.match(name)
+        if match is None:
+            continue
+        number = int(match.group("number"))
+        owner = first.setdefault(number, name)
+        if owner != name:
+            problem = (
+                f"{name} shares the number {match.group('number')} with {owner}; "
+                "give it a number of its own (the numbers show the install order)"
+            )
+            diagnostics.append(rule_error(manifest, "DS010", problem, line))
+    return diagnostics

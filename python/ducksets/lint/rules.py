@@ -44,9 +44,9 @@ def lint_file(sql_file: SqlFile, model: PackModel) -> list[Diagnostic]:
     diagnostics = _check_one_object(sql_file, statements)
     for statement in statements:
         diagnostics.extend(_check_kind(sql_file, statement))
-        diagnostics.extend(_check_schema(sql_file, statement, model))
+        diagnostics.extend(check_schema(sql_file, statement, model))
         diagnostics.extend(_check_shadowing(sql_file, statement, model))
-        diagnostics.extend(_check_aggregates(sql_file, statement))
+        diagnostics.extend(check_aggregates(sql_file, statement))
         diagnostics.extend(_check_alias_prefix(sql_file, statement))
     diagnostics.extend(_check_header(sql_file, statements[0]))
     return diagnostics
@@ -113,7 +113,7 @@ def _kind_problem(tree: exp.Expr) -> str | None:
     return f"CREATE {kind} is not allowed; a pack creates only schemas, tables and macros"
 
 
-def _check_schema(sql_file: SqlFile, statement: Statement, model: PackModel) -> list[Diagnostic]:
+def check_schema(sql_file: SqlFile, statement: Statement, model: PackModel) -> list[Diagnostic]:
     tree = statement.tree
     problems: list[tuple[str, exp.Expr]] = []
     target = statement_target(tree)
@@ -302,7 +302,7 @@ def _columns_read(body: exp.Expr, model: PackModel) -> dict[str, set[str]]:
     return columns
 
 
-def _check_aggregates(sql_file: SqlFile, statement: Statement) -> list[Diagnostic]:
+def check_aggregates(sql_file: SqlFile, statement: Statement) -> list[Diagnostic]:
     diagnostics = []
     for aggregate in statement.tree.find_all(*_AGGREGATE_NAMES):
         window = aggregate.parent

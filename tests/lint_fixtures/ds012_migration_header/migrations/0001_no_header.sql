@@ -1,0 +1,1 @@
+ALTER TABLE metadata.items ADD COLUMN IF NOT EXISTS note VARCHAR;

@@ -1,0 +1,2 @@
+-- migration 0005: an unguarded UPDATE
+UPDATE metadata.items SET note = lower(note);
