@@ -12,13 +12,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ducksets._connect import check_database_path, connect
 from ducksets.counts import count_datasets
-from ducksets.demo import demo_tour
 from ducksets.describe import describe_dataset
 from ducksets.drift import catalog_drift
 from ducksets.export import (
@@ -29,12 +28,14 @@ from ducksets.export import (
     export_datasets,
 )
 from ducksets.gateway import StorageConfig, open_gateway
-from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
 from ducksets.output import default_format, printable, render, to_json
 from ducksets.pack import install_macros, pack_script, pack_version
 from ducksets.registry import load_dataset_registry
 from ducksets.rows import BackendLimits, DatasetQueryService
 from ducksets.sync import sync_catalog
+
+if TYPE_CHECKING:
+    from ducksets.lint import Diagnostic
 
 _DB_PLACEHOLDER = re.compile(r"\b(ducksets [a-z]+) DB\b")
 
@@ -96,11 +97,14 @@ def version(args: argparse.Namespace) -> int:
 
 
 def lint(args: argparse.Namespace) -> int:
+    from ducksets.lint import lint_pack  # sqlglot: imported only by the verbs that need it
+
     return _report(lint_pack(args.paths or None), args.format)
 
 
 def check(args: argparse.Namespace) -> int:
     from ducksets.integrity import as_diagnostics, pack_problems
+    from ducksets.lint import check_catalog_keys
     from ducksets.sqltext import qualified_name
 
     with connect(args.db, read_only=True) as con:
@@ -294,5 +298,7 @@ def _export_rows(result: ExportResult) -> list[tuple[Any, ...]]:
 
 
 def demo(args: argparse.Namespace) -> int:
+    from ducksets.demo import demo_tour  # its tables and row bindings are built at import
+
     print(demo_tour(args.path, replace=args.replace))
     return 0
