@@ -678,7 +678,7 @@ def meta_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute(
             "CREATE SCHEMA core; CREATE TABLE core.goids AS SELECT range AS id FROM range(3)"
         )
-        install_macros(con, schema="meta")
+        install_macros(con, pack_schema="meta")
         register_dataset(con, "core.goids", jsonl_filename="goids.jsonl", pack_schema="meta")
     return path
 
@@ -698,7 +698,7 @@ def test_every_verb_takes_the_pack_schema(
     warning = f"ducksets {verb}: warning: --schema is deprecated; use --pack-schema\n"
     assert err == (warning if spelling == "--schema" else "")
     if verb == "sql":
-        assert out == pack_script(schema="meta")
+        assert out == pack_script(pack_schema="meta")
     if verb == "install":
         assert out.startswith("unchanged:") and out.rstrip().endswith("(meta)")
     if verb == "show":
@@ -720,7 +720,7 @@ def test_sync_schema_names_what_to_register_and_pack_schema_the_pack(
     path = tmp_path / "packed.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE SCHEMA core; CREATE TABLE core.a (x INTEGER)")
-        install_macros(con, schema="meta")
+        install_macros(con, pack_schema="meta")
     code, out, err = cli(
         capsys, "sync", str(path), "--schema", "core", "--pack-schema", "meta", "--format", "json"
     )

@@ -131,7 +131,7 @@ def test_errors_are_the_registrys(tmp_path: Path) -> None:
     with duckdb.connect() as con:
         with pytest.raises(CatalogMissingError):
             describe_dataset(con, "x")
-        install_macros(con, schema="meta")
+        install_macros(con, pack_schema="meta")
         con.execute("CREATE TABLE main.goids (x INTEGER)")
         register_dataset(con, "main.goids", pack_schema="meta")
         with pytest.raises(UnknownDatasetError) as raised:

@@ -61,18 +61,17 @@ def _print_listing(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: s
 
 def install(args: argparse.Namespace) -> int:
     with connect(args.db, read_only=False) as con:
-        result = install_macros(con, schema=args.pack_schema, force=args.force)
+        result = install_macros(con, pack_schema=args.pack_schema, force=args.force)
     before = result.version_before or "none"
-    print(
-        f"{result.action}: pack {before} -> {result.version_after} in {args.db} ({result.schema})"
-    )
+    after, where = result.version_after, f"{args.db} ({result.pack_schema})"
+    print(f"{result.action}: pack {before} -> {after} in {where}")
     if result.created:
         print("created: " + ", ".join(result.created))
     return 0
 
 
 def sql(args: argparse.Namespace) -> int:
-    sys.stdout.write(pack_script(schema=args.pack_schema))
+    sys.stdout.write(pack_script(pack_schema=args.pack_schema))
     return 0
 
 
