@@ -399,3 +399,37 @@ def test_bad_arguments_are_one_typed_error_naming_the_parameter(
     with pytest.raises(error) as caught:
         call()
     assert getattr(caught.value, "parameter", None) == parameter
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: install_macros(duckdb.connect(), schema="cat"),
+        lambda: installed_version(duckdb.connect(), schema="cat"),
+        lambda: pack_script(schema="cat"),
+        lambda: render_sql("SELECT 1 FROM metadata.datasets", schema="cat"),
+    ],
+    ids=["install_macros", "installed_version", "pack_script", "render_sql"],
+)
+def test_the_old_schema_keyword_works_for_one_release_with_a_warning(
+    call: Callable[[], object],
+) -> None:
+    with pytest.warns(DeprecationWarning, match=r"schema=.*deprecated; use .*pack_schema="):
+        result = call()
+    if isinstance(result, str):
+        assert "cat.datasets" in result
+
+
+def test_the_old_schema_keyword_installs_where_pack_schema_does() -> None:
+    con = duckdb.connect()
+    with pytest.warns(DeprecationWarning, match="pack_schema"):
+        result = install_macros(con, schema="cat")
+    with pytest.warns(DeprecationWarning, match="InstallResult.pack_schema"):
+        assert result.schema == result.pack_schema == "cat"
+    assert installed_version(con, pack_schema="cat") == pack_version()
+    with pytest.warns(DeprecationWarning), pytest.raises(ArgumentTypeError) as caught:
+        install_macros(con, pack_schema="cat", schema="other")
+    assert caught.value.parameter == "schema"
+    with pytest.warns(DeprecationWarning), pytest.raises(InvalidArgumentError) as bad:
+        install_macros(con, schema="")
+    assert bad.value.parameter == "schema"

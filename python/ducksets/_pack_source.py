@@ -195,18 +195,8 @@ def join_script(
     ``qualifier`` is the SQL the steps name the pack's schema with
     (``db."My Schema"``); ``schema`` and ``database`` are the plain names.
 
-    Every migration runs every time (each is idempotent) and is recorded once.
-    In the CLI a failing statement does not always end the transaction: a
-    binder or catalog error (a macro body that does not fit an existing table)
-    leaves it open, and the final ``COMMIT`` would keep what worked. Only
-    execution errors, such as ``error()``, abort it. So the script refuses a
-    view named like a pack table before changing anything, checks the shape of
-    every pack table after the migrations (an older released shape has been
-    brought forward by then; any other shape is refused), drops each macro
-    before creating it, and at the end checks that every pack object, migration
-    record and the version row are in place. A failed check aborts the
-    transaction: the ``COMMIT`` then changes nothing, piped or through ``.read``
-    (which stops at the first error, leaving an aborted transaction behind).
+    Every migration runs every time (each is idempotent) and is recorded once;
+    ``_Guard`` says how the script stays all or nothing.
     """
     version = steps_version(steps) or "0.0.0"
     pieces: dict[str, list[str]] = {phase: [] for phase in PHASES}
@@ -268,6 +258,18 @@ def _values(rows: Sequence[tuple[str, str]]) -> str:
 
 class _Guard:
     """Statements that abort the install's transaction (``error()``) when a check fails.
+
+    In the CLI a failing statement does not always end the transaction: a
+    binder or catalog error (a macro body that does not fit an existing table)
+    leaves it open, and the final ``COMMIT`` would keep what worked. Only
+    execution errors, such as ``error()``, abort it. So the script refuses a
+    view named like a pack table before changing anything, checks the shape of
+    every pack table after the migrations (an older released shape has been
+    brought forward by then; any other shape is refused), drops each macro
+    before creating it, and at the end checks that every pack object, migration
+    record and the version row are in place. A failed check aborts the
+    transaction: the ``COMMIT`` then changes nothing, piped or through ``.read``
+    (which stops at the first error, leaving an aborted transaction behind).
 
     Each reads only DuckDB's own table functions and literals, so it cannot
     fail to bind; each is a ``SET VARIABLE`` so that it prints nothing.

@@ -1,0 +1,258 @@
+"""Installing the pack into a database: one transaction, migrations, shape checks.
+
+``pack.install_macros`` checks its arguments and calls ``install``; the steps
+come from ``pack.pack_steps`` (``_pack_source.install_steps``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from ducksets._pack_source import HEADER, MIGRATIONS_TABLE, InstallStep, record_migration
+from ducksets._query import fetch_one
+from ducksets._transaction import transaction
+from ducksets.errors import (
+    CatalogShapeError,
+    PackError,
+    PackVersionError,
+    ReadOnlyDatabaseError,
+    first_line,
+)
+from ducksets.pack import (
+    InstallResult,
+    installed_version,
+    pack_steps,
+    parse_version,
+    render_sql,
+)
+from ducksets.sqltext import qualified_name, quote_literal
+
+
+@dataclass(frozen=True)
+class InstallTarget:
+    """Where an install goes: the connection, the database's name and the pack's schema."""
+
+    con: duckdb.DuckDBPyConnection
+    database: str
+    pack_schema: str
+    database_arg: str | None  # as the caller named it (None: the current database)
+
+    def table(self, name: str) -> str:
+        """A pack table's name as SQL, qualified as the caller named the target."""
+        return qualified_name(self.database_arg, self.pack_schema, name)
+
+    def read_only(self) -> bool:
+        """Whether the target database is attached read-only."""
+        row = fetch_one(
+            self.con,
+            "SELECT readonly FROM duckdb_databases() WHERE database_name = ?",
+            [self.database],
+        )
+        return bool(row and row[0])
+
+
+def install(target: InstallTarget, version: str, *, force: bool) -> InstallResult:
+    """Install or upgrade the pack in a writable target (``install_macros`` checked the rest)."""
+    differs = _shape_before(target)
+    con, pack_schema = target.con, target.pack_schema
+    before = installed_version(con, pack_schema=pack_schema, database=target.database_arg)
+    forget = _check_version_before(target, before, version, force=force)
+    steps = pack_steps()
+    objects = {
+        name for step in steps if step.phase in ("table", "macro") and (name := _object(step))
+    }
+    objects_before = _objects_present(con, target.database, pack_schema, objects)
+    installer = _Installer(target, version, check_shape=differs)
+    migrated = installer.run(steps, forget_record=forget)
+    created = _objects_present(con, target.database, pack_schema, objects) - objects_before
+    unreadable = before is not None and parse_version(before) is None
+    action = "repaired" if unreadable else _action(before, version)
+    return InstallResult(
+        target.database, pack_schema, before, version, action, tuple(sorted(created)), migrated
+    )
+
+
+def _object(step: InstallStep) -> str | None:
+    header = HEADER.match(step.sql.split("\n", 1)[0])
+    return header.group("name") if header else None
+
+
+def read_only_result(target: InstallTarget, version: str) -> InstallResult:
+    """``present`` when the read-only database's pack is intact, else a ReadOnlyDatabaseError."""
+    from ducksets.integrity import repair_command, verify_pack
+
+    problems = verify_pack(target.con, pack_schema=target.pack_schema, database=target.database_arg)
+    if not problems:
+        return InstallResult(target.database, target.pack_schema, version, version, "present", ())
+    absent = problems[0].startswith("no ducksets pack")
+    found = "has no pack in" if absent else "the pack is not intact in"
+    msg = (
+        f"database {target.database!r} is read-only and {found} schema {target.pack_schema!r}: "
+        f"{problems[0]}; open it writable once to install pack {version} "
+        f"({repair_command(target.con, target.database_arg)}), then read-only connections can "
+        "use it"
+    )
+    raise ReadOnlyDatabaseError(msg)
+
+
+def _shape_before(target: InstallTarget) -> bool:
+    """Refuse what no migration can bring forward, before changing anything.
+
+    That is a view named like a pack table, or a ``pack_info`` or
+    ``pack_migrations`` of another shape: an install reads both before any
+    migration runs (the version, the migrations applied), so no migration may
+    change them. Returns whether another pack table differs from the pack's
+    shape: an older release's, which the migrations bring forward, or a foreign
+    one, which the check after them refuses.
+    """
+    from ducksets.integrity import table_problems
+
+    problems = table_problems(
+        target.con, pack_schema=target.pack_schema, database=target.database_arg, missing_ok=True
+    )
+    records = {target.table("pack_info"), target.table(MIGRATIONS_TABLE)}
+    for problem in problems:
+        if problem.view or problem.obj in records:
+            raise CatalogShapeError(problem.text, table=problem.obj)
+    return bool(problems)
+
+
+def _check_version_before(
+    target: InstallTarget, before: str | None, version: str, *, force: bool
+) -> bool:
+    """Refuse a downgrade or an unreadable record unless forced; whether to forget the record."""
+    from ducksets.integrity import repair_command
+
+    unreadable = before is not None and parse_version(before) is None
+    if unreadable and not force:
+        msg = (
+            f"{target.table('pack_info')} holds an unreadable version {before!r}; "
+            f"{repair_command(target.con, target.database_arg, force=True)} repairs it"
+        )
+        raise PackVersionError(msg)
+    downgrade = not unreadable and before is not None and _newer(before, version)
+    if downgrade and not force:
+        repair = repair_command(target.con, target.database_arg, force=True)
+        msg = (
+            f"{target.database}.{target.pack_schema} has pack {before}, newer than {version} "
+            f"from this ducksets; upgrade ducksets, or downgrade with force=True ({repair})"
+        )
+        raise PackVersionError(msg)
+    # The pack's own guard refuses these; forgetting the record is what force means.
+    return downgrade or unreadable
+
+
+class _Installer:
+    """Runs the install steps in one transaction, naming the step that failed."""
+
+    def __init__(self, target: InstallTarget, version: str, *, check_shape: bool) -> None:
+        self.target = target
+        self.version = version
+        # Tables of the pack's shape, or absent and created so by the table
+        # files, stay so through the migrations: only a differing one is checked.
+        self.check_shape = check_shape
+        self.step: str | None = None
+
+    def run(self, steps: Sequence[InstallStep], *, forget_record: bool) -> tuple[str, ...]:
+        """Run every step (migrations only when not recorded); the migrations applied."""
+        phase = {p: [s for s in steps if s.phase == p] for p in ("migration", "macro", "record")}
+        try:
+            with transaction(self.target.con, "install_macros"):
+                self._execute([s for s in steps if s.phase in ("schema", "table")])
+                migrated = self._migrate(phase["migration"])
+                if self.check_shape:
+                    self._require_shape()
+                self._execute(phase["macro"])
+                if forget_record:
+                    self.step = "(force: forget the recorded version)"
+                    self._sql(
+                        f"DELETE FROM {self.target.table('pack_info')} WHERE pack = "
+                        f"{quote_literal('ducksets')}"
+                    )
+                self._execute(phase["record"])
+                self.step = None  # what fails now is the COMMIT
+        except duckdb.Error as exc:
+            what = f"installing {self.step}" if self.step else "committing the install"
+            msg = f"{what} failed, nothing was changed: {first_line(exc)}"
+            raise PackError(msg) from exc
+        return migrated
+
+    def _sql(self, sql: str) -> None:
+        self.target.con.execute(sql)
+
+    def _execute(self, steps: Sequence[InstallStep]) -> None:
+        for step in steps:
+            self.step = step.name
+            self._sql(self._render(step.sql))
+
+    def _render(self, sql: str) -> str:
+        return render_sql(
+            sql, pack_schema=self.target.pack_schema, database=self.target.database_arg
+        )
+
+    def _migrate(self, migrations: Sequence[InstallStep]) -> tuple[str, ...]:
+        """Apply and record the migrations ``pack_migrations`` does not record, in order."""
+        table = self.target.table(MIGRATIONS_TABLE)
+        self.step = f"reading {table}"
+        rows = self.target.con.execute(f"SELECT id FROM {table}").fetchall()
+        applied = {row[0] for row in rows}
+        qualifier = qualified_name(self.target.database_arg, self.target.pack_schema)
+        done = []
+        for step in migrations:
+            if step.number in applied:
+                continue
+            self._execute([step])
+            self._sql(record_migration(step, qualifier=qualifier, version=self.version))
+            done.append(step.migration_name)
+        return tuple(done)
+
+    def _require_shape(self) -> None:
+        """Raise CatalogShapeError (rolling the install back) unless every pack table fits."""
+        from ducksets.integrity import table_problems
+
+        target = self.target
+        problems = table_problems(
+            target.con, pack_schema=target.pack_schema, database=target.database_arg
+        )
+        if problems:
+            raise CatalogShapeError(problems[0].text, table=problems[0].obj)
+
+
+def _action(before: str | None, after: str) -> str:
+    if before is None:
+        return "installed"
+    if before == after:
+        return "unchanged"
+    return "downgraded" if _newer(before, after) else "upgraded"
+
+
+def _newer(version: str, than: str) -> bool:
+    """Whether readable ``version`` is newer than ``than`` (unreadable ones are never newer)."""
+    return (parse_version(version) or (-1,)) > (parse_version(than) or (-1,))
+
+
+def _objects_present(
+    con: duckdb.DuckDBPyConnection, database: str, schema: str, objects: set[str]
+) -> set[str]:
+    """Which of the pack's ``objects`` (tables and macros) exist in ``database.schema``."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+        "UNION SELECT function_name FROM duckdb_functions() "
+        "WHERE database_name = ? AND schema_name = ? AND function_type IN ('macro', 'table_macro')",
+        [database, schema, database, schema],
+    ).fetchall()
+    return {row[0] for row in rows} & objects
+
+
+def require_database(con: duckdb.DuckDBPyConnection, database: str) -> None:
+    rows = con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+    attached = sorted(str(row[0]) for row in rows)
+    if database not in attached:
+        msg = (
+            f"no attached database {database!r}; attached: {', '.join(attached)}. "
+            f"ATTACH it first (ATTACH 'file.db' AS {qualified_name(database)})"
+        )
+        raise PackError(msg)
