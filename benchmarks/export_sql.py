@@ -108,7 +108,7 @@ def main() -> None:
         if pair >= 2:  # the first pairs warm caches up
             old_times.append(old)
             new_times.append(new)
-    ratios = [n / o for o, n in zip(old_times, new_times)]
+    ratios = [n / o for o, n in zip(old_times, new_times, strict=True)]
     print(
         f"duckdb {duckdb.__version__}, {args.pairs} interleaved pairs of {BATCH} calls, "
         f"{len(CATALOG) + 200} datasets"
