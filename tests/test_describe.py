@@ -10,10 +10,9 @@ import pytest
 from ducksets import Column, TableSchema, install_macros, register_dataset
 from ducksets.demo import build_demo
 from ducksets.describe import (
-    ActualColumn,
     ColumnComparison,
     DatasetDescription,
-    DeclaredColumn,
+    DescribedColumn,
     describe_dataset,
 )
 from ducksets.drift import DriftItem
@@ -37,14 +36,14 @@ def test_a_declared_table_in_sync(demo_db: Path) -> None:
         jsonl_filename="modules.jsonl",
         parquet_filename=None,
         declared_columns=(
-            DeclaredColumn("module", "VARCHAR", nullable=False, primary_key=True),
-            DeclaredColumn("path", "VARCHAR", nullable=False, primary_key=True),
-            DeclaredColumn("language", "VARCHAR", nullable=True, primary_key=False),
+            DescribedColumn("module", "VARCHAR", nullable=False, primary_key=True),
+            DescribedColumn("path", "VARCHAR", nullable=False, primary_key=True),
+            DescribedColumn("language", "VARCHAR", nullable=True, primary_key=False),
         ),
         actual_columns=(
-            ActualColumn("module", "VARCHAR", nullable=False),
-            ActualColumn("path", "VARCHAR", nullable=False),
-            ActualColumn("language", "VARCHAR", nullable=True),
+            DescribedColumn("module", "VARCHAR", nullable=False),
+            DescribedColumn("path", "VARCHAR", nullable=False),
+            DescribedColumn("language", "VARCHAR", nullable=True),
         ),
         drift=(),
     )
@@ -148,7 +147,7 @@ def test_notebook_html_escapes_and_shows_drift() -> None:
         jsonl_filename=None,
         parquet_filename=None,
         declared_columns=None,
-        actual_columns=(ActualColumn("x", "INTEGER", nullable=True),),
+        actual_columns=(DescribedColumn("x", "INTEGER", nullable=True),),
         drift=(DriftItem("main.t", "unexpected_column", "column x & more"),),
     )
     html = described._repr_html_()

@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -63,26 +64,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-class _DeprecatedSpelling(argparse.Action):
-    """An old option spelling: it works for one release, with one warning line on stderr."""
+class _OldSpelling(argparse.Action):
+    """An option spelled the old way: it works for one release, with one warning line on stderr.
 
-    def __init__(self, option_strings: Sequence[str], dest: str, *, new: str, **kw: Any) -> None:
-        super().__init__(option_strings, dest, **kw)
-        self.new = new
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        _warn(parser, f"{option_string} is deprecated; use {self.new}")
-        setattr(namespace, self.dest, values)
-
-
-class _ExportFormat(argparse.Action):
-    """``export --format``: the output format; a file format there is the old spelling."""
+    ``export --format`` takes both: an output format is today's meaning, a file
+    format (``jsonl``, ``parquet``, ``both``) the old one, stored as ``file_format``.
+    """
 
     def __call__(
         self,
@@ -91,66 +78,216 @@ class _ExportFormat(argparse.Action):
         values: Any,
         option_string: str | None = None,
     ) -> None:
-        if values in FILE_FORMATS:
-            _warn(parser, f"--format {values} is deprecated; use --file-format {values}")
-            namespace.file_format = values
+        if option_string == "--schema":
+            old, new, dest = "--schema", "--pack-schema", "pack_schema"
+        elif values in FILE_FORMATS:
+            old, new, dest = f"--format {values}", f"--file-format {values}", "file_format"
         else:
             namespace.format = values
+            return
+        print(f"{parser.prog}: warning: {old} is deprecated; use {new}", file=sys.stderr)
+        setattr(namespace, dest, values)
 
 
-def _warn(parser: argparse.ArgumentParser, text: str) -> None:
-    print(f"{parser.prog}: warning: {text}", file=sys.stderr)
+_Option = tuple[tuple[str, ...], dict[str, Any]]
 
 
-class _Verbs:
-    """Adds one subcommand per verb, each with its summary, an example and the function it runs."""
-
-    def __init__(self, parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
-        self._commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-        # argparse names an alias's parser after the verb; help and usage errors
-        # should show the word the user typed (`ducksets ls --help`).
-        self._typed = next((a for a in argv if not a.startswith("-")), None)
-
-    def add(
-        self,
-        name: str,
-        summary: str,
-        example: str,
-        run: Callable[[argparse.Namespace], int],
-        **kw: Any,
-    ) -> argparse.ArgumentParser:
-        sub = self._commands.add_parser(
-            name,
-            help=summary,
-            description=summary,
-            epilog=f"example: {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-            **kw,
-        )
-        if self._typed in kw.get("aliases", ()):
-            sub.prog = f"ducksets {self._typed}"
-        sub.set_defaults(run=run)
-        return sub
+def _option(*flags: str, **kw: Any) -> _Option:
+    """One ``add_argument`` call, as data."""
+    return flags, kw
 
 
-def _listing(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument(
-        "--format",
-        choices=FORMATS,
-        help="output format (default: table on a terminal, else json)",
+def _pack_schema(help_text: str = "schema of the pack") -> tuple[_Option, ...]:
+    return (
+        _option("--pack-schema", default=PACK_SCHEMA, help=f"{help_text} (default: metadata)"),
+        _option(
+            "--schema",
+            dest="pack_schema",
+            action=_OldSpelling,
+            default=argparse.SUPPRESS,
+            help="deprecated spelling of --pack-schema",
+        ),
     )
 
 
-def _pack_schema(sub: argparse.ArgumentParser, help_text: str = "schema of the pack") -> None:
-    sub.add_argument("--pack-schema", default=PACK_SCHEMA, help=f"{help_text} (default: metadata)")
-    sub.add_argument(
-        "--schema",
-        dest="pack_schema",
-        action=_DeprecatedSpelling,
-        new="--pack-schema",
-        default=argparse.SUPPRESS,
-        help="deprecated spelling of --pack-schema",
-    )
+DB = _option("db", type=Path, help="database file")
+NAME = _option("name", help="dataset name")
+LISTING = _option(
+    "--format", choices=FORMATS, help="output format (default: table on a terminal, else json)"
+)
+TEXT_OR_JSON = _option("--format", choices=("text", "json"), default="text")
+
+
+@dataclass(frozen=True)
+class _Verb:
+    """One subcommand: its summary (help and description), an example, what it runs, its options."""
+
+    name: str
+    summary: str
+    example: str
+    run: Callable[[argparse.Namespace], int]
+    options: tuple[_Option, ...]
+    aliases: tuple[str, ...] = ()
+
+
+_VERBS = (
+    _Verb(
+        "install",
+        f"Install or upgrade the pack in a database. {WRITABLE}",
+        "ducksets install my.db",
+        verbs.install,
+        (
+            _option("db", type=Path, help="database file (created if missing)"),
+            *_pack_schema("schema for the pack"),
+            _option("--force", action="store_true", help="replace a newer installed pack"),
+        ),
+    ),
+    _Verb(
+        "sql",
+        "Print the whole pack as one SQL script. Opens no database.",
+        "ducksets sql | duckdb my.db",
+        verbs.sql,
+        _pack_schema("schema for the pack"),
+    ),
+    _Verb(
+        "version",
+        f"Print the package, pack and DuckDB versions. {READ_ONLY}",
+        "ducksets version my.db",
+        verbs.version,
+        (_option("db", type=Path, nargs="?", help="also show the pack installed here"),),
+    ),
+    _Verb(
+        "demo",
+        "Build a demo database (writes PATH) and tour it.",
+        "ducksets demo ducksets-demo.duckdb --replace",
+        verbs.demo,
+        (
+            _option("path", type=Path, nargs="?", default=Path("ducksets-demo.duckdb")),
+            _option("--replace", action="store_true", help="rebuild PATH if it exists"),
+        ),
+    ),
+    _Verb(
+        "lint",
+        "Check the SQL pack with sqlglot, then install it into a scratch in-memory database.",
+        "ducksets lint macros/ --format json",
+        verbs.lint,
+        (
+            _option("paths", type=Path, nargs="*", help="pack directories or .sql files"),
+            TEXT_OR_JSON,
+        ),
+    ),
+    _Verb(
+        "check",
+        f"Validate every catalog key and every pack object in a database. {READ_ONLY}",
+        "ducksets check my.db --format json",
+        verbs.check,
+        (DB, *_pack_schema(), TEXT_OR_JSON),
+    ),
+    _Verb(
+        "datasets",
+        f"List the datasets: name, table key, kind, (rows), filenames. {READ_ONLY}",
+        "ducksets datasets my.db --counts --format csv",
+        verbs.datasets,
+        (
+            DB,
+            _option("--counts", action="store_true", help="count each dataset's rows"),
+            *_pack_schema(),
+            LISTING,
+        ),
+        aliases=("ls",),
+    ),
+    _Verb(
+        "show",
+        f"One dataset: its catalog row, declared and actual columns, and drift. {READ_ONLY}",
+        "ducksets show my.db goids",
+        verbs.show,
+        (DB, NAME, *_pack_schema(), LISTING),
+    ),
+    _Verb(
+        "drift",
+        f"Where the catalog and the database disagree; exit 1 when they do. {READ_ONLY}",
+        "ducksets drift my.db || echo 'catalog out of date'",
+        verbs.drift,
+        (DB, *_pack_schema(), LISTING),
+    ),
+    _Verb(
+        "sync",
+        "Register every table and view of the given schemas. "
+        "Opens DB writable (read-only with --dry-run).",
+        "ducksets sync my.db --schema core --schema docs --dry-run",
+        verbs.sync,
+        (
+            DB,
+            # Here --schema names what to register (repeatable), not the pack's schema.
+            _option(
+                "--schema",
+                dest="schemas",
+                action="append",
+                required=True,
+                help="schema to register",
+            ),
+            _option("--dry-run", action="store_true", help="report, change nothing"),
+            _option("--pack-schema", default=PACK_SCHEMA, help="schema of the pack"),
+            LISTING,
+        ),
+    ),
+    _Verb(
+        "rows",
+        f"Read one page of a dataset (stable order, tables and views alike). {READ_ONLY}",
+        "ducksets rows my.db goids --limit 20 --offset 40 --format csv",
+        verbs.rows,
+        (
+            DB,
+            NAME,
+            _option("--limit", type=int, default=100, help="rows to read (default 100)"),
+            _option("--offset", type=int, default=0, help="rows to skip first (default 0)"),
+            _option(
+                "--max-rows", type=int, default=10_000, help="largest page allowed (default 10000)"
+            ),
+            *_pack_schema(),
+            LISTING,
+        ),
+    ),
+    _Verb(
+        "export",
+        f"Export datasets to JSONL and/or Parquet files with a manifest.json. {READ_ONLY}",
+        "ducksets export my.db --file-format parquet --out exports --dataset goids",
+        verbs.export,
+        (
+            DB,
+            _option(
+                "--file-format",
+                choices=FILE_FORMATS,
+                default="both",
+                help="files to write (default: both)",
+            ),
+            _option("--out", required=True, help="output directory"),
+            _option(
+                "--dataset",
+                dest="datasets",
+                action="append",
+                help="dataset to export (repeatable; "
+                "default: every dataset with a filename for the format)",
+            ),
+            _option(
+                "--no-checksums",
+                dest="checksums",
+                action="store_false",
+                help="skip the SHA-256 of each file (manifest sha256: null), for bare COPY speed",
+            ),
+            *_pack_schema(),
+            _option(
+                "--format",
+                choices=(*FORMATS, *FILE_FORMATS),
+                metavar="{" + ",".join(FORMATS) + "}",
+                action=_OldSpelling,
+                help="output format (default: table on a terminal: progress and a summary; "
+                "else json); jsonl, parquet or both here are the deprecated spelling of "
+                "--file-format",
+            ),
+        ),
+    ),
+)
 
 
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -163,174 +300,22 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         action="version",
         version=f"ducksets {pack_version()} (pack {pack_version()}), duckdb {duckdb.__version__}",
     )
-    verbs_ = _Verbs(parser, argv)
-    for add_group in (_pack_verbs, _catalog_verbs, _sync_verb, _data_verbs):
-        add_group(verbs_)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # argparse names an alias's parser after the verb; help and usage errors
+    # should show the word the user typed (`ducksets ls --help`).
+    typed = next((a for a in argv if not a.startswith("-")), None)
+    for verb in _VERBS:
+        sub = commands.add_parser(
+            verb.name,
+            help=verb.summary,
+            description=verb.summary,
+            epilog=f"example: {verb.example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            aliases=verb.aliases,
+        )
+        if typed in verb.aliases:
+            sub.prog = f"ducksets {typed}"
+        for flags, kw in verb.options:
+            sub.add_argument(*flags, **kw)
+        sub.set_defaults(run=verb.run)
     return parser
-
-
-def _pack_verbs(verbs_: _Verbs) -> None:
-    """The verbs about the pack itself: install, sql, version, demo, lint, check."""
-    install = verbs_.add(
-        "install",
-        f"Install or upgrade the pack in a database. {WRITABLE}",
-        "ducksets install my.db",
-        verbs.install,
-    )
-    install.add_argument("db", type=Path, help="database file (created if missing)")
-    _pack_schema(install, "schema for the pack")
-    install.add_argument("--force", action="store_true", help="replace a newer installed pack")
-
-    sql = verbs_.add(
-        "sql",
-        "Print the whole pack as one SQL script. Opens no database.",
-        "ducksets sql | duckdb my.db",
-        verbs.sql,
-    )
-    _pack_schema(sql, "schema for the pack")
-
-    version = verbs_.add(
-        "version",
-        f"Print the package, pack and DuckDB versions. {READ_ONLY}",
-        "ducksets version my.db",
-        verbs.version,
-    )
-    version.add_argument("db", type=Path, nargs="?", help="also show the pack installed here")
-
-    demo = verbs_.add(
-        "demo",
-        "Build a demo database (writes PATH) and tour it.",
-        "ducksets demo ducksets-demo.duckdb --replace",
-        verbs.demo,
-    )
-    demo.add_argument("path", type=Path, nargs="?", default=Path("ducksets-demo.duckdb"))
-    demo.add_argument("--replace", action="store_true", help="rebuild PATH if it exists")
-
-    lint = verbs_.add(
-        "lint",
-        "Check the SQL pack with sqlglot, then install it into a scratch in-memory database.",
-        "ducksets lint macros/ --format json",
-        verbs.lint,
-    )
-    lint.add_argument("paths", type=Path, nargs="*", help="pack directories or .sql files")
-    lint.add_argument("--format", choices=("text", "json"), default="text")
-
-    check = verbs_.add(
-        "check",
-        f"Validate every catalog key and every pack object in a database. {READ_ONLY}",
-        "ducksets check my.db --format json",
-        verbs.check,
-    )
-    check.add_argument("db", type=Path, help="database file")
-    _pack_schema(check)
-    check.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def _catalog_verbs(verbs_: _Verbs) -> None:
-    """The verbs that read the catalog: datasets (ls), show, drift."""
-    datasets = verbs_.add(
-        "datasets",
-        f"List the datasets: name, table key, kind, (rows), filenames. {READ_ONLY}",
-        "ducksets datasets my.db --counts --format csv",
-        verbs.datasets,
-        aliases=["ls"],
-    )
-    datasets.add_argument("db", type=Path, help="database file")
-    datasets.add_argument("--counts", action="store_true", help="count each dataset's rows")
-    _pack_schema(datasets)
-    _listing(datasets)
-
-    show = verbs_.add(
-        "show",
-        f"One dataset: its catalog row, declared and actual columns, and drift. {READ_ONLY}",
-        "ducksets show my.db goids",
-        verbs.show,
-    )
-    show.add_argument("db", type=Path, help="database file")
-    show.add_argument("name", help="dataset name")
-    _pack_schema(show)
-    _listing(show)
-
-    drift = verbs_.add(
-        "drift",
-        f"Where the catalog and the database disagree; exit 1 when they do. {READ_ONLY}",
-        "ducksets drift my.db || echo 'catalog out of date'",
-        verbs.drift,
-    )
-    drift.add_argument("db", type=Path, help="database file")
-    _pack_schema(drift)
-    _listing(drift)
-
-
-def _sync_verb(verbs_: _Verbs) -> None:
-    """sync, where ``--schema`` (repeatable) names the schemas to register."""
-    sync = verbs_.add(
-        "sync",
-        "Register every table and view of the given schemas. "
-        "Opens DB writable (read-only with --dry-run).",
-        "ducksets sync my.db --schema core --schema docs --dry-run",
-        verbs.sync,
-    )
-    sync.add_argument("db", type=Path, help="database file")
-    sync.add_argument(
-        "--schema", dest="schemas", action="append", required=True, help="schema to register"
-    )
-    sync.add_argument("--dry-run", action="store_true", help="report, change nothing")
-    sync.add_argument("--pack-schema", default=PACK_SCHEMA, help="schema of the pack")
-    _listing(sync)
-
-
-def _data_verbs(verbs_: _Verbs) -> None:
-    """The verbs that read datasets' rows: rows, export."""
-    rows = verbs_.add(
-        "rows",
-        f"Read one page of a dataset (stable order, tables and views alike). {READ_ONLY}",
-        "ducksets rows my.db goids --limit 20 --offset 40 --format csv",
-        verbs.rows,
-    )
-    rows.add_argument("db", type=Path, help="database file")
-    rows.add_argument("name", help="dataset name")
-    rows.add_argument("--limit", type=int, default=100, help="rows to read (default 100)")
-    rows.add_argument("--offset", type=int, default=0, help="rows to skip first (default 0)")
-    rows.add_argument(
-        "--max-rows", type=int, default=10_000, help="largest page allowed (default 10000)"
-    )
-    _pack_schema(rows)
-    _listing(rows)
-
-    export = verbs_.add(
-        "export",
-        f"Export datasets to JSONL and/or Parquet files with a manifest.json. {READ_ONLY}",
-        "ducksets export my.db --file-format parquet --out exports --dataset goids",
-        verbs.export,
-    )
-    export.add_argument("db", type=Path, help="database file")
-    export.add_argument(
-        "--file-format",
-        choices=FILE_FORMATS,
-        default="both",
-        help="files to write (default: both)",
-    )
-    export.add_argument("--out", required=True, help="output directory")
-    export.add_argument(
-        "--dataset",
-        dest="datasets",
-        action="append",
-        help="dataset to export (repeatable; "
-        "default: every dataset with a filename for the format)",
-    )
-    export.add_argument(
-        "--no-checksums",
-        dest="checksums",
-        action="store_false",
-        help="skip the SHA-256 of each file (manifest sha256: null), for bare COPY speed",
-    )
-    _pack_schema(export)
-    export.add_argument(
-        "--format",
-        choices=(*FORMATS, *FILE_FORMATS),
-        metavar="{" + ",".join(FORMATS) + "}",
-        action=_ExportFormat,
-        help="output format (default: table on a terminal: progress and a summary; "
-        "else json); jsonl, parquet or both here are the deprecated spelling of --file-format",
-    )

@@ -22,22 +22,21 @@ from ducksets.registry import Dataset, load_dataset_registry
 
 
 @dataclass(frozen=True)
-class DeclaredColumn:
-    """A column the dataset's ``TableSchema`` declares."""
+class DescribedColumn:
+    """A column as the dataset's ``TableSchema`` declares it, or as the relation has it now.
+
+    ``primary_key`` is ``None`` for a column of the relation (``DESCRIBE`` does not say).
+    """
 
     name: str
     type: str
     nullable: bool
-    primary_key: bool
+    primary_key: bool | None = None
 
-
-@dataclass(frozen=True)
-class ActualColumn:
-    """A column the relation has in the database now (``DESCRIBE``)."""
-
-    name: str
-    type: str
-    nullable: bool
+    def to_dict(self) -> dict[str, Any]:
+        """The column as JSON-ready data; ``primary_key`` only where it is known."""
+        known = {"primary_key": self.primary_key} if self.primary_key is not None else {}
+        return {"name": self.name, "type": self.type, "nullable": self.nullable, **known}
 
 
 @dataclass(frozen=True)
@@ -59,9 +58,9 @@ class DatasetDescription:
     """``table`` or ``view``"""
     jsonl_filename: str | None
     parquet_filename: str | None
-    declared_columns: tuple[DeclaredColumn, ...] | None
+    declared_columns: tuple[DescribedColumn, ...] | None
     """``None`` when no ``TableSchema`` is declared (views, undeclared tables)"""
-    actual_columns: tuple[ActualColumn, ...]
+    actual_columns: tuple[DescribedColumn, ...]
     """empty when the key is invalid or names nothing, or the view no longer binds"""
     drift: tuple[DriftItem, ...]
 
@@ -88,8 +87,8 @@ class DatasetDescription:
             "kind": self.kind,
             "jsonl_filename": self.jsonl_filename,
             "parquet_filename": self.parquet_filename,
-            "declared_columns": None if declared is None else [vars(c) for c in declared],
-            "actual_columns": [vars(c) for c in self.actual_columns],
+            "declared_columns": None if declared is None else [c.to_dict() for c in declared],
+            "actual_columns": [c.to_dict() for c in self.actual_columns],
             "drift": [{"drift": i.drift, "detail": i.detail} for i in self.drift],
         }
 
@@ -157,17 +156,17 @@ def describe_dataset(
     )
 
 
-def _declared_columns(dataset: Dataset) -> tuple[DeclaredColumn, ...] | None:
+def _declared_columns(dataset: Dataset) -> tuple[DescribedColumn, ...] | None:
     if dataset.schema is None:
         return None
     primary_key = dataset.schema.primary_key
     return tuple(
-        DeclaredColumn(c.name, c.type, c.nullable, c.name in primary_key)
+        DescribedColumn(c.name, c.type, c.nullable, c.name in primary_key)
         for c in dataset.schema.columns
     )
 
 
-def _actual_columns(con: duckdb.DuckDBPyConnection, table_key: str) -> tuple[ActualColumn, ...]:
+def _actual_columns(con: duckdb.DuckDBPyConnection, table_key: str) -> tuple[DescribedColumn, ...]:
     """The columns of the relation a key names; none if invalid, missing or failing (drift says)."""
     try:
         key = parse_table_key(table_key)
@@ -180,8 +179,8 @@ def _actual_columns(con: duckdb.DuckDBPyConnection, table_key: str) -> tuple[Act
         described = con.execute(f"DESCRIBE SELECT * FROM {relation.sql()}").fetchall()
     except duckdb.Error:
         return ()  # a view that no longer binds
-    return tuple(ActualColumn(r[0], r[1], r[2] != "NO") for r in described)
+    return tuple(DescribedColumn(r[0], r[1], r[2] != "NO") for r in described)
 
 
-def _type_of(column: ActualColumn | None) -> str | None:
+def _type_of(column: DescribedColumn | None) -> str | None:
     return None if column is None else column.type
