@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ducksets.demo import build_demo
+from ducksets import pack_version
+from ducksets.demo import build_demo, demo_tour
 from ducksets.errors import DatabaseLockedError, DucksetsError, NotADatabaseError
 
 
@@ -121,3 +122,25 @@ def test_replace_refuses_a_database_another_process_has_open_for_writing(tmp_pat
         holder.communicate("")
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["busy.duckdb"]
+
+
+def test_the_tour_is_text_for_the_caller_to_print(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "demo.duckdb"
+    text = demo_tour(path)
+    assert capsys.readouterr() == ("", "")  # a library function: it prints nothing itself
+    lines = text.splitlines()
+    assert lines[0] == f"Built {path}: demo data, pack {pack_version()}, 6 datasets registered."
+    assert (
+        lines[-1] == f"  ducksets export {path} --file-format jsonl --out {tmp_path}/demo-exports"
+    )
+    assert sorted(
+        p.name for p in (tmp_path / "demo-exports").iterdir() if p.name != ".ducksets.lock"
+    ) == [
+        "call_graph_edges.parquet",
+        "function_summary.parquet",
+        "goids.parquet",
+        "manifest.json",
+    ]
+    _complete(path)
