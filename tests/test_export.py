@@ -317,6 +317,16 @@ def test_manifest_drops_entries_whose_file_is_gone_or_changed(
     assert [e["file"] for e in entries] == ["items.parquet", "v_items.parquet"]
 
 
+def test_a_manifest_lists_only_files_beside_it(items_gateway: Gateway, tmp_path: Path) -> None:
+    result = export_all_jsonl(items_gateway, tmp_path / "out")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with pytest.raises(InvalidArgumentError, match="is not in .*elsewhere") as raised:
+        write_dataset_manifest(elsewhere, result.written, gateway=items_gateway)
+    assert (raised.value.parameter, raised.value.value) == ("files", result.written[0].path)
+    assert listing(elsewhere) == set()
+
+
 def test_a_foreign_manifest_is_never_overwritten(items_gateway: Gateway, tmp_path: Path) -> None:
     tmp_path.joinpath(MANIFEST_NAME).write_text('{"mine": true}')
     with pytest.raises(DucksetsError, match="not a ducksets manifest"):
@@ -489,7 +499,7 @@ def test_the_cli_refuses_to_export_over_its_database(tmp_path: Path) -> None:
         gateway.con.execute("UPDATE metadata.datasets SET parquet_filename = 'prod.duckdb'")
     before = snapshot(tmp_path)
     done = subprocess.run(
-        [str(BIN / "ducksets"), "export", "prod.duckdb", "--format", "both", "--out", "."],
+        [str(BIN / "ducksets"), "export", "prod.duckdb", "--file-format", "both", "--out", "."],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -511,7 +521,7 @@ def test_the_cli_exports_both_formats_in_one_checked_run(tmp_path: Path) -> None
         )
     db = tmp_path / "prod.duckdb"
     out = tmp_path / "out"
-    command = [str(BIN / "ducksets"), "export", str(db), "--format", "both", "--out", str(out)]
+    command = [str(BIN / "ducksets"), "export", str(db), "--file-format", "both", "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 1 and done.stdout == ""
     (line,) = done.stderr.splitlines()

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 
 from ducksets._args import require_bool, require_instance, require_path, require_str
+from ducksets._export_results import FORMATS, ExportFailure, ExportFormat
 from ducksets.errors import (
     ArgumentTypeError,
     InvalidArgumentError,
@@ -27,18 +27,6 @@ from ducksets.filenames import check_filename
 from ducksets.gateway import Gateway
 from ducksets.manifest import manifest_entries
 from ducksets.registry import catalog_table, unknown_dataset
-
-ExportFormat = Literal["jsonl", "parquet"]
-FORMATS: tuple[ExportFormat, ...] = ("jsonl", "parquet")
-
-
-@dataclass(frozen=True)
-class PlannedFailure:
-    """A dataset refused while planning (its file name is not plain, or reserved)."""
-
-    name: str
-    fmt: ExportFormat
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +95,7 @@ def plan_run(
     pack_schema: str,
     formats: tuple[ExportFormat, ...],
     names: Iterable[str] | None,
-) -> list[Job | PlannedFailure]:
+) -> list[Job | ExportFailure]:
     """What to write, read from the catalog as it is now; bad file names fail their dataset.
 
     Formats outer, names sorted inner. Every unknown name is refused up front.
@@ -128,7 +116,7 @@ def plan_run(
             if name not in found:
                 known = [r[0] for r in cursor.execute(f"SELECT name FROM {table}").fetchall()]
                 raise unknown_dataset(name, known)
-    plan: list[Job | PlannedFailure] = []
+    plan: list[Job | ExportFailure] = []
     for fmt in formats:
         for name, table_key, is_view, jsonl_name, parquet_name in sorted(rows):
             registered = jsonl_name if fmt == "jsonl" else parquet_name
@@ -139,7 +127,7 @@ def plan_run(
                 check_filename(filename)
             except InvalidFilenameError as exc:
                 reason = f"{exc}; fix its {fmt}_filename in metadata.datasets"
-                plan.append(PlannedFailure(name, fmt, reason))
+                plan.append(ExportFailure(name, fmt, reason))
                 continue
             plan.append(Job(name, table_key, bool(is_view), fmt, filename))
     return plan

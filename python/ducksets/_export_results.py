@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
-from ducksets._export_plan import ExportFormat
 from ducksets._html import html_table
+
+ExportFormat = Literal["jsonl", "parquet"]
+FORMATS: tuple[ExportFormat, ...] = ("jsonl", "parquet")
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,11 @@ class ExportedFile:
 
 @dataclass(frozen=True)
 class ExportFailure:
-    """One dataset that was not written, and why; no file of it was left behind."""
+    """One dataset that was not written, and why; no file of it was left behind.
+
+    Also what planning yields for a dataset refused before any COPY (a file
+    name that is not plain, or reserved).
+    """
 
     dataset_name: str
     format: ExportFormat

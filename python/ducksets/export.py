@@ -28,33 +28,33 @@ Nothing is lost, nothing written outside what was asked:
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
 from ducksets._args import require_instance, require_path, require_str
-from ducksets._export_plan import (
+from ducksets._export_plan import Job, check_arguments, check_claims, check_targets, plan_run
+from ducksets._export_results import (
     FORMATS,
+    ExportedFile,
+    ExportFailure,
     ExportFormat,
-    Job,
-    PlannedFailure,
-    check_arguments,
-    check_claims,
-    check_targets,
-    plan_run,
+    ExportOutcome,
+    ExportResult,
 )
-from ducksets._export_results import ExportedFile, ExportFailure, ExportOutcome, ExportResult
 from ducksets._introspect import database_path, find_relation
 from ducksets._query import fetch_one
 from ducksets._staging import Staging, directory_lock, open_staging, publish, remove_dead_staging
 from ducksets.errors import (
     ArgumentTypeError,
-    DucksetsError,
     ExportError,
+    InvalidArgumentError,
     InvalidFilenameError,
+    InvalidTableKeyError,
     first_line,
 )
 from ducksets.filenames import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX
@@ -127,32 +127,39 @@ def export_dataset_to_parquet(
     return _export_single(gateway, name, output_dir, "parquet", checksums=checksums)
 
 
-def export_all_jsonl(
-    gateway: Gateway,
-    output_dir: str | Path,
-    datasets: Iterable[str] | None = None,
-    *,
-    progress: Callable[[ExportOutcome], None] | None = None,
-    checksums: bool = True,
-) -> ExportResult:
-    """Export datasets to JSONL files, then write the manifest; see ``export_datasets``."""
-    return export_datasets(
-        gateway, output_dir, "jsonl", datasets, progress=progress, checksums=checksums
-    )
+class ExportAll(Protocol):
+    """The signature of ``export_all_jsonl`` and ``export_all_parquet``."""
+
+    def __call__(
+        self,
+        gateway: Gateway,
+        output_dir: str | Path,
+        datasets: Iterable[str] | None = None,
+        *,
+        progress: Callable[[ExportOutcome], None] | None = None,
+        checksums: bool = True,
+    ) -> ExportResult: ...
 
 
-def export_all_parquet(
-    gateway: Gateway,
-    output_dir: str | Path,
-    datasets: Iterable[str] | None = None,
-    *,
-    progress: Callable[[ExportOutcome], None] | None = None,
-    checksums: bool = True,
-) -> ExportResult:
-    """Export datasets to Parquet files, then write the manifest; see ``export_datasets``."""
-    return export_datasets(
-        gateway, output_dir, "parquet", datasets, progress=progress, checksums=checksums
+def _export_all(fmt: ExportFormat, title: str) -> ExportAll:
+    """``export_datasets`` with the format given: one definition serves both formats."""
+
+    def export_all(gateway: Gateway, output_dir: str | Path, *args: Any, **kw: Any) -> ExportResult:
+        return export_datasets(gateway, output_dir, fmt, *args, **kw)
+
+    export_all.__name__ = export_all.__qualname__ = f"export_all_{fmt}"
+    export_all.__doc__ = (
+        f"Export datasets to {title} files, then write the manifest; see ``export_datasets``."
     )
+    # help() and IDEs show the real parameters, those of ExportAll.__call__ without self.
+    signature = inspect.signature(ExportAll.__call__)
+    parameters = list(signature.parameters.values())[1:]
+    export_all.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return export_all
+
+
+export_all_jsonl = _export_all("jsonl", "JSONL")
+export_all_parquet = _export_all("parquet", "Parquet")
 
 
 def export_datasets(
@@ -172,20 +179,17 @@ def export_datasets(
     Parameters
     ----------
     gateway
-        An open gateway, writable or read-only (exports only read the database).
+        An open gateway; a read-only one is fine (exports only read).
     output_dir
         The directory for the files; created when missing.
     fmt
-        ``"jsonl"``, ``"parquet"``, or several, e.g. ``("jsonl", "parquet")``:
-        one run, one publish, every file name checked across all formats.
+        ``"jsonl"``, ``"parquet"``, or both: one run, one publish, one check of all names.
     datasets
         Dataset names to export; default: every dataset with a filename for each format.
     progress
-        Called once per dataset and format, in order, with its ``ExportedFile``
-        (staged; published when the run ends) or ``ExportFailure``.
+        Called with each ``ExportedFile`` or ``ExportFailure``, in order, as it is staged.
     checksums
-        Hash every file (SHA-256, in the manifest). Reading the file back costs
-        about 0.6 ms per MB; ``False`` leaves ``sha256`` null.
+        Hash every file (SHA-256, in the manifest); ``False`` leaves ``sha256`` null.
 
     Returns
     -------
@@ -195,18 +199,15 @@ def export_datasets(
     Raises
     ------
     UnknownDatasetError
-        A name in ``datasets`` is not registered; nothing was written.
+        A name in ``datasets`` is not registered.
     InvalidFilenameError
-        Two datasets claim one file, or a target is a database file, its
-        ``.wal``, a symlink, a directory, or a file the manifest does not list;
-        the message names the dataset(s) and the file; nothing was written.
+        Two datasets claim one file, or a target is not this export's to replace.
     ExportError
-        ``output_dir`` holds a ``manifest.json`` ducksets did not write, or
-        staging or publishing failed (disk full, ...); the message names the
-        path and the cause, and every old file and the old manifest are as before.
+        A foreign ``manifest.json`` in ``output_dir``; staging or publishing failed.
     ArgumentTypeError, InvalidArgumentError
-        An argument has the wrong type or value (``fmt`` not ``"jsonl"`` or
-        ``"parquet"``, an empty ``output_dir``); nothing was written.
+        An argument has the wrong type or value.
+
+    After any of these, every old file and the old manifest are as they were.
     """
     formats, directory, names = check_arguments(
         gateway, output_dir, fmt, datasets, progress, checksums
@@ -214,9 +215,7 @@ def export_datasets(
     cursor = gateway.cursor()
     try:
         plan = plan_run(cursor, gateway.config.pack_schema, formats, names)
-        jobs = [item for item in plan if isinstance(item, Job)]
-        check_claims(jobs)
-        _check_targets_now(cursor, directory, jobs)
+        _check_targets_now(cursor, directory, [item for item in plan if isinstance(item, Job)])
         return _run(cursor, gateway.config.pack_schema, directory, plan, progress, checksums)
     finally:
         cursor.close()
@@ -251,36 +250,59 @@ def write_dataset_manifest(
 
     Raises
     ------
-    DucksetsError
-        A file is not in ``output_dir``, or an existing ``manifest.json`` is not
-        a ducksets manifest (``ExportError``).
+    InvalidArgumentError
+        A file is not in ``output_dir`` (``parameter`` is ``files``).
+    ExportError
+        An existing ``manifest.json`` is not a ducksets manifest.
     """
     directory = Path(require_path("output_dir", output_dir, hint="give the export directory"))
-    if not isinstance(files, Sequence) or not all(isinstance(f, ExportedFile) for f in files):
-        msg = f"files must be a sequence of ExportedFile, not {type(files).__name__}"
-        raise ArgumentTypeError(msg, parameter="files", value=files)
+    fresh = _manifest_entries_of(directory, files)
     require_instance("gateway", gateway, Gateway, how="open_gateway(...)")
-    fresh = {}
-    for exported in files:
-        if exported.path.parent.resolve() != directory.resolve():
-            msg = f"{exported.path} is not in {directory}; a manifest lists files beside it"
-            raise DucksetsError(msg)
-        fresh[exported.path.name] = exported.to_dict()
     cursor = gateway.cursor()
     try:
-        version = installed_version(cursor, schema=gateway.config.pack_schema)
+        version = installed_version(cursor, pack_schema=gateway.config.pack_schema)
     finally:
         cursor.close()
     with directory_lock(directory):
         staging = open_staging(directory)  # also rolls back and removes dead staging
         try:
-            entries = merge_entries(directory, fresh, keep_existing=keep_existing)
-            target = directory / MANIFEST_NAME
-            write_new(staging.manifest, manifest_text(entries, version), target=target)
-            publish(directory, staging, [])
+            return _publish(directory, staging, fresh, version, keep_existing=keep_existing)
         finally:
             staging.close()
-    return directory / MANIFEST_NAME
+
+
+def _manifest_entries_of(directory: Path, files: object) -> dict[str, dict[str, Any]]:
+    """The manifest entries of ``files`` by file name, each checked to lie in ``directory``."""
+    if not isinstance(files, Sequence) or not all(isinstance(f, ExportedFile) for f in files):
+        msg = f"files must be a sequence of ExportedFile, not {type(files).__name__}"
+        raise ArgumentTypeError(msg, parameter="files", value=files)
+    entries = {}
+    for exported in files:
+        if exported.path.parent.resolve() != directory.resolve():
+            msg = f"{exported.path} is not in {directory}; a manifest lists files beside it"
+            raise InvalidArgumentError(msg, parameter="files", value=exported.path)
+        entries[exported.path.name] = exported.to_dict()
+    return entries
+
+
+def _publish(
+    directory: Path,
+    staging: Staging,
+    fresh: dict[str, dict[str, Any]],
+    version: str | None,
+    *,
+    keep_existing: bool,
+) -> Path:
+    """Merge and stage the manifest, then publish it with ``staging``'s files; lock held.
+
+    ``fresh`` holds the new entries; their files are published too when staged.
+    """
+    entries = merge_entries(directory, fresh, keep_existing=keep_existing)
+    target = directory / MANIFEST_NAME
+    write_new(staging.manifest, manifest_text(entries, version), target=target)
+    staged = [name for name in fresh if (staging.files / name).exists()]
+    publish(directory, staging, staged)
+    return target
 
 
 def _check_targets_now(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: list[Job]) -> None:
@@ -291,6 +313,7 @@ def _check_targets_now(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs:
     directory lock. That lock file exists wherever an export has published,
     so without it the file cannot be another export's.
     """
+    check_claims(jobs)
     try:
         check_targets(cursor, directory, jobs)
     except InvalidFilenameError:
@@ -315,13 +338,13 @@ def _run(
     cursor: duckdb.DuckDBPyConnection,
     pack_schema: str,
     directory: Path,
-    plan: Sequence[Job | PlannedFailure],
+    plan: Sequence[Job | ExportFailure],
     progress: Callable[[ExportOutcome], None] | None,
     checksums: bool,
 ) -> ExportResult:
     """Stage every job, then publish the written files and the merged manifest together."""
     if not any(isinstance(item, Job) for item in plan):  # nothing to write: touch nothing
-        return _outcomes(plan, progress, lambda job: ExportFailure(job.name, job.fmt, "not staged"))
+        return _outcomes(plan, progress, None)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with directory_lock(directory):
@@ -335,11 +358,11 @@ def _run(
         staged = _outcomes(
             plan,
             progress,
-            lambda job: _stage_or_fail(cursor, pack_schema, directory, job, staging, checksums),
+            lambda job: _stage(cursor, pack_schema, directory, job, staging, checksums=checksums),
         )
         if not staged.written:
             return staged
-        version = installed_version(cursor, schema=pack_schema)
+        version = installed_version(cursor, pack_schema=pack_schema)
         with directory_lock(directory):
             remove_dead_staging(directory)
             # Another process may have published since the first check.
@@ -347,28 +370,34 @@ def _run(
             jobs = [j for j in plan if isinstance(j, Job) and (j.name, j.fmt) in done]
             check_targets(cursor, directory, jobs)
             fresh = {f.path.name: f.to_dict() for f in staged.written}
-            entries = merge_entries(directory, fresh, keep_existing=True)
-            target = directory / MANIFEST_NAME
-            write_new(staging.manifest, manifest_text(entries, version), target=target)
-            publish(directory, staging, list(fresh))
+            target = _publish(directory, staging, fresh, version, keep_existing=True)
         return ExportResult(staged.written, staged.failed, target)
     finally:
         staging.close()
 
 
 def _outcomes(
-    plan: Sequence[Job | PlannedFailure],
+    plan: Sequence[Job | ExportFailure],
     progress: Callable[[ExportOutcome], None] | None,
-    stage: Callable[[Job], ExportOutcome],
+    stage: Callable[[Job], ExportedFile] | None,
 ) -> ExportResult:
-    """Stage each job in order, reporting every outcome to ``progress``; no manifest yet."""
+    """Stage each job in order, reporting every outcome to ``progress``; no manifest yet.
+
+    A job that fails becomes an ``ExportFailure`` and the run goes on.
+    """
     written: list[ExportedFile] = []
     failed: list[ExportFailure] = []
     for item in plan:
-        if isinstance(item, PlannedFailure):
-            outcome: ExportOutcome = ExportFailure(item.name, item.fmt, item.reason)
+        outcome: ExportOutcome
+        if isinstance(item, ExportFailure):
+            outcome = item
+        elif stage is None:
+            outcome = ExportFailure(item.name, item.fmt, "not staged")
         else:
-            outcome = stage(item)
+            try:
+                outcome = stage(item)
+            except _DatasetFailedError as exc:
+                outcome = ExportFailure(item.name, item.fmt, str(exc))
         if isinstance(outcome, ExportedFile):
             written.append(outcome)
         else:
@@ -376,20 +405,6 @@ def _outcomes(
         if progress is not None:
             progress(outcome)
     return ExportResult(tuple(written), tuple(failed), None)
-
-
-def _stage_or_fail(
-    cursor: duckdb.DuckDBPyConnection,
-    pack_schema: str,
-    directory: Path,
-    job: Job,
-    staging: Staging,
-    checksums: bool,
-) -> ExportOutcome:
-    try:
-        return _stage(cursor, pack_schema, directory, job, staging, checksums=checksums)
-    except _DatasetFailedError as exc:
-        return ExportFailure(job.name, job.fmt, str(exc))
 
 
 def _stage(
@@ -405,7 +420,7 @@ def _stage(
     start = time.perf_counter()
     try:
         key = parse_table_key(job.table_key)
-    except DucksetsError as exc:
+    except InvalidTableKeyError as exc:
         raise _DatasetFailedError(f"{first_line(exc)}; fix its row in metadata.datasets") from exc
     if find_relation(cursor, key) is None:
         msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"

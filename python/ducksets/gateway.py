@@ -202,7 +202,7 @@ def open_gateway(config: StorageConfig) -> Gateway:
     con = connect(config.path, read_only=config.read_only, config=dict(config.duckdb_config))
     try:
         if not config.read_only:
-            install_macros(con, schema=config.pack_schema)
+            install_macros(con, pack_schema=config.pack_schema)
             _create_declared(con, config)
             bootstrap_metadata_datasets(
                 con,

@@ -145,7 +145,7 @@ def test_hostile_catalog_rows_refuse_the_run(tmp_path: Path, row: tuple[str, str
     with duckdb.connect(str(db)) as con:
         con.execute(f"UPDATE metadata.datasets SET {column} = ? WHERE name = ?", [filename, name])
     before = snapshot(tmp_path)
-    done = cli("export", "prod.duckdb", "--format", "both", "--out", ".", cwd=tmp_path)
+    done = cli("export", "prod.duckdb", "--file-format", "both", "--out", ".", cwd=tmp_path)
     assert done.returncode == 1 and done.stdout == ""
     (line,) = done.stderr.splitlines()
     assert "'d0'" in line and "nothing was exported" in line
@@ -159,7 +159,7 @@ def test_a_manifest_json_row_fails_only_that_dataset(tmp_path: Path) -> None:
     with duckdb.connect(str(db)) as con:  # plain SQL: no Python check on the way in
         con.execute("UPDATE metadata.datasets SET jsonl_filename = 'manifest.json' WHERE name='d0'")
     out = tmp_path / "out"
-    done = cli("export", str(db), "--format", "jsonl", "--out", str(out))
+    done = cli("export", str(db), "--file-format", "jsonl", "--out", str(out))
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert [f["name"] for f in report["failed"]] == ["d0"] and "reserved" in done.stderr
@@ -184,7 +184,7 @@ def test_a_tampered_export_sql_runs_nothing(tmp_path: Path, tampering: str) -> N
             f"ds_name, fmt := 'parquet', output_dir := '.') AS ({body})"
         )
     out = tmp_path / "out"
-    done = cli("export", str(db), "--format", "both", "--out", str(out))
+    done = cli("export", str(db), "--file-format", "both", "--out", str(out))
     # The read-only gateway verifies the pack before running any of its macros;
     # the exporter's own check (tests/test_export.py) is the second line.
     assert done.returncode == 1 and done.stdout == ""
