@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from ducksets import install_macros
 from ducksets._names import bare_refused_keywords
 from ducksets.errors import InvalidTableKeyError
-from ducksets.keys import TableKey, parse_table_key
+from ducksets.keys import _BARE_PART, TableKey, parse_table_key
 from ducksets.sqltext import quote_identifier
 
 # Any identifier text DuckDB can hold: non-empty, any character but NUL; lone
@@ -282,3 +283,23 @@ def test_python_reads_a_dotted_name_as_duckdb_does(
         assert _CONTROL & set(text) or _SPACES & set(text) or {"`", "'", "/"} & set(text)
     else:
         assert python_parts == duckdb_parts
+
+
+# DuckDB's name characters as ranges (the spelling keys.py had): every non-ASCII
+# character but the Unicode spaces its parser reads as whitespace.
+_NON_ASCII_RANGES = (
+    "\u0080-\u009f\u00a1-\u1fff\u200c-\u202e\u2030-\u205e\u2061-\u2fff"
+    "\u3001-\ufefe\uff00-\U0010ffff"
+)
+
+
+def test_every_code_point_is_a_name_character_as_the_ranges_say() -> None:
+    first = re.compile(f"[A-Za-z_{_NON_ASCII_RANGES}]")
+    later = re.compile(f"[A-Za-z0-9_${_NON_ASCII_RANGES}]")
+    wrong = [
+        hex(code)
+        for code in range(0x110000)
+        if bool(_BARE_PART.fullmatch(chr(code))) != bool(first.fullmatch(chr(code)))
+        or bool(_BARE_PART.fullmatch("a" + chr(code))) != bool(later.fullmatch(chr(code)))
+    ]
+    assert wrong == []

@@ -8,12 +8,17 @@ its key's canonical text parsed back to an equal key.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlglot import exp
 
+import ducksets
 from ducksets import install_macros
 from ducksets._names import SQL_ASCII_FOLD, _read_refused, bare_refused_keywords, fold_name
 from ducksets.catalog import register_dataset
@@ -22,7 +27,7 @@ from ducksets.keys import TableKey, parse_table_key
 from ducksets.lint import check_catalog_keys
 from ducksets.registry import load_dataset_registry
 from ducksets.relation import dataset_relation
-from ducksets.sqltext import format_identifier, quote_identifier
+from ducksets.sqltext import format_identifier, quote_identifier, quote_literal
 from ducksets.sync import sync_catalog
 
 KEYWORDS: list[tuple[str, str]] = (
@@ -99,6 +104,40 @@ def test_keywords_are_read_through_a_given_connection_or_a_private_one() -> None
     closed = duckdb.connect()
     closed.close()
     assert _read_refused(closed) == _read_refused(None) == bare_refused_keywords()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(st.characters(exclude_categories=["Cs"])))
+def test_quoting_writes_what_sqlglot_writes_for_duckdb(text: str) -> None:
+    assert quote_identifier(text) == exp.to_identifier(text, quoted=True).sql(dialect="duckdb")
+    assert quote_literal(text) == exp.Literal.string(text).sql(dialect="duckdb")
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00")))
+def test_quoted_text_reads_back_in_duckdb(text: str) -> None:
+    con = duckdb.connect()
+    row = con.execute(f"SELECT {quote_literal(text)} AS {quote_identifier(text or 'x')}")
+    assert row.fetchone() == (text,)
+    assert row.description is not None
+    assert row.description[0][0] == (text or "x")
+
+
+def test_names_keys_and_quoting_load_without_sqlglot() -> None:
+    # The CLI imports these at start; sqlglot (tens of ms to import) is for the linter.
+    # The modules are imported on their own: the package's __init__ imports everything.
+    code = (
+        "import sys, types\n"
+        "package = types.ModuleType('ducksets')\n"
+        f"package.__path__ = [{str(Path(ducksets.__file__).parent)!r}]\n"
+        "sys.modules['ducksets'] = package\n"
+        "sys.modules['sqlglot'] = None  # importing it now raises ImportError\n"
+        "import ducksets._names, ducksets.sqltext, ducksets.keys\n"
+        "print(ducksets.keys.parse_table_key('select_.t'), ducksets.sqltext.quote_literal(\"'\"))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "select_.t ''''\n"
 
 
 def test_refusal_of_a_bare_keyword_says_to_quote_it() -> None:

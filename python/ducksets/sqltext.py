@@ -1,15 +1,19 @@
 """The one place where names and values become SQL text.
 
 Everything that pastes a schema, table key part, dataset name or path into a
-statement goes through these functions, which build the text with sqlglot.
-Where a value can be bound as a parameter (``?``), bind it instead.
+statement goes through these functions. Where a value can be bound as a
+parameter (``?``), bind it instead.
+
+DuckDB quotes by doubling: an identifier between double quotes with ``"``
+written ``""``, a string between single quotes with ``'`` written ``''``;
+nothing else is escaped (a backslash is a backslash). That is the text
+sqlglot's DuckDB dialect writes (``tests/test_names.py`` compares the two),
+written here by hand so that the CLI does not import sqlglot when it starts.
 """
 
 from __future__ import annotations
 
 import re
-
-from sqlglot import exp
 
 from ducksets._names import bare_refused_keywords
 
@@ -18,7 +22,7 @@ _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 def quote_identifier(name: str) -> str:
     """``name`` as a double-quoted identifier: ``we"ird`` -> ``"we""ird"``."""
-    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+    return '"' + name.replace('"', '""') + '"'
 
 
 def format_identifier(name: str) -> str:
@@ -50,4 +54,4 @@ def qualified_name(*parts: str | None) -> str:
 
 def quote_literal(text: str) -> str:
     """``text`` as a SQL string literal: ``O'Brien`` -> ``'O''Brien'``."""
-    return exp.Literal.string(text).sql(dialect="duckdb")
+    return "'" + text.replace("'", "''") + "'"
