@@ -44,6 +44,15 @@ class InstallTarget:
         """A pack table's name as SQL, qualified as the caller named the target."""
         return qualified_name(self.database_arg, self.pack_schema, name)
 
+    def schema_exists(self) -> bool:
+        """Whether the pack's schema exists in the target database."""
+        row = fetch_one(
+            self.con,
+            "SELECT count(*) FROM duckdb_schemas() WHERE database_name = ? AND schema_name = ?",
+            [self.database, self.pack_schema],
+        )
+        return bool(row and row[0])
+
     def read_only(self) -> bool:
         """Whether the target database is attached read-only."""
         row = fetch_one(
@@ -56,18 +65,28 @@ class InstallTarget:
 
 def install(target: InstallTarget, version: str, *, force: bool) -> InstallResult:
     """Install or upgrade the pack in a writable target (``install_macros`` checked the rest)."""
-    differs = _shape_before(target)
     con, pack_schema = target.con, target.pack_schema
-    before = installed_version(con, pack_schema=pack_schema, database=target.database_arg)
-    forget = _check_version_before(target, before, version, force=force)
     steps = pack_steps()
     objects = {
         name for step in steps if step.phase in ("table", "macro") and (name := _object(step))
     }
-    objects_before = _objects_present(con, target.database, pack_schema, objects)
+    # Without the schema nothing of the pack exists: a fresh install skips the
+    # checks of what is there, and the duckdb_functions() scan (about 10 ms).
+    fresh = not target.schema_exists()
+    differs = False if fresh else _shape_before(target)
+    before = (
+        None
+        if fresh
+        else installed_version(con, pack_schema=pack_schema, database=target.database_arg)
+    )
+    forget = _check_version_before(target, before, version, force=force)
+    objects_before = (
+        set() if fresh else _objects_present(con, target.database, pack_schema, objects)
+    )
     installer = _Installer(target, version, check_shape=differs)
     migrated = installer.run(steps, forget_record=forget)
-    created = _objects_present(con, target.database, pack_schema, objects) - objects_before
+    # Every step ran without error, so every pack object exists now.
+    created = objects - objects_before
     unreadable = before is not None and parse_version(before) is None
     action = "repaired" if unreadable else _action(before, version)
     return InstallResult(
