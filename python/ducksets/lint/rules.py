@@ -90,6 +90,11 @@ def _kind_problem(tree: exp.Expr) -> str | None:
         if tree.args.get("conflict") is None:
             return "INSERT without ON CONFLICT; the only DML a pack may hold is its install upsert"
         return None
+    if isinstance(tree, exp.Alter):
+        return (
+            "ALTER is not allowed in a pack file; a change to a pack table's shape is a "
+            "migration (migrations/NNNN_slug.sql, ADD COLUMN IF NOT EXISTS)"
+        )
     if not isinstance(tree, exp.Create):
         return (
             f"{tree.key.upper()} statements are not allowed in the pack; it may only create "
