@@ -397,3 +397,15 @@ def test_a_datasets_table_without_keys_or_with_a_collation_is_refused(
     fresh_con.execute("ALTER TABLE metadata.kept RENAME TO datasets")
     problems = verify_pack(fresh_con)
     assert [p for p in problems if p.startswith("metadata.datasets ")], problems
+
+
+def test_a_migration_missing_from_the_record_is_a_problem_install_repairs(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    con.execute("DELETE FROM metadata.pack_migrations WHERE id = 1")
+    assert verify_pack(con) == (
+        "metadata.pack_migrations does not record migration 0001_dataset_columns; "
+        "install_macros(con) applies and records it",
+    )
+    assert install_macros(con).migrated == ("0001_dataset_columns",)
+    assert verify_pack(con) == ()

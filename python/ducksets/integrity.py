@@ -38,11 +38,13 @@ from ducksets._pack_reader import (
     read_tables,
     scratch_tables,
 )
+from ducksets._pack_source import MIGRATIONS_TABLE
 from ducksets._query import fetch_one
 from ducksets.errors import PackIntegrityError
 from ducksets.pack import (
     PACK_SCHEMA,
     check_target,
+    pack_steps,
     pack_version,
     parse_version,
 )
@@ -196,10 +198,28 @@ def pack_problems(
         repair = repair_command(con, database)
         text = f"no ducksets pack in {where}; {repair} installs it"
         return (Problem(where, text, missing=True, no_pack=True),)
+    records = qualified_name(database, pack_schema, MIGRATIONS_TABLE)
+    if not any(p.obj == records for p in problems):
+        problems.extend(_migration_problems(con, records, database))
     return (
         *_object_problems(con, pack_schema, database, shape, macros, problems),
         *shadows,
     )
+
+
+def _migration_problems(
+    con: duckdb.DuckDBPyConnection, records: str, database: str | None
+) -> list[Problem]:
+    """The pack's migrations that ``pack_migrations`` (in shape) does not record."""
+    applied = {row[0] for row in con.execute(f"SELECT id FROM {records}").fetchall()}
+    missing = [s.migration_name for s in pack_steps() if s.number not in applied | {None}]
+    if not missing:
+        return []
+    text = (
+        f"{records} does not record migration {', '.join(missing)}; "
+        f"{repair_command(con, database)} applies and records it"
+    )
+    return [Problem(records, text)]
 
 
 def _object_problems(
