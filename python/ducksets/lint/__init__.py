@@ -98,9 +98,11 @@ def lint_pack(paths: Sequence[Path] | None = None) -> list[Diagnostic]:
     Parameters
     ----------
     paths
-        Pack directories (holding a ``MANIFEST``) and single ``.sql`` files;
-        default: the pack this package installs. Single files are checked as
-        additions to that pack, and the manifest rule is skipped for them.
+        Pack directories (holding a ``MANIFEST``, and a ``migrations/`` folder
+        when the pack has migrations) and single ``.sql`` files; default: the
+        pack this package installs. Single files are checked as additions to
+        that pack (as migrations when they are in a ``migrations/`` folder),
+        and the manifest rule is skipped for them.
 
     Returns
     -------
