@@ -8,14 +8,17 @@ script beside this interpreter). Both run as fresh processes, interleaved
 a few datasets; the script prints subject/baseline as median [min..max] of the
 per-pair ratios, and the median milliseconds of each for reference.
 
-The subject runs the ``ducksets`` this interpreter imports; set ``PYTHONPATH``
-to another checkout's ``python/`` to measure that one (both sides get it).
+The subject runs the ``ducksets`` this interpreter imports. ``--tree DIR``
+(repeatable) runs it from another checkout's ``DIR/python`` instead, one
+subject per tree in each round (baseline, tree 1, tree 2, baseline, ...), so
+that a change can be measured before and after in one run.
 
-Run: .venv/bin/python benchmarks/cli_start.py [PAIRS]
+Run: .venv/bin/python benchmarks/cli_start.py [PAIRS] [--tree DIR ...]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -64,37 +67,51 @@ def subject_command(db: Path) -> list[str]:
     return [sys.executable, "-m", "ducksets", "datasets", str(db)]
 
 
-def run(command: list[str]) -> float:
+def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, bytes]:
     start = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, check=False)
+    completed = subprocess.run(command, capture_output=True, check=False, env=env)
     elapsed = time.perf_counter() - start
     if completed.returncode != 0:
         raise SystemExit(f"{command[0]} failed: {completed.stderr.decode(errors='replace')}")
-    return elapsed
+    return elapsed, completed.stdout
+
+
+def report(label: str, subject: list[float], base: list[float]) -> None:
+    ratios = [s / b for s, b in zip(subject, base, strict=True)]
+    print(
+        f"  {label}: ratio {statistics.median(ratios):.2f}x "
+        f"[{min(ratios):.2f}..{max(ratios):.2f}]"
+        f"  (median {statistics.median(subject) * 1000:.0f} ms"
+        f" vs {statistics.median(base) * 1000:.0f} ms)"
+    )
 
 
 def main() -> None:
-    pairs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("pairs", type=int, nargs="?", default=10)
+    parser.add_argument("--tree", type=Path, action="append", default=[])
+    args = parser.parse_args()
+    envs: dict[str, dict[str, str] | None] = {"installed ducksets": None}
+    if args.tree:
+        envs = {str(t): {**os.environ, "PYTHONPATH": str(t / "python")} for t in args.tree}
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "catalog.duckdb"
         build(db)
         baseline = [sys.executable, "-c", BASELINE, str(db)]
         subject = subject_command(db)
-        # Same output, so both do the same work; one warm-up run each (disk cache).
-        same = subprocess.run(baseline, capture_output=True, check=True).stdout
-        assert same == subprocess.run(subject, capture_output=True, check=True).stdout
-        base_times, subject_times = [], []
-        for _ in range(pairs):
-            base_times.append(run(baseline))
-            subject_times.append(run(subject))
-    ratios = [s / b for s, b in zip(subject_times, base_times, strict=True)]
-    where = os.environ.get("PYTHONPATH") or "the installed ducksets"
-    print(f"ducksets datasets DB vs python -c (duckdb), {pairs} interleaved pairs, {where}")
-    print(
-        f"  ratio {statistics.median(ratios):.2f}x [{min(ratios):.2f}..{max(ratios):.2f}]"
-        f"  (median {statistics.median(subject_times) * 1000:.0f} ms"
-        f" vs {statistics.median(base_times) * 1000:.0f} ms)"
-    )
+        # The same output, so both do the same work; this also warms the disk cache.
+        expected = run(baseline)[1]
+        for env in envs.values():
+            assert run(subject, env)[1] == expected
+        base_times: list[float] = []
+        subject_times: dict[str, list[float]] = {label: [] for label in envs}
+        for _ in range(args.pairs):
+            base_times.append(run(baseline)[0])
+            for label, env in envs.items():
+                subject_times[label].append(run(subject, env)[0])
+    print(f"ducksets datasets DB vs python -c (duckdb), {args.pairs} interleaved rounds")
+    for label, times in subject_times.items():
+        report(label, times, base_times)
 
 
 if __name__ == "__main__":
