@@ -9,7 +9,7 @@ import duckdb
 
 from ducksets.gateway import create_view_sql
 from ducksets.keys import parse_table_key
-from ducksets.schema import TableSchema, schemas_from_catalog
+from ducksets.schema import TableSchema
 from ducksets.sqltext import quote_identifier, quote_literal
 
 # One generated value per row index ``i`` for each declared type; every value
@@ -23,6 +23,11 @@ _GENERATED_VALUE = {
     "TIMESTAMP": "TIMESTAMP '2026-01-01' + to_minutes(i)",
     "JSON": "to_json({'i': i})",
 }
+
+
+def schemas_from_catalog(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, TableSchema]:
+    """``{table_key: TableSchema}`` from a ``catalog.json``-shaped ``tables`` mapping."""
+    return {key: TableSchema.from_dict(spec) for key, spec in tables.items()}
 
 
 def build_from_catalog(
