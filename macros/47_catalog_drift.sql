@@ -13,11 +13,9 @@
 --     unexpected_column      the table has a column its declaration lacks
 --     type_mismatch          a declared column has another type in the database
 --   Two-part keys name a schema in the current default database, as
---   query_table resolves them. Names compare as DuckDB compares them: ASCII
---   letters ignore case, nothing else does ("Ä" and "ä" are two relations).
---   So a name is folded with lower() only when it is ASCII (strlen = length,
---   the common and fast case) and with translate() of A-Z otherwise; lower()
---   alone would fold all of Unicode. The keyword rule is the one Python's
+--   query_table resolves them. Names compare as DuckDB compares them, folded
+--   by metadata.fold_name: ASCII letters ignore case, nothing else does ("Ä"
+--   and "ä" are two relations). The keyword rule is the one Python's
 --   parse_table_key applies (ducksets._names): metadata.refused_keywords,
 --   the keywords DuckDB's parser refuses before a dot, read once per call.
 --   Pack objects (comment 'ducksets: ...') are never unregistered.
@@ -55,34 +53,10 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
             ducksets_p.table_key,
             ducksets_p.is_view,
             ducksets_p.key_parts,
-            CASE
-                WHEN strlen(ducksets_p.database_name) = length(ducksets_p.database_name)
-                    THEN lower(ducksets_p.database_name)
-                ELSE translate(
-                    ducksets_p.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS database_fold,
-            CASE
-                WHEN strlen(ducksets_p.schema_name) = length(ducksets_p.schema_name)
-                    THEN lower(ducksets_p.schema_name)
-                ELSE translate(
-                    ducksets_p.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS schema_fold,
-            CASE
-                WHEN strlen(ducksets_p.relation_name) = length(ducksets_p.relation_name)
-                    THEN lower(ducksets_p.relation_name)
-                ELSE translate(
-                    ducksets_p.relation_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS relation_fold,
-            CASE
-                WHEN strlen(ducksets_p.bare_first_part) = length(ducksets_p.bare_first_part)
-                    THEN lower(ducksets_p.bare_first_part)
-                ELSE translate(
-                    ducksets_p.bare_first_part, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS first_word
+            metadata.fold_name(ducksets_p.database_name) AS database_fold,
+            metadata.fold_name(ducksets_p.schema_name) AS schema_fold,
+            metadata.fold_name(ducksets_p.relation_name) AS relation_fold,
+            metadata.fold_name(ducksets_p.bare_first_part) AS first_word
         FROM ducksets_parted AS ducksets_p
     ),
     ducksets_bare_first_keywords AS (
@@ -132,27 +106,9 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
     ducksets_relations_folded AS MATERIALIZED (
         SELECT
             ducksets_rel.*,
-            CASE
-                WHEN strlen(ducksets_rel.database_name) = length(ducksets_rel.database_name)
-                    THEN lower(ducksets_rel.database_name)
-                ELSE translate(
-                    ducksets_rel.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS database_fold,
-            CASE
-                WHEN strlen(ducksets_rel.schema_name) = length(ducksets_rel.schema_name)
-                    THEN lower(ducksets_rel.schema_name)
-                ELSE translate(
-                    ducksets_rel.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS schema_fold,
-            CASE
-                WHEN strlen(ducksets_rel.relation_name) = length(ducksets_rel.relation_name)
-                    THEN lower(ducksets_rel.relation_name)
-                ELSE translate(
-                    ducksets_rel.relation_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS relation_fold
+            metadata.fold_name(ducksets_rel.database_name) AS database_fold,
+            metadata.fold_name(ducksets_rel.schema_name) AS schema_fold,
+            metadata.fold_name(ducksets_rel.relation_name) AS relation_fold
         FROM ducksets_relations AS ducksets_rel
     ),
     ducksets_matched AS (
@@ -174,13 +130,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
             ducksets_res.schema_fold,
             ducksets_res.relation_fold,
             ducksets_c.column_name,
-            CASE
-                WHEN strlen(ducksets_c.column_name) = length(ducksets_c.column_name)
-                    THEN lower(ducksets_c.column_name)
-                ELSE translate(
-                    ducksets_c.column_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS column_fold,
+            metadata.fold_name(ducksets_c.column_name) AS column_fold,
             ducksets_c.declared_type
         FROM ducksets_resolved AS ducksets_res
         JOIN metadata.dataset_columns AS ducksets_c
@@ -191,35 +141,11 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
     ),
     ducksets_actual AS (
         SELECT
-            CASE
-                WHEN strlen(ducksets_col.database_name) = length(ducksets_col.database_name)
-                    THEN lower(ducksets_col.database_name)
-                ELSE translate(
-                    ducksets_col.database_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS database_fold,
-            CASE
-                WHEN strlen(ducksets_col.schema_name) = length(ducksets_col.schema_name)
-                    THEN lower(ducksets_col.schema_name)
-                ELSE translate(
-                    ducksets_col.schema_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS schema_fold,
-            CASE
-                WHEN strlen(ducksets_col.table_name) = length(ducksets_col.table_name)
-                    THEN lower(ducksets_col.table_name)
-                ELSE translate(
-                    ducksets_col.table_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS relation_fold,
+            metadata.fold_name(ducksets_col.database_name) AS database_fold,
+            metadata.fold_name(ducksets_col.schema_name) AS schema_fold,
+            metadata.fold_name(ducksets_col.table_name) AS relation_fold,
             ducksets_col.column_name,
-            CASE
-                WHEN strlen(ducksets_col.column_name) = length(ducksets_col.column_name)
-                    THEN lower(ducksets_col.column_name)
-                ELSE translate(
-                    ducksets_col.column_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'
-                )
-            END AS column_fold,
+            metadata.fold_name(ducksets_col.column_name) AS column_fold,
             ducksets_col.data_type
         FROM duckdb_columns() AS ducksets_col
         WHERE NOT ducksets_col.internal
