@@ -709,9 +709,10 @@ def test_every_verb_takes_the_pack_schema(
 
 
 @pytest.mark.parametrize("verb", PACK_SCHEMA_VERBS)
-def test_help_shows_pack_schema(capsys: pytest.CaptureFixture[str], verb: str) -> None:
+def test_help_offers_pack_schema_only(capsys: pytest.CaptureFixture[str], verb: str) -> None:
     code, out, _ = cli(capsys, verb, "--help")
     assert code == 0 and "--pack-schema PACK_SCHEMA" in out
+    assert "--schema" not in out  # the old spelling still works, but is not offered
 
 
 def test_sync_schema_names_what_to_register_and_pack_schema_the_pack(

@@ -105,7 +105,7 @@ def _pack_schema(help_text: str = "schema of the pack") -> tuple[_Option, ...]:
             dest="pack_schema",
             action=_OldSpelling,
             default=argparse.SUPPRESS,
-            help="deprecated spelling of --pack-schema",
+            help=argparse.SUPPRESS,  # the old spelling works, but is not offered
         ),
     )
 
