@@ -67,3 +67,24 @@ def test_sync_skips_a_relation_whose_names_are_both_taken(
     assert report.added == ()
     assert [key for key, _ in report.skipped] == ["b.t"]
     assert "'t' and 'b_t' are taken" in report.skipped[0][1]
+
+
+def test_the_report_as_rows_and_as_json_data(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        'CREATE SCHEMA a; CREATE TABLE a.t (x INT); CREATE TABLE a."a/b" (x INT);'
+        "CREATE VIEW a.v AS SELECT 1 AS y"
+    )
+    register_dataset(con, "a.v", is_view=False)
+    register_dataset(con, "a.t")
+    report = sync_catalog(con, ["a"])
+    [(key, outcome, reason)] = [r for r in report.outcomes() if r[1] == "skipped"]
+    assert (key, outcome) == ('a."a/b"', "skipped") and "cannot name a file" in reason
+    assert report.outcomes()[:2] == [("a.v", "updated", ""), ("a.t", "left", "")]
+    data = report.to_dict()
+    assert (data["added"], data["updated"], data["left"], data["dry_run"]) == (
+        (),
+        ("a.v",),
+        ("a.t",),
+        False,
+    )
+    assert data["skipped"] == [{"relation": 'a."a/b"', "reason": reason}]

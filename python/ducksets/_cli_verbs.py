@@ -194,22 +194,11 @@ def drift(args: argparse.Namespace) -> int:
 def sync(args: argparse.Namespace) -> int:
     with connect(_existing_db(args.db), read_only=args.dry_run) as con:
         report = sync_catalog(con, args.schemas, dry_run=args.dry_run, pack_schema=args.pack_schema)
-    rows = [
-        (key, outcome, "")
-        for outcome, keys in (
-            ("added", report.added),
-            ("updated", report.updated),
-            ("left", report.left),
-        )
-        for key in keys
-    ]
     # A relation sync could not register is reported, not fatal: the rest are registered.
-    rows += [(key, "skipped", reason) for key, reason in report.skipped]
     if (args.format or default_format()) == "json":
-        skipped = [{"relation": key, "reason": reason} for key, reason in report.skipped]
-        print(to_json({**asdict(report), "skipped": skipped}))
+        print(to_json(report.to_dict()))
     else:
-        _print_listing(("table_key", "outcome", "detail"), rows, args.format)
+        _print_listing(("table_key", "outcome", "detail"), report.outcomes(), args.format)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -38,6 +39,17 @@ class SyncReport:
     dry_run: bool = False
     skipped: tuple[tuple[str, str], ...] = ()
     """``(table key, reason)`` for relations sync could not register; register them by hand."""
+
+    def outcomes(self) -> list[tuple[str, str, str]]:
+        """``(table key, outcome, detail)`` per relation: added, updated, left, then skipped."""
+        done = (("added", self.added), ("updated", self.updated), ("left", self.left))
+        rows = [(key, outcome, "") for outcome, keys in done for key in keys]
+        return rows + [(key, "skipped", reason) for key, reason in self.skipped]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (``ducksets sync --format json`` prints it)."""
+        skipped = [{"relation": key, "reason": reason} for key, reason in self.skipped]
+        return {**dataclasses.asdict(self), "skipped": skipped}
 
 
 def sync_catalog(
