@@ -253,3 +253,22 @@ def test_the_duckdb_cli_migrates_a_released_file_through_the_piped_script(
         ids = con.execute("SELECT id FROM metadata.pack_migrations ORDER BY id").fetchall()
         assert ids == [(n,) for n in range(1, len(MIGRATIONS) + 2)]
         assert verify_pack(con) == ()
+
+
+@pytest.mark.parametrize("how", ["install_macros", "script"])
+def test_a_pack_migrations_table_of_another_shape_is_refused_before_anything_changes(
+    how: str, tmp_path: Path
+) -> None:
+    path = old_database(tmp_path, FIXTURES / "pack-0.4.0.sql")
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE metadata.pack_migrations (id INTEGER)")
+        before = state(con)
+        message = r"metadata.pack_migrations (column id allows NULL|has columns \(id INTEGER\))"
+        if how == "install_macros":
+            with pytest.raises(CatalogShapeError, match=message):
+                install_macros(con)
+        else:
+            with pytest.raises(duckdb.Error, match="nothing was changed: " + message):
+                con.execute(pack_script())
+            con.execute("ROLLBACK")
+        assert state(con) == before

@@ -224,7 +224,7 @@ def join_script(
     return (
         "BEGIN TRANSACTION;\n\n"
         + guard.expected(bodies)
-        + guard.views(tables)
+        + guard.before(tables)
         + "\n"
         + "\n".join(pieces["schema"] + pieces["table"] + pieces["migration"])
         + "\n"
@@ -335,17 +335,24 @@ class _Guard:
             )
         )
 
-    def views(self, tables: Sequence[tuple[str, str]]) -> str:
-        """Fail when a view is named like a pack table: no table file or migration fits it."""
-        problems = (
+    def before(self, tables: Sequence[tuple[str, str]]) -> str:
+        """Fail on what no migration can bring forward, before anything changes.
+
+        That is a view named like a pack table, or a ``pack_info`` or
+        ``pack_migrations`` of another shape (the install writes both before
+        the shape check; no migration changes them).
+        """
+        views = (
             f"SELECT 1 AS rank, '{self.show}.' || view_name || ' is a view, the pack needs a "
             f"table; move it away (ALTER VIEW {self.show}.' || view_name || ' RENAME TO ...) "
             "or drop it, then run the install again' AS problem\n"
             f"    FROM duckdb_views() WHERE {self.where}\n"
             f"        AND view_name IN ({', '.join(_literal(name) for name, _ in tables)})"
         )
+        records = [t for t in tables if t[0] in ("pack_info", MIGRATIONS_TABLE)]
+        problems = views + "\n    UNION ALL\n    " + self._table_problems(records, missing_ok=True)
         return (
-            "-- All or nothing: refuse a view named like a pack table before changing anything.\n"
+            "-- All or nothing: refuse what no migration brings forward before changing anything.\n"
             + self._fail_unless_empty(problems)
         )
 
