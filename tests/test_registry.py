@@ -11,6 +11,7 @@ import pytest
 import ducksets
 from ducksets.errors import (
     CatalogMissingError,
+    InvalidTableKeyError,
     UnknownDatasetError,
 )
 from ducksets.gateway import StorageConfig, open_gateway
@@ -164,3 +165,32 @@ def test_declared_schemas_match_keys_spelled_otherwise(con: duckdb.DuckDBPyConne
         "other": two,
         "quoted": None,
     }
+
+
+def test_lookups_by_key_compare_as_duckdb(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        INSERT INTO metadata.datasets VALUES
+            ('CORE."Items"', 'items', FALSE, NULL, NULL),
+            ('core.plain', 'plain', FALSE, NULL, NULL),
+            ('"a.b".c', 'dotted', FALSE, NULL, NULL),
+            ('a.b.c', 'three', FALSE, NULL, NULL),
+            ('select.t', 'bad', FALSE, NULL, NULL)
+        """
+    )
+    registry = load_dataset_registry(con)
+    assert registry.dataset_for_table("core.items").name == "items"
+    assert registry.dataset_for_table('"CORE"."PLAIN"').name == "plain"
+    assert registry.dataset_for_table('"a.b".C').name == "dotted"
+    assert registry.dataset_for_table("A.b.c").name == "three"
+    with pytest.raises(UnknownDatasetError, match="no table key 'core.item'"):
+        registry.dataset_for_table("core.item")
+    with pytest.raises(UnknownDatasetError):
+        registry.dataset_for_table('"select".t')  # the catalog's 'select.t' is not a key
+
+
+def test_an_invalid_declared_key_is_refused(con: duckdb.DuckDBPyConnection) -> None:
+    schema = TableSchema((Column("x", "INTEGER"),))
+    with pytest.raises(InvalidTableKeyError) as raised:
+        load_dataset_registry(con, schemas={"core.t": schema, "no key": schema})
+    assert raised.value.key == "no key"

@@ -8,8 +8,10 @@ catalog as it is now.
 from __future__ import annotations
 
 import difflib
+import gc
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
@@ -93,10 +95,6 @@ class DatasetRegistry:
     """dataset name -> Dataset"""
     by_table_key: Mapping[str, Dataset]
     """table key (as written in the catalog) -> Dataset"""
-    jsonl_mapping: Mapping[str, str]
-    """table key -> JSONL filename, for datasets that have one"""
-    parquet_mapping: Mapping[str, str]
-    """table key -> Parquet filename, for datasets that have one"""
 
     @classmethod
     def from_datasets(cls, datasets: Iterable[Dataset]) -> DatasetRegistry:
@@ -105,13 +103,22 @@ class DatasetRegistry:
         return cls(
             by_name=MappingProxyType({d.name: d for d in sorted(by_key, key=attrgetter("name"))}),
             by_table_key=MappingProxyType({d.table_key: d for d in by_key}),
-            jsonl_mapping=MappingProxyType(
-                {d.table_key: d.jsonl_filename for d in by_key if d.jsonl_filename}
-            ),
-            parquet_mapping=MappingProxyType(
-                {d.table_key: d.parquet_filename for d in by_key if d.parquet_filename}
-            ),
         )
+
+    # The views below are built on first use: a registry of a million
+    # datasets is read to look one up far more often than to list them all.
+
+    @cached_property
+    def jsonl_mapping(self) -> Mapping[str, str]:
+        """Table key -> JSONL filename, for datasets that have one, in table-key order."""
+        items = self.by_table_key.items()
+        return MappingProxyType({k: d.jsonl_filename for k, d in items if d.jsonl_filename})
+
+    @cached_property
+    def parquet_mapping(self) -> Mapping[str, str]:
+        """Table key -> Parquet filename, for datasets that have one, in table-key order."""
+        items = self.by_table_key.items()
+        return MappingProxyType({k: d.parquet_filename for k, d in items if d.parquet_filename})
 
     @cached_property
     def mapping(self) -> Mapping[str, str]:
@@ -156,8 +163,7 @@ class DatasetRegistry:
         key = table_key if isinstance(table_key, TableKey) else parse_table_key(table_key)
         dataset = self._by_key.get(key)
         if dataset is None:
-            known = [str(k) for k in self._by_key]
-            raise unknown_dataset(str(key), known, "table key")
+            raise unknown_dataset(str(key), self.by_table_key, "table key")
         return dataset
 
     def resolve(self, name: str) -> str:
@@ -175,11 +181,9 @@ class DatasetRegistry:
         return self.resolve(name)
 
     @cached_property
-    def _by_key(self) -> Mapping[TableKey, Dataset]:
-        # Parsed on the first lookup by key, once: loading parses no key it
-        # does not need, so a large catalog loads in time linear in its rows.
-        by_key = ((key_or_none(d.table_key), d) for d in self.by_table_key.values())
-        return {key: d for key, d in by_key if key is not None}
+    def _by_key(self) -> _KeyIndex[Dataset]:
+        # Built on the first lookup by key, without parsing every key.
+        return _KeyIndex(self.by_table_key.items())
 
     # Deprecated names, kept for one release (GatewayDatasets was merged into this class).
 
@@ -303,23 +307,54 @@ def load_dataset_registry(
     require_mapping("schemas", schemas, TableSchema)
     require_mapping("row_bindings", row_bindings, RowBinding)
     require_catalog(con, pack_schema)
-    declared = _KeyLookup(schemas or {})
-    bindings = _KeyLookup(row_bindings or {})
-    datasets = [
+    declared = _KeyIndex(_checked_keys(schemas))
+    bindings = _KeyIndex(_checked_keys(row_bindings))
+    with _collector_paused():
+        return DatasetRegistry.from_datasets(_datasets(con, pack_schema, declared, bindings))
+
+
+def _datasets(
+    con: duckdb.DuckDBPyConnection,
+    pack_schema: str,
+    declared: _KeyIndex[TableSchema],
+    bindings: _KeyIndex[RowBinding[Any]],
+) -> list[Dataset]:
+    # Per-row calls are what a million rows cost, so empty lookups are skipped
+    # (is_view is a NOT NULL BOOLEAN: DuckDB gives True or False).
+    any_declared, any_bound = bool(declared), bool(bindings)
+    return [
         Dataset(
             table_key,
             name,
-            None if is_view else declared.get(table_key) or _stored_schema(stored_columns),
-            bindings.get(table_key),
+            None
+            if is_view
+            else (declared.get(table_key) if any_declared else None)
+            or (_stored_schema(stored) if stored else None),
+            bindings.get(table_key) if any_bound else None,
             jsonl,
             parquet,
-            bool(is_view),
+            is_view is True,
         )
-        for table_key, name, is_view, jsonl, parquet, stored_columns in _catalog_rows(
-            con, pack_schema
-        )
+        for table_key, name, is_view, jsonl, parquet, stored in _catalog_rows(con, pack_schema)
     ]
-    return DatasetRegistry.from_datasets(datasets)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a registry is built.
+
+    Its full collections walk every live object, and building a million
+    datasets triggers several: 1.5x the time with it on (measured), growing
+    faster than the catalog. A registry holds no reference cycles, so nothing
+    is left for it to collect. Re-enabled only when this call paused it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _catalog_rows(con: duckdb.DuckDBPyConnection, pack_schema: str) -> list[tuple[Any, ...]]:
@@ -327,41 +362,87 @@ def _catalog_rows(con: duckdb.DuckDBPyConnection, pack_schema: str) -> list[tupl
     return con.execute(
         f"""
         SELECT
-            d.table_key, d.name, d.is_view, d.jsonl_filename, d.parquet_filename,
-            list(
-                struct_pack(name := c.column_name, type := c.declared_type,
-                            nullable := c.is_nullable, pk := c.pk_position)
-                ORDER BY c.ordinal
-            ) FILTER (WHERE c.column_name IS NOT NULL)
+            d.table_key, d.name, d.is_view, d.jsonl_filename, d.parquet_filename, c.declared
         FROM {catalog_table(pack_schema, "datasets")} AS d
-        LEFT JOIN {catalog_table(pack_schema, "dataset_columns")} AS c
-            ON c.table_key = d.table_key
-        GROUP BY ALL
+        LEFT JOIN (
+            -- grouped by the one key before the join: 1.5x faster at 1M datasets
+            SELECT
+                table_key,
+                list(
+                    struct_pack(name := column_name, type := declared_type,
+                                nullable := is_nullable, pk := pk_position)
+                    ORDER BY ordinal
+                ) AS declared
+            FROM {catalog_table(pack_schema, "dataset_columns")}
+            GROUP BY table_key
+        ) AS c ON c.table_key = d.table_key
         ORDER BY d.table_key
         """
     ).fetchall()
 
 
-class _KeyLookup(Generic[_T]):
-    """Values given by table key, found for a catalog key's text with as little parsing as can be.
+class _KeyIndex(Generic[_T]):
+    """Values by table key, found as DuckDB compares names, parsing as few keys as can be.
 
-    A key with no double quote names its parts exactly as written (a bare part
-    holds no dot), so it can equal a given key only when the two texts fold
-    alike: only then, or when it has quotes, is it parsed and compared as a
-    ``TableKey`` (a row with an invalid key matches nothing: drift reports it).
+    A key text without double quotes names its parts exactly as written (a
+    bare part holds no dot), so it can equal another key only when both, with
+    parts joined by dots, fold alike. The index files each text under that
+    joined form (unquoted texts need no parsing for it) and parses only the
+    texts filed under the form looked up. So a catalog of any size loads and
+    indexes in linear time, and a row whose key does not parse matches nothing
+    (drift reports it).
     """
 
-    def __init__(self, by_key: Mapping[str, _T]) -> None:
-        self._by_key = {parse_table_key(k): v for k, v in by_key.items()}
-        self._unquoted = {fold_name(".".join(k.parts)) for k in self._by_key}
+    def __init__(self, items: Iterable[tuple[str, _T]]) -> None:
+        # Texts by joined form: nearly always one, so a list only for the rest.
+        self._by_joined: dict[str, tuple[str, _T]] = {}
+        self._more: dict[str, list[tuple[str, _T]]] = {}
+        by_joined = self._by_joined
+        for text, value in items:
+            joined = _joined(text)
+            if joined is None:
+                continue
+            if joined in by_joined:
+                self._more.setdefault(joined, []).append((text, value))
+            else:
+                by_joined[joined] = (text, value)
 
-    def get(self, table_key: str) -> _T | None:
-        if not self._by_key:
+    def __bool__(self) -> bool:
+        return bool(self._by_joined)
+
+    def get(self, key: TableKey | str) -> _T | None:
+        """The value given for ``key`` (a ``TableKey``, or a text parsed only when it may match)."""
+        if not self._by_joined:
             return None
-        if '"' not in table_key and fold_name(table_key) not in self._unquoted:
-            return None
-        key = key_or_none(table_key)
-        return None if key is None else self._by_key.get(key)
+        if isinstance(key, str):
+            joined = _joined(key)
+            parsed = key_or_none(key) if joined in self._by_joined else None
+            if parsed is None:
+                return None
+            key = parsed
+        joined = fold_name(".".join(key.parts))
+        first = self._by_joined.get(joined)
+        found = None
+        for text, value in (first, *self._more.get(joined, ())) if first else ():
+            if key_or_none(text) == key:
+                found = value  # the last one given, as a dict built from the items keeps
+        return found
+
+
+def _checked_keys(given: Mapping[str, _T] | None) -> Iterator[tuple[str, _T]]:
+    """The items of a mapping keyed by table key, each key checked (``InvalidTableKeyError``)."""
+    for text, value in (given or {}).items():
+        parse_table_key(text)
+        yield text, value
+
+
+def _joined(text: str) -> str | None:
+    """The parts of key ``text`` joined by dots and folded; ``None`` if it surely does not parse."""
+    if '"' not in text:
+        # str.lower() is DuckDB's fold for ASCII text, and the faster one.
+        return text.lower() if text.isascii() else fold_name(text)
+    key = key_or_none(text)
+    return None if key is None else fold_name(".".join(key.parts))
 
 
 def _stored_schema(stored: list[dict[str, Any]] | None) -> TableSchema | None:
