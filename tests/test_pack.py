@@ -182,8 +182,9 @@ def test_attached_database_install(fresh_con: duckdb.DuckDBPyConnection, tmp_pat
 
 
 def test_unknown_attached_database_is_a_clear_error(fresh_con: duckdb.DuckDBPyConnection) -> None:
-    with pytest.raises(PackError, match="no attached database 'nope'.*ATTACH"):
+    with pytest.raises(InvalidArgumentError, match="no attached database 'nope'.*ATTACH") as caught:
         install_macros(fresh_con, database="nope")
+    assert caught.value.parameter == "database"
 
 
 def test_read_only_database_with_the_pack_is_used_as_is(db_path: Path) -> None:
@@ -433,3 +434,27 @@ def test_the_old_schema_keyword_installs_where_pack_schema_does() -> None:
     with pytest.warns(DeprecationWarning), pytest.raises(InvalidArgumentError) as bad:
         install_macros(con, schema="")
     assert bad.value.parameter == "schema"
+
+
+@pytest.mark.parametrize("file_name", ["metadata.duckdb", "METADATA.db"])
+def test_a_database_named_like_the_pack_schema_is_one_clear_error(
+    tmp_path: Path, file_name: str
+) -> None:
+    # DuckDB cannot tell catalog `metadata` from schema `metadata` in `metadata.datasets`.
+    con = duckdb.connect(str(tmp_path / file_name))
+    with pytest.raises(InvalidArgumentError, match="--pack-schema") as caught:
+        install_macros(con)
+    assert caught.value.parameter == "pack_schema"
+    assert "named like the pack schema" in str(caught.value)
+    schemas = "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'metadata'"
+    assert con.execute(schemas).fetchone() == (0,)
+    assert install_macros(con, pack_schema="ducksets").version_after == pack_version()
+
+
+def test_an_attached_database_named_like_the_pack_schema_is_refused(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute(f"ATTACH '{tmp_path / 'x.db'}' AS meta")
+    with pytest.raises(InvalidArgumentError, match="'meta'"):
+        install_macros(con, pack_schema="Meta")
+

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import duckdb
 
+from ducksets._names import fold_name
 from ducksets._pack_source import HEADER, MIGRATIONS_TABLE, InstallStep, record_migration
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import (
     CatalogShapeError,
+    InvalidArgumentError,
     PackError,
     PackVersionError,
     ReadOnlyDatabaseError,
@@ -266,7 +268,12 @@ def _objects_present(
     return {row[0] for row in rows} & objects
 
 
-def require_database(con: duckdb.DuckDBPyConnection, database: str) -> None:
+def require_database(con: duckdb.DuckDBPyConnection, database: str, pack_schema: str) -> None:
+    """Refuse a target DuckDB could not name: a database not attached, or one named like the schema.
+
+    In ``metadata.datasets`` DuckDB cannot tell database ``metadata`` from schema
+    ``metadata`` ("Ambiguous reference"), so no pack statement or macro would bind.
+    """
     rows = con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
     attached = sorted(str(row[0]) for row in rows)
     if database not in attached:
@@ -274,4 +281,13 @@ def require_database(con: duckdb.DuckDBPyConnection, database: str) -> None:
             f"no attached database {database!r}; attached: {', '.join(attached)}. "
             f"ATTACH it first (ATTACH 'file.db' AS {qualified_name(database)})"
         )
-        raise PackError(msg)
+        raise InvalidArgumentError(msg, parameter="database", value=database)
+    clash = next((a for a in attached if fold_name(a) == fold_name(pack_schema)), None)
+    if clash is not None:
+        msg = (
+            f"the database {clash!r} is named like the pack schema {pack_schema!r}, and DuckDB "
+            f"cannot tell them apart in {pack_schema}.datasets; install with another "
+            f"pack_schema (ducksets install --pack-schema NAME), or open the file under "
+            f"another name (ATTACH 'file.db' AS other)"
+        )
+        raise InvalidArgumentError(msg, parameter="pack_schema", value=pack_schema)

@@ -339,6 +339,9 @@ def install_macros(
         The target database is read-only and its pack is missing, old or not intact.
     TransactionOpenError
         The connection has a transaction open.
+    InvalidArgumentError
+        ``database`` is not attached, or an attached database is named like
+        ``pack_schema`` (DuckDB could not tell them apart).
     PackError
         A pack statement, a migration or the COMMIT failed (disk full, ...); nothing was changed.
     """
@@ -351,7 +354,7 @@ def install_macros(
         msg = f"force must be True or False, not {force!r}"
         raise ArgumentTypeError(msg, parameter="force", value=force)
     target = InstallTarget(con, database or current_database(con), pack_schema, database)
-    require_database(con, target.database)
+    require_database(con, target.database, pack_schema)
     if target.read_only():
         return read_only_result(target, pack_version())
     return install(target, pack_version(), force=force)
