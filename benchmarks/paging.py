@@ -1,21 +1,22 @@
 """What the pack's stable page order costs, and what it buys.
 
-``dataset_rows`` cuts pages from ``ORDER BY ALL`` (a total order over every
-column) by default, or from a plain scan with ``row_order := 'scan'``, which
-the read service picks for base tables (the pack's ``scan_is_ordered``:
-DuckDB keeps insertion order there). On a 10-million-row table whose first
-column is not sorted, this times page 1 and a page at offset 9,000,000
-through the macro (both orders) and through ``DatasetQueryService`` against
-a bare ``SELECT * ... LIMIT ... OFFSET`` in the same run, and prints ratios.
+On a 10-million-row table whose first column is not sorted, this reads a page
+of 100 rows at offset 0 and at offset 9,000,000 through ``DatasetQueryService``
+(a base table pages in insertion order, as a bare scan) and through the pack's
+``dataset_rows`` with its default total order (``ORDER BY ALL``), each run
+interleaved with the baseline, a bare ``SELECT * ... LIMIT ... OFFSET`` (A B A
+B ...), and prints each one's ratio to the baseline as median [min..max].
+The goal (issue 11): the service at most 1.5x the bare query at both offsets.
 Then it reads one page of a view with a join and an aggregate several times
 with ``threads = 2``: the bare query may return different rows each time; the
 macro must not.
 
-Run: .venv/bin/python benchmarks/paging.py [ROWS]
+Run: .venv/bin/python benchmarks/paging.py [ROWS] [RUNS]
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -32,53 +33,68 @@ from ducksets import (
 )
 
 PAGE = 100
-RUNS = 3
+SORTED_SQL = "SELECT * FROM metadata.dataset_rows('main.big', row_limit := ?, row_offset := ?)"
 
 
-def best_time(con: duckdb.DuckDBPyConnection, sql: str) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        con.execute(sql).fetchall()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
 
 
-def best_call(call: Callable[[], object]) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):6.2f}x [{min(values):.2f}..{max(values):.2f}]"
 
 
-def costs(con: duckdb.DuckDBPyConnection, rows: int) -> None:
+def interleaved(
+    baseline: Callable[[], object], subject: Callable[[], object], runs: int
+) -> tuple[list[float], list[float]]:
+    """Times of ``baseline`` and ``subject``, run alternately ``runs`` times each."""
+    subject()  # first call of each pays one-time costs (binding, caches) outside the count
+    baseline()
+    base, times = [], []
+    for _ in range(runs):
+        base.append(timed(baseline))
+        times.append(timed(subject))
+    return base, times
+
+
+def costs(con: duckdb.DuckDBPyConnection, rows: int, runs: int) -> None:
     con.execute(
         "CREATE TABLE main.big AS SELECT hash(range) % 1000000 AS k, range AS id, "
         "'x' || (range * 7 % 10007) AS label, range / 3 AS score FROM range(?)",
         [rows],
     )
-    print(f"table main.big: {rows:,} rows (k, id, label, score); best of {RUNS}")
+    print(f"table main.big: {rows:,} rows (k, id, label, score); {runs} interleaved runs")
     register_dataset(con, "main.big")
     service = DatasetQueryService(Gateway(StorageConfig(), con))
+    cursor = con.cursor()
     for offset in (0, rows - rows // 10):
-        bare = best_time(con, f"SELECT * FROM main.big LIMIT {PAGE} OFFSET {offset}")
-        print(f"\npage of {PAGE} at offset {offset:,}")
-        print(f"  bare LIMIT/OFFSET (baseline, no order promise): {bare * 1000:9.1f} ms")
-        for label, extra in (("dataset_rows (ORDER BY ALL)", ""), ("row_order 'scan'", "scan")):
-            order = f", row_order := '{extra}'" if extra else ""
-            macro = best_time(
-                con,
-                f"SELECT * FROM metadata.dataset_rows('main.big', row_limit := {PAGE}, "
-                f"row_offset := {offset}{order})",
+        print(f"\npage of {PAGE} at offset {offset:,}, ratio to the bare query:")
+
+        def bare(offset: int = offset) -> object:
+            sql = "SELECT * FROM main.big LIMIT ? OFFSET ?"
+            return cursor.execute(sql, [PAGE, offset]).fetchall()
+
+        served = partial(service.read_dataset_rows, dataset_name="big", limit=PAGE, offset=offset)
+        subjects: list[tuple[str, Callable[[], object], int]] = [
+            ("DatasetQueryService (a table: scan order)", served, runs),
+            # The sort is slow at depth: fewer runs.
+            (
+                "dataset_rows, ORDER BY ALL",
+                lambda o=offset: cursor.execute(SORTED_SQL, [PAGE, o]).fetchall(),
+                max(3, runs // 5),
+            ),
+        ]
+        for label, subject, count in subjects:
+            base, times = interleaved(bare, subject, count)
+            ratios = [t / b for b, t in zip(base, times, strict=True)]
+            print(
+                f"  {label:<42}: {spread(ratios)}  "
+                f"(bare {statistics.median(base) * 1000:.2f} ms, "
+                f"this {statistics.median(times) * 1000:.2f} ms, median)",
+                flush=True,
             )
-            print(f"  {label:<46}: {macro * 1000:9.1f} ms  ratio {macro / bare:8.1f}x")
-        served = best_call(
-            partial(service.read_dataset_rows, dataset_name="big", limit=PAGE, offset=offset)
-        )
-        label = "DatasetQueryService (picks 'scan' for a table)"
-        print(f"  {label:<46}: {served * 1000:9.1f} ms  ratio {served / bare:8.1f}x")
 
 
 def consistency(con: duckdb.DuckDBPyConnection, reads: int = 5) -> None:
@@ -121,10 +137,11 @@ def consistency(con: duckdb.DuckDBPyConnection, reads: int = 5) -> None:
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 21
     con = duckdb.connect()
     install_macros(con)
     print(f"duckdb {duckdb.__version__}")
-    costs(con, rows)
+    costs(con, rows, runs)
     consistency(con)
 
 

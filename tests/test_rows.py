@@ -399,3 +399,32 @@ def test_a_view_that_cannot_bind_is_one_error_naming_the_dataset() -> None:
     with pytest.raises(DatasetUnreadableError, match="cannot be read"):
         dataset_relation(gateway.con, "broken")
     gateway.close()
+
+
+def test_a_table_replaced_by_a_view_after_opening_is_paged_as_a_view(gateway: Gateway) -> None:
+    # The registry still says table; the read finds the view and sorts it.
+    gateway.con.execute("DROP TABLE core.empty")
+    gateway.con.execute("CREATE VIEW core.empty AS FROM (VALUES (3, 'c'), (1, 'a'), (2, 'b'))")
+    page = service(gateway).read_dataset_rows(dataset_name="empty", limit=2, offset=1)
+    assert [row["col0"] for row in page.rows] == [2, 3]
+
+
+def test_without_insertion_order_a_table_is_sorted(gateway: Gateway) -> None:
+    gateway.con.execute("CREATE TABLE core.shuffled AS FROM (VALUES (3), (1), (2)) AS t(x)")
+    register_dataset(gateway.con, "core.shuffled")
+    gateway.refresh()
+    assert service(gateway).read_dataset_rows(dataset_name="shuffled").rows == (
+        {"x": 3},
+        {"x": 1},
+        {"x": 2},
+    )
+    gateway.con.execute("SET GLOBAL preserve_insertion_order = false")
+    page = service(gateway).read_dataset_rows(dataset_name="shuffled", limit=2, offset=1)
+    assert page.rows == ({"x": 2}, {"x": 3})
+    assert page.columns == ("x",)
+
+
+def test_a_page_of_a_table_has_only_its_columns(gateway: Gateway) -> None:
+    page = service(gateway).read_dataset_rows(dataset_name="goids", limit=1)
+    assert page.columns == ("goid", "label")
+    assert page.rows == ({"goid": 0, "label": None},)

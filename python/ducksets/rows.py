@@ -1,12 +1,13 @@
 """Reading datasets page by page: ``DatasetQueryService`` and its responses.
 
-Every page comes from the pack's ``dataset_rows`` macro: reading ``offset =
-0, limit, 2 * limit, ...`` until a page is not ``truncated`` yields every row
-of the dataset exactly once (duplicates as often as the dataset holds them),
-in the same order on every read, for tables and views alike. The pack's
-``scan_is_ordered`` says which order: a base table pages in insertion order
-(``row_order := 'scan'``, as fast as a bare ``LIMIT/OFFSET``), anything else
-from a total order over all columns (``'all'``, a sort).
+Reading ``offset = 0, limit, 2 * limit, ...`` until a page is not
+``truncated`` yields every row of the dataset exactly once (duplicates as
+often as the dataset holds them), in the same order on every read, for tables
+and views alike. The order is the pack's rule (``scan_is_ordered``): a base
+table pages in insertion order, which DuckDB keeps for a plain scan while
+``preserve_insertion_order`` is on, so its page is the bare ``LIMIT/OFFSET``
+scan that ``dataset_rows(row_order := 'scan')`` runs; anything else comes from
+the pack's ``dataset_rows`` macro in a total order over all columns (a sort).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import duckdb
 
 from ducksets._args import require_instance, require_int, require_str
 from ducksets._html import html_table
+from ducksets._introspect import Relation, current_database
 from ducksets.errors import ConfigError, GatewayClosedError
 from ducksets.gateway import Gateway
-from ducksets.registry import lookup_table_key
+from ducksets.registry import key_or_none, lookup_table_key
 from ducksets.relation import resolve_relation, snapshot, unreadable
 from ducksets.sqltext import qualified_name
 
@@ -33,9 +35,13 @@ MAX_OFFSET = 2**63 - 1
 
 _NO_CONTEXT: Mapping[str, Any] = MappingProxyType({})
 
+_ORDERED = "current_setting('preserve_insertion_order')"
+
 _SCAN_IF_ORDERED = (
     "CASE WHEN current_setting('preserve_insertion_order') THEN 'scan' ELSE 'all' END"
 )
+
+_Page = tuple[tuple[str, ...], list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -135,12 +141,16 @@ class DatasetQueryService:
     """Paged reads of registered datasets, with limits clamped and explained.
 
     Safe to share between threads: every call opens its own cursor on the
-    gateway's connection (``gateway.cursor()``, closed when the call returns) and
-    reads in one transaction of it, so concurrent calls neither block one
-    another nor see another call's rows. Each call reads the catalog as it is
-    then: a dataset registered after the gateway opened is found, and a key
-    that names no existing table or view is refused (never read as a file or
-    another database's table).
+    gateway's connection (``gateway.cursor()``, closed when the call returns)
+    and reads in one statement or one transaction of it, so concurrent calls
+    neither block one another nor see another call's rows.
+
+    A base table in the gateway's registry (``gateway.datasets``) is read by
+    its registered key, as fast as a bare ``LIMIT/OFFSET``; after pointing a
+    dataset's name at another table, call ``gateway.refresh()``. Any other
+    name is looked up in the catalog as it is then, so a dataset registered
+    after the gateway opened is found. A key that names no existing table or
+    view is refused (never read as a file or another database's table).
 
     Parameters
     ----------
@@ -166,6 +176,7 @@ class DatasetQueryService:
             require_instance("limits", limits, BackendLimits)
         self.gateway = gateway
         self.limits = limits or BackendLimits()
+        self._default_database: str | None = None
 
     def __repr__(self) -> str:
         return f"<DatasetQueryService {self.gateway!r}, {self.limits}>"
@@ -221,52 +232,93 @@ class DatasetQueryService:
         if not rows:
             messages.append(_empty_message(dataset_name, applied_limit, applied_offset, truncated))
         meta = ResponseMeta(
-            requested_limit=limit,
-            applied_limit=applied_limit,
-            requested_offset=offset,
-            applied_offset=applied_offset,
-            truncated=truncated,
-            messages=tuple(messages),
+            limit, applied_limit, offset, applied_offset, truncated, tuple(messages)
         )
         return DatasetRowsResponse(dataset_name, applied_limit, applied_offset, rows, meta, columns)
 
-    def _fetch(
-        self, dataset_name: str, row_limit: int, row_offset: int
-    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-        pack_schema = self.gateway.config.pack_schema
-        schema = qualified_name(pack_schema)
+    def _fetch(self, dataset_name: str, row_limit: int, row_offset: int) -> _Page:
         # A cursor of its own per call: one DuckDB connection serves one call
         # at a time and holds one result, so threads sharing it would clash.
         cursor = self.gateway.cursor()
         try:
-            # One transaction: the relation found is the relation read.
-            with snapshot(cursor):
-                table_key = lookup_table_key(cursor, dataset_name, pack_schema=pack_schema)
-                relation = resolve_relation(cursor, table_key, dataset=dataset_name)
-                # A base table pages stably in a plain scan (DuckDB keeps
-                # insertion order while preserve_insertion_order is on, the
-                # pack's scan_is_ordered rule); anything else is sorted. The
-                # relation's kind is known already, so the setting is read in
-                # the same statement: a sort of 10 million rows costs seconds
-                # for a deep page, an extra round trip costs a millisecond.
-                row_order = _SCAN_IF_ORDERED if relation.kind == "table" else "'all'"
-                try:
-                    result = cursor.execute(
-                        f"SELECT * FROM {schema}.dataset_rows"
-                        f"(?, row_limit := ?, row_offset := ?, row_order := {row_order})",
-                        [relation.sql(), row_limit, row_offset],
-                    )
-                    columns = tuple(d[0] for d in result.description or ())
-                    return columns, result.fetchall()
-                except duckdb.ConnectionException:
-                    raise  # the gateway was closed meanwhile: said below
-                except duckdb.Error as exc:
-                    raise unreadable(dataset_name, table_key, exc) from exc
+            page = self._scanned_page(cursor, dataset_name, row_limit, row_offset)
+            if page is None:
+                page = self._checked_page(cursor, dataset_name, row_limit, row_offset)
+            return page
         except duckdb.ConnectionException as exc:
             msg = f"the gateway on {self.gateway.config.path} was closed during the read"
             raise GatewayClosedError(msg) from exc
         finally:
             cursor.close()
+
+    def _scanned_page(
+        self, cursor: duckdb.DuckDBPyConnection, dataset_name: str, row_limit: int, row_offset: int
+    ) -> _Page | None:
+        """A base table's page as the bare scan, or ``None``: then ``_checked_page`` serves it.
+
+        The dataset's key and kind come from the gateway's registry, so the
+        page is one statement: the table, by its fully quoted three-part name
+        (only a relation answers it; DuckDB never reads a file for it), with
+        two leading columns that cost nothing: ``preserve_insertion_order``,
+        which says whether scan order holds, and ``rowid``, which only a base
+        table has (a view put in the table's place since the registry was read
+        fails to bind). Anything else (a name the registry does not know, a
+        view, a key that does not parse, a missing relation, the setting off)
+        is left to the checked path, which reads the catalog as it is now and
+        says what is wrong.
+        """
+        dataset = self.gateway.datasets.by_name.get(dataset_name)
+        if dataset is None or dataset.is_view:
+            return None
+        key = key_or_none(dataset.table_key)
+        if key is None:
+            return None
+        database = key.database or self._database(cursor)
+        table = Relation(database, key.schema, key.name, "table")
+        try:
+            result = cursor.execute(
+                f"SELECT {_ORDERED}, rowid, * FROM {table.sql()} LIMIT ? OFFSET ?",
+                [row_limit, row_offset],
+            )
+            rows = result.fetchall()
+        except duckdb.ConnectionException:
+            raise
+        except duckdb.Error:
+            return None  # the checked path reads again and explains
+        if rows and not rows[0][0]:
+            return None  # preserve_insertion_order is off: only a sort gives an order
+        columns = tuple(d[0] for d in result.description or ())[2:]
+        return columns, [row[2:] for row in rows]
+
+    def _database(self, cursor: duckdb.DuckDBPyConnection) -> str:
+        """The database two-part keys name: a cursor's default one, the same for every cursor."""
+        if self._default_database is None:
+            self._default_database = current_database(cursor)
+        return self._default_database
+
+    def _checked_page(
+        self, cursor: duckdb.DuckDBPyConnection, dataset_name: str, row_limit: int, row_offset: int
+    ) -> _Page:
+        """The page through the pack's ``dataset_rows``, every step checked and explained."""
+        pack_schema = self.gateway.config.pack_schema
+        # One transaction: the relation found is the relation read.
+        with snapshot(cursor):
+            table_key = lookup_table_key(cursor, dataset_name, pack_schema=pack_schema)
+            relation = resolve_relation(cursor, table_key, dataset=dataset_name)
+            # A base table pages stably in a plain scan (the pack's scan_is_ordered
+            # rule); anything else is sorted. The setting is read in the same statement.
+            row_order = _SCAN_IF_ORDERED if relation.kind == "table" else "'all'"
+            try:
+                result = cursor.execute(
+                    f"SELECT * FROM {qualified_name(pack_schema)}.dataset_rows"
+                    f"(?, row_limit := ?, row_offset := ?, row_order := {row_order})",
+                    [relation.sql(), row_limit, row_offset],
+                )
+                return tuple(d[0] for d in result.description or ()), result.fetchall()
+            except duckdb.ConnectionException:
+                raise  # the gateway was closed meanwhile: said by _fetch
+            except duckdb.Error as exc:
+                raise unreadable(dataset_name, table_key, exc) from exc
 
 
 def _clamp(what: str, requested: int, maximum: int, messages: list[Message]) -> int:
