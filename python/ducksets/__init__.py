@@ -6,6 +6,7 @@ from typing import Any
 
 from ducksets.catalog import bootstrap_metadata_datasets, register_dataset, unregister_dataset
 from ducksets.counts import RowCount, count_dataset_rows, count_datasets
+from ducksets.describe import DatasetDescription, describe_dataset
 from ducksets.drift import DriftItem, DriftReport, catalog_drift
 from ducksets.errors import (
     ArgumentTypeError,
@@ -95,6 +96,7 @@ __all__ = [
     "ConfigError",
     "DatabaseLockedError",
     "Dataset",
+    "DatasetDescription",
     "DatasetQueryService",
     "DatasetRegistry",
     "DatasetRowsResponse",
@@ -140,6 +142,7 @@ __all__ = [
     "count_dataset_rows",
     "count_datasets",
     "dataset_relation",
+    "describe_dataset",
     "export_all_jsonl",
     "export_all_parquet",
     "export_dataset_to_jsonl",
