@@ -178,3 +178,19 @@ class PathExistsError(DucksetsError, FileExistsError):
 
 class DemoBuildError(DucksetsError, RuntimeError):
     """The demo database could not be built whole; nothing was written to its path."""
+
+
+class MissingExtraError(DucksetsError, ImportError):
+    """An optional feature needs a package extra that is not installed; ``extra`` names it."""
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+
+
+class ReadTimeoutError(DucksetsError, TimeoutError):
+    """A read ran longer than its time limit and was interrupted; ``seconds`` is the limit."""
+
+    def __init__(self, message: str, *, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
