@@ -6,6 +6,7 @@ One function per verb (``install``, ``rows``, ``export``, ...); ``cli.main`` pic
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shlex
 import sys
@@ -289,4 +290,19 @@ def demo(args: argparse.Namespace) -> int:
     from ducksets.demo import demo_tour  # its tables and row bindings are built at import
 
     print(demo_tour(args.path, replace=args.replace))
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from ducksets.serve import serve as serve_database  # the mcp package: only for this verb
+
+    # Ctrl-C is how a server is stopped by hand: no traceback for it.
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_database(
+            args.db,
+            http=args.http,
+            max_rows_per_call=args.max_rows_per_call,
+            timeout=args.timeout,
+            pack_schema=args.pack_schema,
+        )
     return 0

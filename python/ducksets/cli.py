@@ -287,6 +287,36 @@ _VERBS = (
             ),
         ),
     ),
+    _Verb(
+        "serve",
+        f"Serve the datasets to agents over MCP (stdio, or HTTP with --http). {READ_ONLY}",
+        "ducksets serve my.db --http 8000",
+        verbs.serve,
+        (
+            DB,
+            _option(
+                "--http",
+                metavar="[HOST:]PORT",
+                help="serve streamable HTTP at http://HOST:PORT/mcp (host 127.0.0.1 unless "
+                "given) instead of stdio",
+            ),
+            _option(
+                "--max-rows-per-call",
+                type=int,
+                default=1000,
+                metavar="N",
+                help="largest page read_dataset_rows returns (default 1000)",
+            ),
+            _option(
+                "--timeout",
+                type=float,
+                default=10.0,
+                metavar="SECONDS",
+                help="interrupt a call that runs longer (default 10)",
+            ),
+            *_pack_schema(),
+        ),
+    ),
 )
 
 

@@ -1,0 +1,261 @@
+"""What ``ducksets serve`` answers, without the MCP layer: four read-only tools as JSON-safe dicts.
+
+``ServedCatalog`` holds one read-only gateway. Every call reads through cursors
+of its own (never the gateway's connection itself), so calls from several
+threads run side by side; a call that runs longer than ``timeout`` seconds has
+its cursors interrupted (``cursor.interrupt()``) and ends in a
+``ReadTimeoutError``, and the next call is served as usual. Values follow the
+CLI's JSON rules (``ducksets.output.json_value``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import duckdb
+
+from ducksets._args import require_int, require_str
+from ducksets._introspect import find_relation
+from ducksets.counts import count_datasets
+from ducksets.describe import describe_dataset
+from ducksets.drift import catalog_drift
+from ducksets.errors import (
+    InvalidArgumentError,
+    InvalidTableKeyError,
+    ReadTimeoutError,
+)
+from ducksets.gateway import Gateway
+from ducksets.output import json_value
+from ducksets.registry import Dataset, load_dataset_registry
+from ducksets.rows import BackendLimits, DatasetQueryService, DatasetRowsResponse
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds one tool call may run before its query is interrupted."""
+
+_T = TypeVar("_T")
+
+# The cursors the current call opened: set in the thread that runs the call.
+_CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("ducksets_serve_call")
+
+# Relation comments (COMMENT ON TABLE/VIEW), the datasets' descriptions.
+_COMMENTS = (
+    "SELECT database_name, schema_name, table_name, comment FROM duckdb_tables() "
+    "UNION ALL SELECT database_name, schema_name, view_name, comment FROM duckdb_views() "
+    "WHERE NOT internal"
+)
+
+
+class _Call:
+    """One tool call's cursors, so a watchdog can interrupt them when the call runs too long."""
+
+    def __init__(self) -> None:
+        self.cursors: list[duckdb.DuckDBPyConnection] = []
+        self.expired = False
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+
+    def add(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        with self.lock:
+            if self.expired:
+                cursor.close()
+                raise ReadTimeoutError("the call ran out of time", seconds=0.0)
+            self.cursors.append(cursor)
+
+    def expire(self) -> None:
+        """Interrupt the call's cursors until the call returns.
+
+        Interrupting once is not enough: DuckDB clears the flag when the next
+        statement starts, and a reader may retry on the same cursor.
+        """
+        with self.lock:
+            self.expired = True
+        while not self.done.wait(0.01):
+            with self.lock:
+                cursors = list(self.cursors)
+            for cursor in cursors:
+                # A closed cursor raises: its statement is over already.
+                with contextlib.suppress(duckdb.Error):
+                    cursor.interrupt()
+
+
+class _ServedGateway(Gateway):
+    """The served gateway: each call's cursors are remembered, for its watchdog."""
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = super().cursor()
+        call = _CALL.get(None)
+        if call is not None:
+            call.add(cursor)
+        return cursor
+
+
+class ServedCatalog:
+    """The read-only tools of ``ducksets serve`` over one open gateway.
+
+    Parameters
+    ----------
+    gateway
+        A gateway opened read-only (``open_gateway(StorageConfig(path, read_only=True))``).
+        Its connection is shared; the caller closes the gateway.
+    limits
+        The limits of one ``read_dataset_rows`` call.
+    timeout
+        Seconds a call may run; a longer read is interrupted.
+    """
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        limits: BackendLimits | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            msg = f"timeout must be a positive number of seconds, not {timeout!r}"
+            raise InvalidArgumentError(msg, parameter="timeout", value=timeout)
+        self.gateway: Gateway = _ServedGateway(gateway.config, gateway.con)
+        self.service = DatasetQueryService(self.gateway, limits=limits)
+        self.timeout = float(timeout)
+
+    def list_datasets(self) -> dict[str, Any]:
+        """Every dataset: name, table key, kind, rows (base tables only), description."""
+        return self._guarded(self._list_datasets)
+
+    def describe_dataset(self, name: Any) -> dict[str, Any]:
+        """One dataset: kind, filenames, declared and actual columns with types, drift."""
+        name = _dataset_name(name)
+
+        def describe() -> dict[str, Any]:
+            with self._cursor() as cursor:
+                described = describe_dataset(cursor, name, pack_schema=self._pack_schema)
+            return dict(json_value(described.to_dict()))
+
+        return self._guarded(describe)
+
+    def read_dataset_rows(
+        self, name: Any, limit: Any = 100, offset: Any = 0, cursor: Any = None
+    ) -> dict[str, Any]:
+        """One page of a dataset, as ``DatasetQueryService.read_dataset_rows`` returns it."""
+        name = _dataset_name(name)
+        limit, offset = require_int("limit", limit), require_int("offset", offset)
+        if cursor is not None:
+            # A placeholder in the contract until the service pages by cursor.
+            msg = "cursor paging is not available yet; leave cursor null and page with next_offset"
+            raise InvalidArgumentError(msg, parameter="cursor", value=cursor)
+        page = self._guarded(
+            lambda: self.service.read_dataset_rows(dataset_name=name, limit=limit, offset=offset)
+        )
+        return page_dict(page)
+
+    def catalog_drift(self) -> dict[str, Any]:
+        """Where the catalog and the database disagree; ``in_sync`` when nowhere."""
+
+        def drift() -> dict[str, Any]:
+            with self._cursor() as cursor:
+                report = catalog_drift(cursor, pack_schema=self._pack_schema)
+            items = [
+                {"table_key": i.table_key, "drift": i.drift, "detail": i.detail} for i in report
+            ]
+            return {"in_sync": report.in_sync, "items": items}
+
+        return self._guarded(drift)
+
+    @property
+    def _pack_schema(self) -> str:
+        return self.gateway.config.pack_schema
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        # A DuckDB cursor is a context manager that closes it.
+        return self.gateway.cursor()
+
+    def _list_datasets(self) -> dict[str, Any]:
+        with self._cursor() as cursor:
+            registry = load_dataset_registry(cursor, pack_schema=self._pack_schema)
+            datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
+            # Counting a view runs it, which may take long: only base tables are counted.
+            counts = count_datasets(cursor, [d for d in datasets if not d.is_view])
+            rows = {c.name: c.rows for c in counts}
+            comments = {tuple(r[:3]): r[3] for r in cursor.execute(_COMMENTS).fetchall()}
+            listed = [
+                {
+                    "name": d.name,
+                    "table_key": d.table_key,
+                    "kind": d.kind,
+                    "rows": rows.get(d.name),
+                    "description": _description(cursor, d, comments),
+                }
+                for d in datasets
+            ]
+        return {"datasets": json_value(listed)}
+
+    def _guarded(self, read: Callable[[], _T]) -> _T:
+        """``read()``, its cursors interrupted if it runs longer than ``self.timeout``."""
+        call = _Call()
+        token = _CALL.set(call)
+        watchdog = threading.Timer(self.timeout, call.expire)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            result = read()
+        except Exception as exc:
+            if call.expired:
+                raise self._timed_out() from exc
+            raise
+        finally:
+            call.done.set()
+            watchdog.cancel()
+            _CALL.reset(token)
+        if call.expired:
+            raise self._timed_out()
+        return result
+
+    def _timed_out(self) -> ReadTimeoutError:
+        msg = (
+            f"the read ran longer than {self.timeout:g} s and was interrupted; "
+            "ask for a smaller page, or start the server with a larger --timeout"
+        )
+        return ReadTimeoutError(msg, seconds=self.timeout)
+
+
+def page_dict(page: DatasetRowsResponse) -> dict[str, Any]:
+    """A page as the ``read_dataset_rows`` tool returns it (JSON-safe)."""
+    meta = page.meta
+    document = {
+        "dataset": page.dataset,
+        "columns": list(page.columns),
+        "rows": list(page.rows),
+        "limit": page.limit,
+        "offset": page.offset,
+        "requested_limit": meta.requested_limit,
+        "requested_offset": meta.requested_offset,
+        "truncated": meta.truncated,
+        "next_offset": page.next_offset,
+        "messages": [
+            {"code": m.code, "severity": m.severity, "detail": m.detail, "context": m.context}
+            for m in meta.messages
+        ],
+    }
+    return dict(json_value(document))
+
+
+def _dataset_name(name: Any) -> str:
+    # The tool's argument is ``name``; the library's is ``dataset_name``.
+    return require_str("name", name, what="a dataset name")
+
+
+def _description(
+    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, comments: dict[tuple[Any, ...], Any]
+) -> str | None:
+    """The relation's DuckDB comment, if the key names a relation that has one."""
+    try:
+        relation = find_relation(cursor, dataset.key)
+    except InvalidTableKeyError:
+        return None
+    if relation is None:
+        return None
+    comment = comments.get((relation.database, relation.schema, relation.name))
+    return str(comment) if comment else None
