@@ -29,14 +29,15 @@ Nothing is lost, nothing written outside what was asked:
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 
 from ducksets._args import require_instance, require_path, require_str
+from ducksets._export_copy import DatasetFailedError, Finish, Stager
 from ducksets._export_plan import Job, check_arguments, check_claims, check_targets, plan_run
 from ducksets._export_results import (
     FORMATS,
@@ -46,29 +47,22 @@ from ducksets._export_results import (
     ExportOutcome,
     ExportResult,
 )
-from ducksets._introspect import database_path, find_relation
-from ducksets._query import fetch_one
 from ducksets._staging import Staging, directory_lock, open_staging, publish, remove_dead_staging
 from ducksets.errors import (
     ArgumentTypeError,
     ExportError,
     InvalidArgumentError,
     InvalidFilenameError,
-    InvalidTableKeyError,
-    first_line,
 )
 from ducksets.filenames import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX
 from ducksets.gateway import Gateway
-from ducksets.keys import TableKey, parse_table_key
 from ducksets.manifest import (
-    file_digest,
     manifest_text,
     merge_entries,
     read_manifest,
     write_new,
 )
 from ducksets.pack import installed_version
-from ducksets.sqltext import qualified_name, quote_literal
 
 __all__ = [
     "FORMATS",
@@ -88,13 +82,6 @@ __all__ = [
     "read_manifest",
     "write_dataset_manifest",
 ]
-
-
-_COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
-
-
-class _DatasetFailedError(Exception):
-    """A dataset could not be exported; the message is the reason shown to the user."""
 
 
 def export_dataset_to_jsonl(
@@ -355,11 +342,12 @@ def _run(
         msg = f"cannot write in {directory}: {exc}"
         raise ExportError(msg) from exc
     try:
-        staged = _outcomes(
-            plan,
-            progress,
-            lambda job: _stage(cursor, pack_schema, directory, job, staging, checksums=checksums),
-        )
+        jobs = [item for item in plan if isinstance(item, Job)]
+        with ThreadPoolExecutor(1, thread_name_prefix="ducksets-sha256") as hasher:
+            stager = Stager(
+                cursor, pack_schema, directory, staging.files, jobs, hasher if checksums else None
+            )
+            staged = _outcomes(plan, progress, stager.stage)
         if not staged.written:
             return staged
         version = installed_version(cursor, pack_schema=pack_schema)
@@ -379,128 +367,54 @@ def _run(
 def _outcomes(
     plan: Sequence[Job | ExportFailure],
     progress: Callable[[ExportOutcome], None] | None,
-    stage: Callable[[Job], ExportedFile] | None,
+    stage: Callable[[Job], Finish] | None,
 ) -> ExportResult:
     """Stage each job in order, reporting every outcome to ``progress``; no manifest yet.
 
-    A job that fails becomes an ``ExportFailure`` and the run goes on.
+    A job is completed (its checksum awaited) after the next one is staged,
+    so hashing one file overlaps the next COPY; outcomes are still reported in
+    plan order. A job that fails becomes an ``ExportFailure`` and the run goes on.
     """
     written: list[ExportedFile] = []
     failed: list[ExportFailure] = []
-    for item in plan:
-        outcome: ExportOutcome
-        if isinstance(item, ExportFailure):
-            outcome = item
-        elif stage is None:
-            outcome = ExportFailure(item.name, item.fmt, "not staged")
-        else:
-            try:
-                outcome = stage(item)
-            except _DatasetFailedError as exc:
-                outcome = ExportFailure(item.name, item.fmt, str(exc))
+    waiting: list[tuple[Job, Finish]] = []
+
+    def report(outcome: ExportOutcome) -> None:
         if isinstance(outcome, ExportedFile):
             written.append(outcome)
         else:
             failed.append(outcome)
         if progress is not None:
             progress(outcome)
+
+    def settle() -> None:
+        for job, finish in waiting:
+            report(_attempt(job, finish))
+        waiting.clear()
+
+    for item in plan:
+        if isinstance(item, ExportFailure) or stage is None:
+            settle()
+            report(item if isinstance(item, ExportFailure) else _failure(item, "not staged"))
+            continue
+        try:
+            finish = stage(item)
+        except DatasetFailedError as exc:
+            settle()
+            report(_failure(item, str(exc)))
+            continue
+        settle()  # the previous job's checksum ran beside this job's COPY
+        waiting.append((item, finish))
+    settle()
     return ExportResult(tuple(written), tuple(failed), None)
 
 
-def _stage(
-    cursor: duckdb.DuckDBPyConnection,
-    pack_schema: str,
-    directory: Path,
-    job: Job,
-    staging: Staging,
-    *,
-    checksums: bool,
-) -> ExportedFile:
-    """Run the verified COPY of one job into the staging directory."""
-    start = time.perf_counter()
+def _attempt(job: Job, finish: Finish) -> ExportOutcome:
     try:
-        key = parse_table_key(job.table_key)
-    except InvalidTableKeyError as exc:
-        raise _DatasetFailedError(f"{first_line(exc)}; fix its row in metadata.datasets") from exc
-    if find_relation(cursor, key) is None:
-        msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
-        raise _DatasetFailedError(msg)
-    copy_sql = _verified_copy(cursor, pack_schema, job, key, staging.files)
-    try:
-        rows = _rows_written(cursor.execute(copy_sql).fetchall())
-    except duckdb.Error as exc:
-        raise _DatasetFailedError(first_line(exc)) from exc
-    produced = staging.files / job.filename
-    if not produced.is_file():
-        raise _DatasetFailedError(f"DuckDB wrote no file {job.filename!r}")
-    try:
-        size, digest = file_digest(produced) if checksums else (produced.stat().st_size, None)
-        mtime_ns = produced.stat().st_mtime_ns
-    except OSError as exc:
-        raise _DatasetFailedError(f"cannot read back {produced}: {exc}") from exc
-    return ExportedFile(
-        dataset_name=job.name,
-        table_key=job.table_key,
-        kind=job.kind,
-        format=job.fmt,
-        path=directory / job.filename,
-        rows=rows,
-        bytes=size,
-        sha256=digest,
-        seconds=time.perf_counter() - start,
-        columns=_columns(cursor, key),
-        mtime_ns=mtime_ns,
-    )
+        return finish()
+    except DatasetFailedError as exc:
+        return _failure(job, str(exc))
 
 
-def _verified_copy(
-    cursor: duckdb.DuckDBPyConnection, pack_schema: str, job: Job, key: TableKey, files: Path
-) -> str:
-    """The pack's COPY statement for ``job``, run only when it is exactly the one expected.
-
-    The expected text is rebuilt here: the key with every part quoted, the
-    staged path as a literal. Anything else (another path, a second
-    statement) means the pack object was replaced.
-    """
-    macro = f"{qualified_name(pack_schema)}.dataset_export_sql"
-    staged = f"{files.as_posix()}/{job.filename}"
-    expected = (
-        f"COPY (SELECT * FROM {key.sql()}) TO {quote_literal(staged)} "
-        f"(FORMAT {_COPY_FORMAT[job.fmt]})"
-    )
-    try:
-        row = fetch_one(
-            cursor,
-            f"SELECT {macro}(?, fmt := ?, output_dir := ?)",
-            [job.name, job.fmt, files.as_posix()],
-        )
-    except duckdb.Error as exc:
-        raise _DatasetFailedError(first_line(exc)) from exc
-    repair = f"ducksets install {database_path(cursor)}"
-    if row is None or row[0] is None:
-        msg = f"{macro} returned no statement; run `{repair}` to repair the pack"
-        raise _DatasetFailedError(msg)
-    if row[0] != expected:
-        msg = (
-            f"{macro} returned a statement other than this dataset's COPY into the staging "
-            f"directory, so nothing was run; the pack object was changed: `{repair}` repairs it"
-        )
-        raise _DatasetFailedError(msg)
-    return expected
-
-
-def _rows_written(result: list[tuple[Any, ...]]) -> int:
-    # COPY ... TO returns one row whose first column is the number of rows
-    # written (DuckDB 1.2 and later; RETURN_STATS would add more columns).
-    if not result or not isinstance(result[0][0], int):
-        raise _DatasetFailedError(f"unexpected COPY result {result!r}")
-    return int(result[0][0])
-
-
-def _columns(cursor: duckdb.DuckDBPyConnection, key: TableKey) -> tuple[tuple[str, str], ...]:
-    """Column names and types as DuckDB binds the relation now (true for views too)."""
-    try:
-        relation = cursor.sql(f"SELECT * FROM {key.sql()} LIMIT 0")
-        return tuple(zip(relation.columns, (str(t) for t in relation.types), strict=True))
-    except duckdb.Error as exc:
-        raise _DatasetFailedError(first_line(exc)) from exc
+def _failure(job: Job, reason: str) -> ExportFailure:
+    return ExportFailure(job.name, job.fmt, reason)

@@ -1,0 +1,187 @@
+"""Staging the jobs of an export run: each dataset's verified ``COPY``, and its file's facts.
+
+The pack's ``metadata.dataset_export_sql`` builds each ``COPY``. A run asks it
+for every job's statement in one query, and runs a statement only after
+finding it text-equal to the one rebuilt here (the key with every part
+quoted, the staged path as a literal), so a tampered pack cannot run other
+SQL. A file's SHA-256 is computed in a thread while the next ``COPY`` runs:
+``hashlib`` and file reads release the GIL, so the two overlap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ducksets._export_plan import Job
+from ducksets._export_results import ExportedFile
+from ducksets._introspect import database_path, find_relation
+from ducksets._query import fetch_one
+from ducksets.errors import InvalidTableKeyError, first_line
+from ducksets.keys import TableKey, parse_table_key
+from ducksets.manifest import file_digest
+from ducksets.sqltext import qualified_name, quote_literal
+
+_COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
+
+Finish = Callable[[], ExportedFile]
+"""Completes a staged job (waits for its checksum); raises ``DatasetFailedError``."""
+
+
+class DatasetFailedError(Exception):
+    """A dataset could not be exported; the message is the reason shown to the user."""
+
+
+class Stager:
+    """Stages the jobs of one run into the staging directory ``files``, in order.
+
+    Parameters
+    ----------
+    cursor
+        The run's cursor.
+    pack_schema
+        The schema of the pack.
+    directory, files
+        The output directory, and the staging folder the files are written to.
+    jobs
+        Every job of the run: their statements are asked for in one query.
+    hasher
+        Runs ``file_digest`` beside the next ``COPY``; ``None``: no checksums.
+    """
+
+    def __init__(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        pack_schema: str,
+        directory: Path,
+        files: Path,
+        jobs: Sequence[Job],
+        hasher: Executor | None,
+    ) -> None:
+        self.cursor = cursor
+        self.macro = f"{qualified_name(pack_schema)}.dataset_export_sql"
+        self.directory = directory
+        self.files = files
+        self.hasher = hasher
+        self.statements = self._statements(jobs)
+
+    def stage(self, job: Job) -> Finish:
+        """Run the verified ``COPY`` of ``job``; the returned call completes it."""
+        start = time.perf_counter()
+        try:
+            key = parse_table_key(job.table_key)
+        except InvalidTableKeyError as exc:
+            msg = f"{first_line(exc)}; fix its row in metadata.datasets"
+            raise DatasetFailedError(msg) from exc
+        if find_relation(self.cursor, key) is None:
+            msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
+            raise DatasetFailedError(msg)
+        copy_sql = self._verified_copy(job, key)
+        try:
+            rows = _rows_written(self.cursor.execute(copy_sql).fetchall())
+        except duckdb.Error as exc:
+            raise DatasetFailedError(first_line(exc)) from exc
+        produced = self.files / job.filename
+        if not produced.is_file():
+            raise DatasetFailedError(f"DuckDB wrote no file {job.filename!r}")
+        columns = _columns(self.cursor, key)
+        digest = None if self.hasher is None else self.hasher.submit(file_digest, produced)
+
+        def finish() -> ExportedFile:
+            size, sha256, mtime_ns = _file_facts(produced, digest)
+            return ExportedFile(
+                dataset_name=job.name,
+                table_key=job.table_key,
+                kind=job.kind,
+                format=job.fmt,
+                path=self.directory / job.filename,
+                rows=rows,
+                bytes=size,
+                sha256=sha256,
+                seconds=time.perf_counter() - start,
+                columns=columns,
+                mtime_ns=mtime_ns,
+            )
+
+        return finish
+
+    def _statements(self, jobs: Sequence[Job]) -> dict[tuple[str, str], str | None]:
+        """The pack's statement for every job, in one query; empty when that query fails.
+
+        One dataset whose row makes the macro raise fails the whole query: each
+        job then asks alone (``_verified_copy``) and gets its own error.
+        """
+        try:
+            rows = self.cursor.execute(
+                f"SELECT n, f, {self.macro}(n, fmt := f, output_dir := $1) "
+                "FROM (SELECT unnest($2::VARCHAR[]) AS n, unnest($3::VARCHAR[]) AS f)",
+                [self.files.as_posix(), [j.name for j in jobs], [j.fmt for j in jobs]],
+            ).fetchall()
+        except duckdb.Error:
+            return {}
+        return {(name, fmt): statement for name, fmt, statement in rows}
+
+    def _verified_copy(self, job: Job, key: TableKey) -> str:
+        """The pack's COPY statement for ``job``, run only when it is exactly the one expected."""
+        staged = f"{self.files.as_posix()}/{job.filename}"
+        expected = (
+            f"COPY (SELECT * FROM {key.sql()}) TO {quote_literal(staged)} "
+            f"(FORMAT {_COPY_FORMAT[job.fmt]})"
+        )
+        if (job.name, job.fmt) in self.statements:
+            statement = self.statements[job.name, job.fmt]
+        else:
+            try:
+                row = fetch_one(
+                    self.cursor,
+                    f"SELECT {self.macro}(?, fmt := ?, output_dir := ?)",
+                    [job.name, job.fmt, self.files.as_posix()],
+                )
+            except duckdb.Error as exc:
+                raise DatasetFailedError(first_line(exc)) from exc
+            statement = None if row is None else row[0]
+        if statement == expected:
+            return expected
+        repair = f"ducksets install {database_path(self.cursor)}"
+        if statement is None:
+            msg = f"{self.macro} returned no statement; run `{repair}` to repair the pack"
+        else:
+            msg = (
+                f"{self.macro} returned a statement other than this dataset's COPY into the "
+                f"staging directory, so nothing was run; the pack object was changed: "
+                f"`{repair}` repairs it"
+            )
+        raise DatasetFailedError(msg)
+
+
+def _file_facts(
+    produced: Path, digest: Future[tuple[int, str]] | None
+) -> tuple[int, str | None, int]:
+    """Size, SHA-256 (``None`` without a checksum) and ``st_mtime_ns`` of a staged file."""
+    try:
+        size, sha256 = digest.result() if digest is not None else (produced.stat().st_size, None)
+        return size, sha256, produced.stat().st_mtime_ns
+    except OSError as exc:
+        raise DatasetFailedError(f"cannot read back {produced}: {exc}") from exc
+
+
+def _rows_written(result: list[tuple[Any, ...]]) -> int:
+    # COPY ... TO returns one row whose first column is the number of rows
+    # written (DuckDB 1.2 and later; RETURN_STATS would add more columns).
+    if not result or not isinstance(result[0][0], int):
+        raise DatasetFailedError(f"unexpected COPY result {result!r}")
+    return int(result[0][0])
+
+
+def _columns(cursor: duckdb.DuckDBPyConnection, key: TableKey) -> tuple[tuple[str, str], ...]:
+    """Column names and types as DuckDB binds the relation now (true for views too)."""
+    try:
+        relation = cursor.sql(f"SELECT * FROM {key.sql()} LIMIT 0")
+        return tuple(zip(relation.columns, (str(t) for t in relation.types), strict=True))
+    except duckdb.Error as exc:
+        raise DatasetFailedError(first_line(exc)) from exc
