@@ -34,6 +34,7 @@ from ducksets.export import (
     TEMP_PREFIX,
     ExportedFile,
     ExportFailure,
+    ExportOutcome,
     ExportResult,
     export_all_jsonl,
     export_all_parquet,
@@ -861,3 +862,25 @@ def test_an_unknown_name_carries_its_close_names(items_gateway: Gateway, tmp_pat
     with pytest.raises(UnknownDatasetError) as caught:
         items_gateway.datasets.resolve("itemz")
     assert caught.value.suggestions == ("items", "v_items")
+
+
+def test_a_dataset_the_macro_refuses_fails_alone_in_order(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    # An invalid key makes dataset_export_sql raise: the statements of the run
+    # are asked for in one query, so the others must still get theirs.
+    items_gateway.con.execute(
+        "INSERT INTO metadata.datasets VALUES ('not a key', 'broken', FALSE, 'broken.jsonl', NULL)"
+    )
+    seen: list[ExportOutcome] = []
+    result = export_all_jsonl(items_gateway, tmp_path, progress=seen.append)
+    assert [(o.dataset_name, type(o).__name__) for o in seen] == [
+        ("broken", "ExportFailure"),
+        ("items", "ExportedFile"),
+        ("small", "ExportedFile"),
+    ]
+    assert [f.dataset_name for f in result.failed] == ["broken"]
+    for exported in result.written:
+        assert exported.sha256 == sha256(exported.path)
+        assert exported.bytes == exported.path.stat().st_size
+    assert listing(tmp_path) == {"items.jsonl", "small.jsonl", "manifest.json", ".ducksets.lock"}

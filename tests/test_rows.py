@@ -428,3 +428,14 @@ def test_a_page_of_a_table_has_only_its_columns(gateway: Gateway) -> None:
     page = service(gateway).read_dataset_rows(dataset_name="goids", limit=1)
     assert page.columns == ("goid", "label")
     assert page.rows == ({"goid": 0, "label": None},)
+
+
+def test_after_pointing_a_name_elsewhere_refresh_reads_the_new_table(gateway: Gateway) -> None:
+    gateway.con.execute("CREATE TABLE core.other AS SELECT 7 AS goid, 'seven' AS label")
+    gateway.con.execute("DELETE FROM metadata.datasets WHERE name = 'goids'")
+    gateway.con.execute(
+        "INSERT INTO metadata.datasets VALUES ('core.other', 'goids', FALSE, NULL, NULL)"
+    )
+    gateway.refresh()
+    page = service(gateway).read_dataset_rows(dataset_name="goids")
+    assert page.rows == ({"goid": 7, "label": "seven"},)
