@@ -362,3 +362,32 @@ def test_without_mcp_the_verb_names_the_extra(
         "ducksets serve: serving needs the mcp package, which is not installed: "
         "pip install 'ducksets[serve]'"
     )
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (("--http", "localhost"), "--http takes [HOST:]PORT"),
+        (("--timeout", "0"), "timeout must be a positive number of seconds"),
+        (("--timeout", "nan"), "timeout must be a positive number of seconds"),
+        (("--max-rows-per-call", "0"), "max_rows_per_call must be at least 1"),
+    ],
+)
+def test_bad_options_are_one_line_before_anything_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: tuple[str, ...], expected: str
+) -> None:
+    missing = tmp_path / "absent.duckdb"  # the options are refused before the path is looked at
+    assert main(["serve", str(missing), *flags]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and expected in err
+    assert not missing.exists()
+
+
+def test_a_missing_database_is_one_line_and_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "absent.duckdb"
+    assert main(["serve", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "absent.duckdb" in err
+    assert not missing.exists()

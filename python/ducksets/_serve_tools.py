@@ -114,12 +114,9 @@ class ServedCatalog:
         limits: BackendLimits | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            msg = f"timeout must be a positive number of seconds, not {timeout!r}"
-            raise InvalidArgumentError(msg, parameter="timeout", value=timeout)
+        self.timeout = require_timeout(timeout)
         self.gateway: Gateway = _ServedGateway(gateway.config, gateway.con)
         self.service = DatasetQueryService(self.gateway, limits=limits)
-        self.timeout = float(timeout)
 
     def list_datasets(self) -> dict[str, Any]:
         """Every dataset: name, table key, kind, rows (base tables only), description."""
@@ -219,6 +216,14 @@ class ServedCatalog:
             "ask for a smaller page, or start the server with a larger --timeout"
         )
         return ReadTimeoutError(msg, seconds=self.timeout)
+
+
+def require_timeout(timeout: Any) -> float:
+    """``timeout`` as seconds if it is a positive, finite number (not a bool)."""
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 1e9:
+        msg = f"timeout must be a positive number of seconds, not {timeout!r}"
+        raise InvalidArgumentError(msg, parameter="timeout", value=timeout)
+    return float(timeout)
 
 
 def page_dict(page: DatasetRowsResponse) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ducksets._connect import check_database_path
-from ducksets._serve_tools import DEFAULT_TIMEOUT, ServedCatalog
+from ducksets._serve_tools import DEFAULT_TIMEOUT, ServedCatalog, require_timeout
 from ducksets.errors import InvalidArgumentError, MissingExtraError
 from ducksets.gateway import StorageConfig, open_gateway
 from ducksets.pack import PACK_SCHEMA
@@ -81,6 +81,7 @@ def serve(
     """
     _mcp_server_class()  # before the database opens: say what to install first
     address = None if http is None else parse_http_address(http)
+    require_timeout(timeout)
     limits = BackendLimits(max_rows_per_call=max_rows_per_call)
     check_database_path(Path(db), read_only=True)
     config = StorageConfig(db, read_only=True, pack_schema=pack_schema)
