@@ -1,9 +1,11 @@
-"""What one ``dataset_export_sql`` call costs: pack 0.4.0's macro against this pack's.
+"""What one ``dataset_export_sql`` call costs: pack 0.5.0's macro against this pack's.
 
 Both packs are installed side by side in one in-memory database, each in its
-own schema with the same catalog rows: pack 0.4.0 (from
-``tests/fixtures/pack-0.4.0.sql``) in ``pack_old`` and the ``macros/`` of this
-checkout in ``pack_new``. Every dataset's statement is first checked to be
+own schema with the same catalog rows: pack 0.5.0 (from
+``tests/fixtures/pack-0.5.0.sql``, the last release whose macro looked every
+field up with its own scalar subquery; 0.4.0's is the same but for an older
+key pattern) in ``pack_old`` and the ``macros/`` of this checkout in
+``pack_new``. Every dataset's statement is first checked to be
 byte-identical in both. Then calls run interleaved (old, new, old, new, ...),
 each sample a batch of calls over rotating dataset names, and the script prints
 new/old as median [min..max] of the per-pair ratios, with the absolute
@@ -27,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
-OLD_PACK = ROOT / "tests" / "fixtures" / "pack-0.4.0.sql"
+OLD_PACK = ROOT / "tests" / "fixtures" / "pack-0.5.0.sql"
 NEW_PACK = ROOT / "macros"
 BATCH = 5
 CATALOG = [
