@@ -391,3 +391,37 @@ def test_a_missing_database_is_one_line_and_not_created(
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "absent.duckdb" in err
     assert not missing.exists()
+
+
+def test_list_datasets_resolves_and_counts_as_the_library_does(
+    codeintel: tuple[duckdb.DuckDBPyConnection, dict[str, Any], dict[str, str]],
+) -> None:
+    """One catalog scan for every dataset gives what find_relation and count_datasets give
+    one by one, for 109 datasets, keys spelled in another case, and a key naming nothing."""
+    from ducksets import Gateway, count_datasets, load_dataset_registry
+    from ducksets._introspect import find_relation
+
+    con = codeintel[0]
+    con.execute('CREATE SCHEMA "Odd Schema"')
+    con.execute('CREATE TABLE "Odd Schema"."Mixed Case" AS SELECT range AS n FROM range(7)')
+    con.execute('COMMENT ON TABLE "Odd Schema"."Mixed Case" IS \'seven\'')
+    register_dataset(con, '"Odd Schema"."Mixed Case"', name="odd")
+    con.execute("CREATE TABLE main.shouty AS SELECT 1 AS x")
+    register_dataset(con, "MAIN.SHOUTY", name="shouty")
+    con.execute("CREATE TABLE main.dropped (x INTEGER)")
+    register_dataset(con, "main.dropped")
+    con.execute("DROP TABLE main.dropped")
+    catalog = ServedCatalog(Gateway(StorageConfig(), con))
+    listed = {d["name"]: d for d in catalog.list_datasets()["datasets"]}
+    datasets = load_dataset_registry(con).by_name.values()
+    assert set(listed) == {d.name for d in datasets}
+    counted = {c.name: c.rows for c in count_datasets(con, [d for d in datasets if not d.is_view])}
+    for dataset in datasets:
+        row = listed[dataset.name]
+        assert (row["table_key"], row["kind"]) == (dataset.table_key, dataset.kind)
+        assert row["rows"] == counted.get(dataset.name)
+        found = find_relation(con, dataset.key) is not None
+        assert row["rows"] is not None or dataset.is_view or not found
+    assert listed["odd"]["rows"] == 7 and listed["odd"]["description"] == "seven"
+    assert listed["shouty"]["rows"] == 1
+    assert listed["dropped"]["rows"] is None

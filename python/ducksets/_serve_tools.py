@@ -19,18 +19,15 @@ from typing import Any, TypeVar
 import duckdb
 
 from ducksets._args import require_int, require_str
-from ducksets._introspect import find_relation
-from ducksets.counts import count_datasets
+from ducksets._serve_listing import listed_datasets
 from ducksets.describe import describe_dataset
 from ducksets.drift import catalog_drift
 from ducksets.errors import (
     InvalidArgumentError,
-    InvalidTableKeyError,
     ReadTimeoutError,
 )
 from ducksets.gateway import Gateway
 from ducksets.output import json_value
-from ducksets.registry import Dataset, load_dataset_registry
 from ducksets.rows import BackendLimits, DatasetQueryService, DatasetRowsResponse
 
 DEFAULT_TIMEOUT = 10.0
@@ -40,13 +37,6 @@ _T = TypeVar("_T")
 
 # The cursors the current call opened: set in the thread that runs the call.
 _CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("ducksets_serve_call")
-
-# Relation comments (COMMENT ON TABLE/VIEW), the datasets' descriptions.
-_COMMENTS = (
-    "SELECT database_name, schema_name, table_name, comment FROM duckdb_tables() "
-    "UNION ALL SELECT database_name, schema_name, view_name, comment FROM duckdb_views() "
-    "WHERE NOT internal"
-)
 
 
 class _Call:
@@ -171,22 +161,7 @@ class ServedCatalog:
 
     def _list_datasets(self) -> dict[str, Any]:
         with self._cursor() as cursor:
-            registry = load_dataset_registry(cursor, pack_schema=self._pack_schema)
-            datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
-            # Counting a view runs it, which may take long: only base tables are counted.
-            counts = count_datasets(cursor, [d for d in datasets if not d.is_view])
-            rows = {c.name: c.rows for c in counts}
-            comments = {tuple(r[:3]): r[3] for r in cursor.execute(_COMMENTS).fetchall()}
-            listed = [
-                {
-                    "name": d.name,
-                    "table_key": d.table_key,
-                    "kind": d.kind,
-                    "rows": rows.get(d.name),
-                    "description": _description(cursor, d, comments),
-                }
-                for d in datasets
-            ]
+            listed = listed_datasets(cursor, self._pack_schema)
         return {"datasets": json_value(listed)}
 
     def _guarded(self, read: Callable[[], _T]) -> _T:
@@ -250,17 +225,3 @@ def page_dict(page: DatasetRowsResponse) -> dict[str, Any]:
 def _dataset_name(name: Any) -> str:
     # The tool's argument is ``name``; the library's is ``dataset_name``.
     return require_str("name", name, what="a dataset name")
-
-
-def _description(
-    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, comments: dict[tuple[Any, ...], Any]
-) -> str | None:
-    """The relation's DuckDB comment, if the key names a relation that has one."""
-    try:
-        relation = find_relation(cursor, dataset.key)
-    except InvalidTableKeyError:
-        return None
-    if relation is None:
-        return None
-    comment = comments.get((relation.database, relation.schema, relation.name))
-    return str(comment) if comment else None
