@@ -98,7 +98,7 @@ class DatasetRegistry:
 
     @classmethod
     def from_datasets(cls, datasets: Iterable[Dataset]) -> DatasetRegistry:
-        """Index datasets by name and key, and collect their filenames."""
+        """Index datasets by name and by table key."""
         by_key = sorted(datasets, key=attrgetter("table_key"))
         return cls(
             by_name=MappingProxyType({d.name: d for d in sorted(by_key, key=attrgetter("name"))}),
