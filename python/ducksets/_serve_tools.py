@@ -10,9 +10,7 @@ CLI's JSON rules (``ducksets.output.json_value``).
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,12 +18,10 @@ import duckdb
 
 from ducksets._args import require_int, require_str
 from ducksets._serve_listing import listed_datasets
+from ducksets._serve_watchdog import WATCHDOG, Call
 from ducksets.describe import describe_dataset
 from ducksets.drift import catalog_drift
-from ducksets.errors import (
-    InvalidArgumentError,
-    ReadTimeoutError,
-)
+from ducksets.errors import InvalidArgumentError, ReadTimeoutError
 from ducksets.gateway import Gateway
 from ducksets.output import json_value
 from ducksets.rows import BackendLimits, DatasetQueryService, DatasetRowsResponse
@@ -36,40 +32,7 @@ DEFAULT_TIMEOUT = 10.0
 _T = TypeVar("_T")
 
 # The cursors the current call opened: set in the thread that runs the call.
-_CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("ducksets_serve_call")
-
-
-class _Call:
-    """One tool call's cursors, so a watchdog can interrupt them when the call runs too long."""
-
-    def __init__(self) -> None:
-        self.cursors: list[duckdb.DuckDBPyConnection] = []
-        self.expired = False
-        self.done = threading.Event()
-        self.lock = threading.Lock()
-
-    def add(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        with self.lock:
-            if self.expired:
-                cursor.close()
-                raise ReadTimeoutError("the call ran out of time", seconds=0.0)
-            self.cursors.append(cursor)
-
-    def expire(self) -> None:
-        """Interrupt the call's cursors until the call returns.
-
-        Interrupting once is not enough: DuckDB clears the flag when the next
-        statement starts, and a reader may retry on the same cursor.
-        """
-        with self.lock:
-            self.expired = True
-        while not self.done.wait(0.01):
-            with self.lock:
-                cursors = list(self.cursors)
-            for cursor in cursors:
-                # A closed cursor raises: its statement is over already.
-                with contextlib.suppress(duckdb.Error):
-                    cursor.interrupt()
+_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("ducksets_serve_call")
 
 
 class _ServedGateway(Gateway):
@@ -166,24 +129,18 @@ class ServedCatalog:
 
     def _guarded(self, read: Callable[[], _T]) -> _T:
         """``read()``, its cursors interrupted if it runs longer than ``self.timeout``."""
-        call = _Call()
+        call = Call()
         token = _CALL.set(call)
-        watchdog = threading.Timer(self.timeout, call.expire)
-        watchdog.daemon = True
-        watchdog.start()
+        WATCHDOG.watch(call, self.timeout)
         try:
-            result = read()
+            return read()
         except Exception as exc:
             if call.expired:
                 raise self._timed_out() from exc
             raise
         finally:
-            call.done.set()
-            watchdog.cancel()
+            call.finish()
             _CALL.reset(token)
-        if call.expired:
-            raise self._timed_out()
-        return result
 
     def _timed_out(self) -> ReadTimeoutError:
         msg = (
