@@ -18,7 +18,8 @@
 --   and "ä" are two relations). The keyword rule is the one Python's
 --   parse_table_key applies (ducksets._names): metadata.refused_keywords,
 --   the keywords DuckDB's parser refuses before a dot, read once per call.
---   Pack objects (comment 'ducksets: ...') are never unregistered.
+--   Relations come from metadata.relations(); pack objects (comment
+--   'ducksets: ...') are never unregistered.
 -- Parameters: none.
 -- Example:
 --   SELECT * FROM metadata.catalog_drift();
@@ -84,38 +85,15 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
                 FROM ducksets_bare_first_keywords AS ducksets_b
             )
     ),
-    ducksets_relations AS (
-        SELECT
-            ducksets_t.database_name,
-            ducksets_t.schema_name,
-            ducksets_t.table_name AS relation_name,
-            FALSE AS relation_is_view,
-            coalesce(ducksets_t.comment, '') LIKE 'ducksets:%' AS is_pack_object
-        FROM duckdb_tables() AS ducksets_t
-        WHERE NOT ducksets_t.internal
-        UNION ALL
-        SELECT
-            ducksets_v.database_name,
-            ducksets_v.schema_name,
-            ducksets_v.view_name,
-            TRUE,
-            coalesce(ducksets_v.comment, '') LIKE 'ducksets:%'
-        FROM duckdb_views() AS ducksets_v
-        WHERE NOT ducksets_v.internal
-    ),
     ducksets_relations_folded AS MATERIALIZED (
-        SELECT
-            ducksets_rel.*,
-            metadata.fold_name(ducksets_rel.database_name) AS database_fold,
-            metadata.fold_name(ducksets_rel.schema_name) AS schema_fold,
-            metadata.fold_name(ducksets_rel.relation_name) AS relation_fold
-        FROM ducksets_relations AS ducksets_rel
+        SELECT *
+        FROM metadata.relations() AS ducksets_rel
     ),
     ducksets_matched AS (
         SELECT
             ducksets_res.table_key,
             ducksets_res.is_view,
-            ducksets_rel.relation_is_view,
+            ducksets_rel.is_view AS relation_is_view,
             ducksets_rel.relation_name IS NOT NULL AS relation_found
         FROM ducksets_resolved AS ducksets_res
         LEFT JOIN ducksets_relations_folded AS ducksets_rel
@@ -247,7 +225,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
             metadata.format_ident(ducksets_rel.relation_name)
         ),
         'unregistered_relation',
-        CASE WHEN ducksets_rel.relation_is_view THEN 'view' ELSE 'table' END
+        CASE WHEN ducksets_rel.is_view THEN 'view' ELSE 'table' END
             || ' in a catalog schema has no row in metadata.datasets'
     FROM ducksets_relations_folded AS ducksets_rel
     WHERE NOT ducksets_rel.is_pack_object
