@@ -425,3 +425,38 @@ def test_list_datasets_resolves_and_counts_as_the_library_does(
     assert listed["odd"]["rows"] == 7 and listed["odd"]["description"] == "seven"
     assert listed["shouty"]["rows"] == 1
     assert listed["dropped"]["rows"] is None
+
+
+def test_a_slow_read_is_interrupted_while_other_threads_read_on(served_db: Path) -> None:
+    """Without MCP: ServedCatalog from several threads, one read timing out among them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ducksets.errors import ReadTimeoutError
+
+    gateway = open_gateway(StorageConfig(served_db, read_only=True))
+    catalog = ServedCatalog(gateway, limits=BackendLimits(max_rows_per_call=10), timeout=0.5)
+
+    def every_id(step: int) -> list[int]:
+        ids, offset = [], 0
+        while True:
+            page = catalog.read_dataset_rows("items", 7 + step, offset)
+            ids += [row["id"] for row in page["rows"]]
+            if page["next_offset"] is None:
+                return ids
+            offset = page["next_offset"]
+
+    try:
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            slow = pool.submit(catalog.read_dataset_rows, "slow", 1)
+            pagers = [pool.submit(every_id, step) for step in range(4)]
+            with pytest.raises(ReadTimeoutError, match="ran longer than 0.5 s") as caught:
+                slow.result(timeout=60)
+            assert caught.value.seconds == 0.5
+            assert [p.result(timeout=60) for p in pagers] == [list(range(ROWS))] * 4
+        assert catalog.read_dataset_rows("evens", 3)["rows"] == [
+            {"id": 0, "label": "item 0"},
+            {"id": 2, "label": "item 2"},
+            {"id": 4, "label": "item 4"},
+        ]
+    finally:
+        gateway.close()
