@@ -115,7 +115,12 @@ def multi_dataset(gateway: Gateway, root: Path, parts: int = 8) -> None:
             f"CREATE OR REPLACE TABLE bench.part{i} AS "
             f"SELECT * FROM bench.events WHERE id % {parts} = {i}"
         )
-        register_dataset(con, f"bench.part{i}", jsonl=f"part{i}.jsonl", parquet=f"part{i}.parquet")
+        register_dataset(
+            con,
+            f"bench.part{i}",
+            jsonl_filename=f"part{i}.jsonl",
+            parquet_filename=f"part{i}.parquet",
+        )
     gateway.refresh()
     names = [f"part{i}" for i in range(parts)]
     for fmt in ("jsonl", "parquet"):
@@ -137,7 +142,7 @@ def many_tiny(root: Path, count: int = 200) -> None:
     schema = TableSchema((Column("id", "BIGINT"), Column("label", "VARCHAR")))
     keys = [f"tiny.t{i:03d}" for i in range(count)]
     config = StorageConfig(
-        root / "tiny.duckdb",
+        root / "many-tiny.duckdb",  # not tiny.duckdb: a database named like the schema is ambiguous
         tables=dict.fromkeys(keys, schema),
         parquet={key: f"{key}.parquet" for key in keys},
     )
