@@ -28,9 +28,10 @@ from pathlib import Path
 
 import duckdb
 
+from ducksets import pack_script
+
 ROOT = Path(__file__).resolve().parents[1]
 OLD_PACK = ROOT / "tests" / "fixtures" / "pack-0.5.0.sql"
-NEW_PACK = ROOT / "macros"
 BATCH = 5
 CATALOG = [
     ("core.goids", "goids", None, None),
@@ -47,18 +48,10 @@ def render(sql: str, schema: str) -> str:
     return re.sub(r"\bmetadata\b", schema, sql)
 
 
-def new_pack_sql() -> str:
-    """This checkout's pack, its files joined in MANIFEST order."""
-    lines = (NEW_PACK / "MANIFEST").read_text(encoding="utf-8").splitlines()
-    names = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    return "\n".join((NEW_PACK / name).read_text(encoding="utf-8") for name in names)
-
-
 def setup(candidate: Path | None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(render(OLD_PACK.read_text(encoding="utf-8"), "pack_old"))
-    con.execute("CREATE SCHEMA pack_new")
-    con.execute(render(new_pack_sql(), "pack_new"))
+    con.execute(pack_script(pack_schema="pack_new"))
     if candidate is not None:
         con.execute(render(candidate.read_text(encoding="utf-8"), "pack_new"))
     filler = [(f"core.t{i}", f"d{i}", None, None) for i in range(200)]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ducksets import install_macros
+from ducksets import install_macros, pack_files
 from ducksets._names import bare_refused_keywords
 from sqllogictest import LogicFile, Outcome, SqlLogicTestError, parse, run
 
@@ -45,25 +44,10 @@ def test_sql_files_exist() -> None:
     assert len(TEST_FILES) >= 8
 
 
-PACK_DIR = Path(__file__).parents[1] / "macros"
-_HEADER = re.compile(r"^-- metadata(?:\.(?P<name>\w+))? \((?P<kind>[a-z ]+)\)$")
-
-
-def _pack_objects() -> set[str]:
-    """Each pack file's object, as its header names it ("schema" for the schema)."""
-    lines = (PACK_DIR / "MANIFEST").read_text(encoding="utf-8").splitlines()
-    objects = set()
-    for line in lines:
-        if line.strip() and not line.startswith("#"):
-            first = (PACK_DIR / line.strip()).read_text(encoding="utf-8").split("\n", 1)[0]
-            header = _HEADER.match(first)
-            assert header is not None, f"{line}: no header line"
-            objects.add(header["name"] or header["kind"])
-    return objects
-
-
 def test_every_pack_object_has_its_sql_test() -> None:
-    missing = sorted(name for name in _pack_objects() if not (SQL_DIR / f"{name}.test").exists())
+    # Each MANIFEST file's object, as its header names it ("schema" for the schema).
+    objects = {f.object_name or f.kind for f in pack_files()}
+    missing = sorted(name for name in objects if not (SQL_DIR / f"{name}.test").exists())
     assert missing == [], f"pack objects without tests/sql/<object>.test: {missing}"
 
 
