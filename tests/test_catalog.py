@@ -64,8 +64,8 @@ def test_roundtrip_on_the_codeintel_catalog(
     )
     assert dataset.table_key == "analytics.function_metrics"
     assert dataset.schema == tables["analytics.function_metrics"]
-    assert dict(registry.jsonl_datasets) == codeintel_catalog["jsonl_filenames"]
-    assert dict(registry.parquet_datasets) == codeintel_catalog["parquet_filenames"]
+    assert dict(registry.jsonl_mapping) == codeintel_catalog["jsonl_filenames"]
+    assert dict(registry.parquet_mapping) == codeintel_catalog["parquet_filenames"]
     summary = registry.dataset_for_table("docs.v_validation_summary")
     assert (summary.is_view, summary.schema, summary.parquet_filename) == (
         True,
