@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ducksets.pack
 from ducksets import (
@@ -26,7 +28,7 @@ from ducksets import (
     pack_version,
 )
 from ducksets._pack_source import PHASES, InstallStep, join_script
-from ducksets.pack import pack_steps, render_sql
+from ducksets.pack import pack_steps, parse_version, render_sql
 
 PACK_OBJECTS = {f.object_name for f in pack_files() if f.kind != "row"} - {None}
 
@@ -458,3 +460,34 @@ def test_an_attached_database_named_like_the_pack_schema_is_refused(
     with pytest.raises(InvalidArgumentError, match="'meta'"):
         install_macros(con, pack_schema="Meta")
 
+
+
+_VERSION_TEXT = st.one_of(
+    st.tuples(*[st.integers(0, 2_000_000_000)] * 3).map(lambda p: ".".join(map(str, p))),
+    st.tuples(*[st.integers(0, 12)] * 3).map(lambda p: ".".join(map(str, p))),
+    st.text(alphabet="0123456789.-rc \n٣", max_size=14),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(recorded=_VERSION_TEXT)
+def test_python_and_the_sql_guard_agree_on_every_recorded_version(
+    con: duckdb.DuckDBPyConnection, recorded: str
+) -> None:
+    # The version order is written twice on purpose: the SQL guard for piped
+    # scripts, Python for typed errors before anything runs. They must agree.
+    from ducksets._pack_install import _newer
+
+    con.execute("UPDATE metadata.pack_info SET version = ?", [recorded])
+    try:
+        guard = con.execute("SELECT metadata.check_no_downgrade()").fetchone()
+    except duckdb.Error as exc:
+        guard = ("unreadable" if "unreadable version" in str(exc) else "newer",)
+    if parse_version(recorded) is None:
+        assert guard == ("unreadable",)
+    elif _newer(recorded, pack_version()):
+        assert guard == ("newer",)
+    else:
+        assert guard == (True,)
