@@ -4,12 +4,15 @@ DuckDB compares names ignoring the case of ASCII letters only: ``"Ä"`` and
 ``"ä"`` are two tables, ``"Ab"`` and ``"AB"`` one. A two-part key
 ``schema.name`` names a schema of the current database, never an attached
 database's ``main`` schema. Every existence check of ducksets goes through
-``find_relation``, so reads, registration, sync and drift agree.
+``find_relation`` (one key) or ``find_relations`` (many keys, one catalog
+scan), which share one query, so reads, registration, sync, drift and
+exports agree.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,8 +55,12 @@ def current_database(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0])
 
 
-_FIND_RELATION = f"""
-    SELECT database_name, schema_name, relation_name, kind
+# The relations ``$1``/``$2``/``$3`` (parallel lists of folded database,
+# schema and name; a NULL database is the current one) name, with the index of
+# the key each row answers: one catalog scan for any number of keys.
+_FIND_RELATIONS = f"""
+    SELECT wanted.i, relations.database_name, relations.schema_name,
+        relations.relation_name, relations.kind, current_database()
     FROM (
         SELECT database_name, schema_name, table_name AS relation_name, 'table' AS kind
         FROM duckdb_tables()
@@ -61,10 +68,15 @@ _FIND_RELATION = f"""
         SELECT database_name, schema_name, view_name, 'view'
         FROM duckdb_views()
         WHERE NOT internal
-    )
-    WHERE {SQL_ASCII_FOLD.format("database_name")} = ?
-        AND {SQL_ASCII_FOLD.format("schema_name")} = ?
-        AND {SQL_ASCII_FOLD.format("relation_name")} = ?
+    ) AS relations
+    JOIN (
+        SELECT unnest(range(len($3::VARCHAR[]))) AS i,
+            unnest($1::VARCHAR[]) AS d, unnest($2::VARCHAR[]) AS s, unnest($3::VARCHAR[]) AS n
+    ) AS wanted
+        ON {SQL_ASCII_FOLD.format("relations.database_name")}
+            = coalesce(wanted.d, {SQL_ASCII_FOLD.format("current_database()")})
+        AND {SQL_ASCII_FOLD.format("relations.schema_name")} = wanted.s
+        AND {SQL_ASCII_FOLD.format("relations.relation_name")} = wanted.n
 """
 
 
@@ -72,18 +84,43 @@ def find_relation(con: duckdb.DuckDBPyConnection, key: TableKey) -> Relation | N
     """The table or view ``key`` names, resolved by DuckDB's rules; ``None`` when none exists.
 
     Nothing else stands in for a missing relation: no file (replacement
-    scans), no attached database's ``main`` schema.
+    scans), no attached database's ``main`` schema. The one-key case of
+    ``find_relations``.
     """
-    database = key.database if key.database is not None else current_database(con)
-    wanted = (database, key.schema, key.name)
-    rows = con.execute(_FIND_RELATION, [fold_name(p) for p in wanted]).fetchall()
-    if not rows:
-        return None
-    # DuckDB refuses two names that differ only in ASCII case, so one row is
-    # the rule; an exact spelling wins should a catalog ever hold both.
-    exact = [r for r in rows if tuple(r[:3]) == wanted]
-    database_name, schema_name, relation_name, kind = (exact or rows)[0]
-    return Relation(database_name, schema_name, relation_name, kind)
+    return find_relations(con, [key])[key]
+
+
+def find_relations(
+    con: duckdb.DuckDBPyConnection, keys: Iterable[TableKey]
+) -> dict[TableKey, Relation | None]:
+    """The table or view each key names (``None`` where none exists), in one catalog scan.
+
+    The rule is ``find_relation``'s, for any number of keys at once: ASCII-only
+    case folding, a two-part key names the current database, and nothing but
+    an existing table or view (no file, URL or other database) answers.
+    Keys equal by DuckDB's rule share one entry.
+    """
+    unique = list(dict.fromkeys(keys))
+    found: dict[TableKey, Relation | None] = dict.fromkeys(unique)
+    if not unique:
+        return found
+    folded = [[None if k.database is None else fold_name(k.database) for k in unique]]
+    folded += [[fold_name(k.schema) for k in unique], [fold_name(k.name) for k in unique]]
+    rows = con.execute(_FIND_RELATIONS, folded).fetchall()
+    exact: set[int] = set()
+    for i, database_name, schema_name, relation_name, kind, default_database in rows:
+        key = unique[i]
+        spelled = (key.database or default_database, key.schema, key.name)
+        # DuckDB refuses two names that differ only in ASCII case, so one row
+        # per key is the rule; an exact spelling wins should a catalog ever hold both.
+        if i in exact:
+            continue
+        if (database_name, schema_name, relation_name) == spelled:
+            exact.add(i)
+        elif found[key] is not None:
+            continue
+        found[key] = Relation(database_name, schema_name, relation_name, kind)
+    return found
 
 
 def relation_kind(con: duckdb.DuckDBPyConnection, key: TableKey) -> RelationKind | None:
