@@ -348,18 +348,18 @@ case(
 case("install_macros(None)", ArgumentTypeError, lambda e: ds.install_macros(None))  # type: ignore[arg-type]
 for bad_schema in (None, 5):
     case(
-        f"install_macros(schema={bad_schema!r})",
+        f"install_macros(pack_schema={bad_schema!r})",
         ArgumentTypeError,
-        lambda e, v=bad_schema: ds.install_macros(duckdb.connect(), schema=v),
+        lambda e, v=bad_schema: ds.install_macros(duckdb.connect(), pack_schema=v),
     )
 case(
-    "install_macros(schema='')",
+    "install_macros(pack_schema='')",
     InvalidArgumentError,
-    lambda e: ds.install_macros(duckdb.connect(), schema=""),
+    lambda e: ds.install_macros(duckdb.connect(), pack_schema=""),
 )
 case("installed_version(None)", ArgumentTypeError, lambda e: ds.installed_version(None))  # type: ignore[arg-type]
-case("pack_script(schema=5)", ArgumentTypeError, lambda e: ds.pack_script(schema=5))  # type: ignore[arg-type]
-case("pack_script(schema='')", InvalidArgumentError, lambda e: ds.pack_script(schema=""))
+case("pack_script(pack_schema=5)", ArgumentTypeError, lambda e: ds.pack_script(pack_schema=5))  # type: ignore[arg-type]
+case("pack_script(pack_schema='')", InvalidArgumentError, lambda e: ds.pack_script(pack_schema=""))
 
 # --- exports ---------------------------------------------------------------------------
 EXPORTS = ("export_dataset_to_jsonl", "export_dataset_to_parquet")

@@ -21,6 +21,33 @@ class DucksetsError(Exception):
     """Base class of every error ducksets raises on purpose."""
 
 
+# Fields shared by several errors; each error also subclasses its own builtin.
+class _PathError(DucksetsError):
+    """An error about a file or directory; ``path`` names it."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class _DatasetError(DucksetsError):
+    """An error about one dataset; ``dataset`` and ``table_key`` name it."""
+
+    def __init__(self, message: str, *, dataset: str | None = None, table_key: str = "") -> None:
+        super().__init__(message)
+        self.dataset = dataset
+        self.table_key = table_key
+
+
+class _ArgumentError(DucksetsError):
+    """An error about one argument; ``parameter`` names it, ``value`` is what was given."""
+
+    def __init__(self, message: str, *, parameter: str, value: Any = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.value = value
+
+
 class PackError(DucksetsError, RuntimeError):
     """The SQL pack is malformed, or a statement of it failed to install."""
 
@@ -44,12 +71,8 @@ class ReadOnlyDatabaseError(DucksetsError, PermissionError):
     """A write was asked of a database opened read-only."""
 
 
-class NotADatabaseError(DucksetsError, OSError):
+class NotADatabaseError(_PathError, OSError):
     """A path given as a database is a directory, or a file that is not a DuckDB database."""
-
-    def __init__(self, message: str, *, path: str | None = None) -> None:
-        super().__init__(message)
-        self.path = path
 
 
 class CatalogMissingError(DucksetsError, LookupError):
@@ -96,13 +119,8 @@ class UnknownDatasetError(DucksetsError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class RelationMissingError(DucksetsError, LookupError):
+class RelationMissingError(_DatasetError, LookupError):
     """A dataset's table key names no existing table or view (nothing else is read instead)."""
-
-    def __init__(self, message: str, *, dataset: str | None = None, table_key: str = "") -> None:
-        super().__init__(message)
-        self.dataset = dataset
-        self.table_key = table_key
 
 
 class InvalidFilenameError(DucksetsError, ValueError):
@@ -113,22 +131,12 @@ class InvalidFilenameError(DucksetsError, ValueError):
         self.filename = filename
 
 
-class InvalidArgumentError(DucksetsError, ValueError):
+class InvalidArgumentError(_ArgumentError, ValueError):
     """An argument has the right type but a value out of its range; names the parameter."""
 
-    def __init__(self, message: str, *, parameter: str, value: Any = None) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.value = value
 
-
-class ArgumentTypeError(DucksetsError, TypeError):
+class ArgumentTypeError(_ArgumentError, TypeError):
     """An argument has the wrong type; names the parameter and the type expected."""
-
-    def __init__(self, message: str, *, parameter: str, value: Any = None) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.value = value
 
 
 class SchemaError(DucksetsError, ValueError):
@@ -151,29 +159,16 @@ class GatewayClosedError(DucksetsError, RuntimeError):
     """The gateway (or connection) was closed; open a new one with ``open_gateway``."""
 
 
-class DatabaseLockedError(DucksetsError, OSError):
+class DatabaseLockedError(_PathError, OSError):
     """Another process holds the database file's lock (DuckDB allows one writing process)."""
 
-    def __init__(self, message: str, *, path: str | None = None) -> None:
-        super().__init__(message)
-        self.path = path
 
-
-class DatasetUnreadableError(DucksetsError, RuntimeError):
+class DatasetUnreadableError(_DatasetError, RuntimeError):
     """A dataset's relation exists but cannot be read (a view over a dropped table)."""
 
-    def __init__(self, message: str, *, dataset: str | None = None, table_key: str = "") -> None:
-        super().__init__(message)
-        self.dataset = dataset
-        self.table_key = table_key
 
-
-class PathExistsError(DucksetsError, FileExistsError):
+class PathExistsError(_PathError, FileExistsError):
     """A file ducksets would create exists already; ``path`` names it."""
-
-    def __init__(self, message: str, *, path: str | None = None) -> None:
-        super().__init__(message)
-        self.path = path
 
 
 class DemoBuildError(DucksetsError, RuntimeError):
