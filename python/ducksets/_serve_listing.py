@@ -1,38 +1,30 @@
 """The ``list_datasets`` tool's rows: every dataset with its kind, row count and description.
 
-Cheap at every catalog size: the relations are read in one scan of DuckDB's
-catalog, not one scan per dataset (``find_relation`` scans ``duckdb_tables()``
-for each key, which made 1,000 datasets take seconds), and a base table's
-``count(*)`` is answered from its storage's row counts. A view is not counted:
-counting runs it.
+Cheap at every catalog size: every key is resolved in one catalog scan
+(``find_relations``; one ``find_relation`` per key scans ``duckdb_tables()``
+each time, which made 1,000 datasets take seconds), the comments come from one
+more query, and a base table's ``count(*)`` is answered from its storage's
+row counts. A view is not counted: counting runs it.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import duckdb
 
-from ducksets._introspect import Relation, current_database
-from ducksets._names import fold_name
+from ducksets._introspect import Relation, find_relations
 from ducksets._transaction import transaction
 from ducksets.errors import InvalidTableKeyError
+from ducksets.keys import TableKey
 from ducksets.registry import Dataset, load_dataset_registry
 
-# Every relation with its comment (COMMENT ON TABLE/VIEW: the dataset's description).
-_RELATIONS = (
-    "SELECT database_name, schema_name, table_name, 'table', comment FROM duckdb_tables() "
-    "UNION ALL SELECT database_name, schema_name, view_name, 'view', comment FROM duckdb_views() "
+# The comment of every relation (COMMENT ON TABLE/VIEW): the dataset's description.
+_COMMENTS = (
+    "SELECT database_name, schema_name, table_name, comment FROM duckdb_tables() "
+    "UNION ALL SELECT database_name, schema_name, view_name, comment FROM duckdb_views() "
     "WHERE NOT internal"
 )
-
-
-_Folded = tuple[str, str, str]
-
-
-class _Found(NamedTuple):
-    relation: Relation
-    comment: str | None
 
 
 def listed_datasets(cursor: duckdb.DuckDBPyConnection, pack_schema: str) -> list[dict[str, Any]]:
@@ -40,50 +32,42 @@ def listed_datasets(cursor: duckdb.DuckDBPyConnection, pack_schema: str) -> list
     # One transaction: one catalog state for the list, its relations and counts.
     with transaction(cursor, "list_datasets"):
         registry = load_dataset_registry(cursor, pack_schema=pack_schema)
-        relations = _relations(cursor)
-        default_database = current_database(cursor)
+        datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
+        keys = {d.name: _key(d) for d in datasets}
+        relations = find_relations(cursor, [k for k in keys.values() if k is not None])
+        comments = {tuple(r[:3]): r[3] for r in cursor.execute(_COMMENTS).fetchall()}
         listed = []
-        for dataset in sorted(registry.by_name.values(), key=lambda d: d.name):
-            found = _resolve(relations, dataset, default_database)
+        for dataset in datasets:
+            key = keys[dataset.name]
+            relation = None if key is None else relations[key]
             listed.append(
                 {
                     "name": dataset.name,
                     "table_key": dataset.table_key,
                     "kind": dataset.kind,
-                    "rows": _table_rows(cursor, found),
-                    "description": found.comment if found else None,
+                    "rows": _table_rows(cursor, relation),
+                    "description": _comment(comments, relation),
                 }
             )
     return listed
 
 
-def _relations(cursor: duckdb.DuckDBPyConnection) -> dict[_Folded, _Found]:
-    """Every table and view by its folded (database, schema, name), as ``find_relation`` matches.
-
-    DuckDB refuses two names that differ only in ASCII case, so each folded
-    name is one relation.
-    """
-    found: dict[_Folded, _Found] = {}
-    for database, schema, name, kind, comment in cursor.execute(_RELATIONS).fetchall():
-        folded = (fold_name(database), fold_name(schema), fold_name(name))
-        found[folded] = _Found(Relation(database, schema, name, kind), comment or None)
-    return found
-
-
-def _resolve(
-    relations: dict[_Folded, _Found], dataset: Dataset, default_database: str
-) -> _Found | None:
-    """The relation a dataset's key names, by ``find_relation``'s rule; ``None`` if none."""
+def _key(dataset: Dataset) -> TableKey | None:
     try:
-        key = dataset.key
+        return dataset.key
     except InvalidTableKeyError:
-        return None
-    database = key.database if key.database is not None else default_database
-    return relations.get((fold_name(database), fold_name(key.schema), fold_name(key.name)))
+        return None  # names nothing; catalog_drift reports it
 
 
-def _table_rows(cursor: duckdb.DuckDBPyConnection, found: _Found | None) -> int | None:
-    if found is None or found.relation.kind != "table":
+def _comment(comments: dict[tuple[Any, ...], Any], relation: Relation | None) -> str | None:
+    if relation is None:
         return None
-    row = cursor.execute(f"SELECT count(*) FROM {found.relation.sql()}").fetchone()
+    comment = comments.get((relation.database, relation.schema, relation.name))
+    return str(comment) if comment else None
+
+
+def _table_rows(cursor: duckdb.DuckDBPyConnection, relation: Relation | None) -> int | None:
+    if relation is None or relation.kind != "table":
+        return None
+    row = cursor.execute(f"SELECT count(*) FROM {relation.sql()}").fetchone()
     return int(row[0]) if row else None
