@@ -14,6 +14,8 @@ Last, the table is exported again under ``memory_limit = '64MB'`` to show the
 export streams.
 
 Run: .venv/bin/python benchmarks/export.py [ROWS] [RUNS]   (default 5,000,000 rows, 5 runs)
+Only part of it: ``... export.py tiny [RUNS]`` (200 tiny datasets) or
+``... export.py multi [ROWS] [RUNS]`` (several datasets, with vs without checksums).
 """
 
 from __future__ import annotations
@@ -281,7 +283,39 @@ def larger_than_memory(db: Path, root: Path) -> None:
         )
 
 
+def only_multi(rows: int) -> None:
+    root = Path(tempfile.mkdtemp(prefix="ducksets-bench-export-"))
+    config = StorageConfig(root / "export-benchmark.duckdb", tables={"bench.events": SCHEMA})
+    try:
+        with open_gateway(config) as gateway:
+            gateway.con.execute(
+                "INSERT INTO bench.events SELECT i, 'label ' || (i % 1000), i / 7, "
+                "TIMESTAMP '2026-01-01' + to_seconds(i), i % 3 = 0, md5(i::VARCHAR) "
+                "FROM range(?) AS r(i)",
+                [rows],
+            )
+            print(f"duckdb {duckdb.__version__}; {rows:,} rows in 8 parts; {RUNS} interleaved runs")
+            multi_dataset(gateway, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def only_tiny() -> None:
+    root = Path(tempfile.mkdtemp(prefix="ducksets-bench-export-"))
+    try:
+        print(f"duckdb {duckdb.__version__}; {RUNS} interleaved runs")
+        many_tiny(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 2:
-        RUNS = int(sys.argv[2])
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5_000_000)
+    args = sys.argv[1:]
+    part = args.pop(0) if args and args[0] in ("tiny", "multi") else None
+    if part == "tiny":
+        RUNS = int(args[0]) if args else RUNS
+        only_tiny()
+    else:
+        RUNS = int(args[1]) if len(args) > 1 else RUNS
+        rows = int(args[0]) if args else 5_000_000
+        only_multi(rows) if part == "multi" else main(rows)

@@ -884,3 +884,62 @@ def test_a_dataset_the_macro_refuses_fails_alone_in_order(
         assert exported.sha256 == sha256(exported.path)
         assert exported.bytes == exported.path.stat().st_size
     assert listing(tmp_path) == {"items.jsonl", "small.jsonl", "manifest.json", ".ducksets.lock"}
+
+
+def test_a_run_exports_one_snapshot_while_other_connections_drop_tables(tmp_path: Path) -> None:
+    """Every key is checked and every COPY runs in the run's one transaction: a table
+    dropped by another connection mid-run is still exported as the run first saw it."""
+    keys = ["core.a", "core.b", "core.c"]
+    with open_memory_gateway(
+        tables=dict.fromkeys(keys, ITEMS), parquet={k: f"{k}.parquet" for k in keys}
+    ) as gateway:
+        for n, key in enumerate(keys):
+            gateway.con.execute(f"INSERT INTO {key} SELECT i, 'x' FROM range({n + 1}) r(i)")
+
+        def drop_c(outcome: ExportOutcome) -> None:
+            if outcome.dataset_name == "a":  # reported once b is staged: c is still to come
+                gateway.con.execute("DROP TABLE core.c")
+
+        result = export_datasets(gateway, tmp_path / "out", "parquet", progress=drop_c)
+        assert result.ok, result.failed
+        assert [(f.dataset_name, f.rows) for f in result.written] == [("a", 1), ("b", 2), ("c", 3)]
+        assert count_rows(gateway.con, tmp_path / "out" / "core.c.parquet") == 3
+        assert gateway.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'c'"
+        ).fetchall() == [(0,)]
+
+
+def test_after_a_failing_copy_the_rest_of_the_run_is_exported(tmp_path: Path) -> None:
+    """A COPY that fails aborts the run's transaction; the next datasets still export,
+    with their columns as DuckDB binds them (tables and views alike)."""
+    with open_memory_gateway(
+        tables={"core.items": ITEMS, "core.more": ITEMS},
+        views={
+            "core.a_boom": BOOM_VIEW,
+            "core.v_more": "SELECT id, label || '!' AS x FROM core.more",
+        },
+        jsonl={"core.a_boom": "a.jsonl", "core.items": "i.jsonl", "core.more": "m.jsonl"},
+        parquet={"core.v_more": "v.parquet"},
+    ) as gateway:
+        gateway.con.execute("INSERT INTO core.items VALUES (1, 'one')")
+        gateway.con.execute("INSERT INTO core.more VALUES (2, 'two')")
+        result = export_datasets(gateway, tmp_path, ["jsonl", "parquet"])
+        assert [f.dataset_name for f in result.failed] == ["a_boom"]
+        assert "boom" in result.failed[0].reason
+        written = {f.dataset_name: (f.rows, f.columns, f.kind) for f in result.written}
+        assert written == {
+            "items": (1, (("id", "BIGINT"), ("label", "VARCHAR")), "table"),
+            "more": (1, (("id", "BIGINT"), ("label", "VARCHAR")), "table"),
+            "v_more": (1, (("id", "BIGINT"), ("x", "VARCHAR")), "view"),
+        }
+        for exported in result.written:
+            assert exported.sha256 == sha256(exported.path)
+
+
+def test_the_manifest_lists_one_file_a_line(items_gateway: Gateway, tmp_path: Path) -> None:
+    """Readable and diff-friendly: each file's entry is one line of the manifest."""
+    result = export_datasets(items_gateway, tmp_path, ["jsonl", "parquet"])
+    text = (tmp_path / MANIFEST_NAME).read_text(encoding="utf-8")
+    entries = [json.loads(line.rstrip(",")) for line in text.splitlines() if '"file": ' in line]
+    assert entries == json.loads(text)["datasets"]
+    assert sorted(e["file"] for e in entries) == sorted(f.path.name for f in result.written)

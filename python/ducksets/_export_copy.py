@@ -4,23 +4,29 @@ The pack's ``metadata.dataset_export_sql`` builds each ``COPY``. A run asks it
 for every job's statement in one query, and runs a statement only after
 finding it text-equal to the one rebuilt here (the key with every part
 quoted, the staged path as a literal), so a tampered pack cannot run other
-SQL. A file's SHA-256 is computed in a thread while the next ``COPY`` runs:
-``hashlib`` and file reads release the GIL, so the two overlap.
+SQL. The staging runs in one transaction: every key is resolved by
+``find_relations`` in one catalog query, and each ``COPY`` reads the very
+relation found, from the same snapshot, even while other connections drop or
+replace tables. A file's SHA-256 is computed in a thread while the next
+``COPY`` runs (``hashlib`` and file reads release the GIL, so the two
+overlap); a small file is hashed at once, cheaper than handing it over.
 """
 
 from __future__ import annotations
 
+import stat
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import duckdb
 
 from ducksets._export_plan import Job
 from ducksets._export_results import ExportedFile
-from ducksets._introspect import database_path, find_relation
+from ducksets._introspect import Relation, database_path, find_relations
 from ducksets._query import fetch_one
 from ducksets.errors import InvalidTableKeyError, first_line
 from ducksets.keys import TableKey, parse_table_key
@@ -28,9 +34,22 @@ from ducksets.manifest import file_digest
 from ducksets.sqltext import qualified_name, quote_literal
 
 _COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
+SMALL_FILE = 1 << 20
+"""Files up to this size are hashed at once: a thread hand-off costs more than the hash."""
 
 Finish = Callable[[], ExportedFile]
 """Completes a staged job (waits for its checksum); raises ``DatasetFailedError``."""
+Columns = tuple[tuple[str, str], ...]
+
+# Column names and types of the given base tables (exact names), in column order.
+_TABLE_COLUMNS = """
+    SELECT c.database_name, c.schema_name, c.table_name, c.column_name, c.data_type
+    FROM duckdb_columns() AS c
+    JOIN (
+        SELECT unnest($1::VARCHAR[]) AS d, unnest($2::VARCHAR[]) AS s, unnest($3::VARCHAR[]) AS n
+    ) AS t ON c.database_name = t.d AND c.schema_name = t.s AND c.table_name = t.n
+    ORDER BY c.database_name, c.schema_name, c.table_name, c.column_index
+"""
 
 
 class DatasetFailedError(Exception):
@@ -40,10 +59,12 @@ class DatasetFailedError(Exception):
 class Stager:
     """Stages the jobs of one run into the staging directory ``files``, in order.
 
+    Use as a context manager: the run's transaction is open inside it.
+
     Parameters
     ----------
     cursor
-        The run's cursor.
+        The run's cursor, with no transaction open.
     pack_schema
         The schema of the pack.
     directory, files
@@ -69,28 +90,75 @@ class Stager:
         self.files = files
         self.hasher = hasher
         self.statements = self._statements(jobs)
+        self.keys: dict[str, TableKey | InvalidTableKeyError] = {}
+        for job in jobs:
+            try:
+                self.keys[job.table_key] = parse_table_key(job.table_key)
+            except InvalidTableKeyError as exc:
+                self.keys[job.table_key] = exc
+        self.relations: dict[TableKey, Relation | None] = {}
+        self.table_columns: dict[Relation, Columns] = {}
+
+    def __enter__(self) -> Stager:
+        self._snapshot()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # Nothing was written to the database: ending the transaction either way is safe.
+        self.cursor.execute("COMMIT" if kind is None else "ROLLBACK")
+
+    def _snapshot(self) -> None:
+        """Begin the transaction; resolve every key and read every table's columns in it."""
+        self.cursor.execute("BEGIN TRANSACTION")
+        keys = [k for k in self.keys.values() if isinstance(k, TableKey)]
+        self.relations = find_relations(self.cursor, keys)
+        tables = [r for r in self.relations.values() if r is not None and r.kind == "table"]
+        self.table_columns = dict.fromkeys(tables, ())
+        if tables:
+            names = [[r.database for r in tables], [r.schema for r in tables]]
+            names.append([r.name for r in tables])
+            for database, schema, name, column, data_type in self.cursor.execute(
+                _TABLE_COLUMNS, names
+            ).fetchall():
+                relation = Relation(database, schema, name, "table")
+                self.table_columns[relation] += ((column, data_type),)
+
+    def _recover(self) -> None:
+        """After a failed statement: a new transaction (the failed one is aborted)."""
+        self.cursor.execute("ROLLBACK")
+        self._snapshot()
 
     def stage(self, job: Job) -> Finish:
         """Run the verified ``COPY`` of ``job``; the returned call completes it."""
         start = time.perf_counter()
-        try:
-            key = parse_table_key(job.table_key)
-        except InvalidTableKeyError as exc:
-            msg = f"{first_line(exc)}; fix its row in metadata.datasets"
-            raise DatasetFailedError(msg) from exc
-        if find_relation(self.cursor, key) is None:
+        key = self.keys[job.table_key]
+        if isinstance(key, InvalidTableKeyError):
+            msg = f"{first_line(key)}; fix its row in metadata.datasets"
+            raise DatasetFailedError(msg) from key
+        relation = self.relations.get(key)
+        if relation is None:
             msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
             raise DatasetFailedError(msg)
-        copy_sql = self._verified_copy(job, key)
         try:
+            copy_sql = self._verified_copy(job, key)
             rows = _rows_written(self.cursor.execute(copy_sql).fetchall())
+            columns = self.table_columns.get(relation) or _columns(self.cursor, key)
         except duckdb.Error as exc:
+            self._recover()
             raise DatasetFailedError(first_line(exc)) from exc
         produced = self.files / job.filename
-        if not produced.is_file():
+        size = _regular_file_size(produced)
+        if size is None:
             raise DatasetFailedError(f"DuckDB wrote no file {job.filename!r}")
-        columns = _columns(self.cursor, key)
-        digest = None if self.hasher is None else self.hasher.submit(file_digest, produced)
+        digest: Future[tuple[int, str]] | tuple[int, str] | None = None
+        if self.hasher is not None:
+            digest = _digest_now(produced) if size <= SMALL_FILE else None
+            digest = digest or self.hasher.submit(file_digest, produced)
 
         def finish() -> ExportedFile:
             size, sha256, mtime_ns = _file_facts(produced, digest)
@@ -136,14 +204,11 @@ class Stager:
         if (job.name, job.fmt) in self.statements:
             statement = self.statements[job.name, job.fmt]
         else:
-            try:
-                row = fetch_one(
-                    self.cursor,
-                    f"SELECT {self.macro}(?, fmt := ?, output_dir := ?)",
-                    [job.name, job.fmt, self.files.as_posix()],
-                )
-            except duckdb.Error as exc:
-                raise DatasetFailedError(first_line(exc)) from exc
+            row = fetch_one(
+                self.cursor,
+                f"SELECT {self.macro}(?, fmt := ?, output_dir := ?)",
+                [job.name, job.fmt, self.files.as_posix()],
+            )
             statement = None if row is None else row[0]
         if statement == expected:
             return expected
@@ -159,13 +224,33 @@ class Stager:
         raise DatasetFailedError(msg)
 
 
+def _regular_file_size(path: Path) -> int | None:
+    """The size of the regular file at ``path``; ``None`` when there is none."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _digest_now(produced: Path) -> tuple[int, str] | None:
+    """The file's size and SHA-256 hashed here; ``None`` when it cannot be read (reported later)."""
+    try:
+        return file_digest(produced)
+    except OSError:
+        return None
+
+
 def _file_facts(
-    produced: Path, digest: Future[tuple[int, str]] | None
+    produced: Path, digest: Future[tuple[int, str]] | tuple[int, str] | None
 ) -> tuple[int, str | None, int]:
     """Size, SHA-256 (``None`` without a checksum) and ``st_mtime_ns`` of a staged file."""
     try:
-        size, sha256 = digest.result() if digest is not None else (produced.stat().st_size, None)
-        return size, sha256, produced.stat().st_mtime_ns
+        if isinstance(digest, Future):
+            digest = digest.result()
+        status = produced.stat()
+        size, sha256 = digest if digest is not None else (status.st_size, None)
+        return size, sha256, status.st_mtime_ns
     except OSError as exc:
         raise DatasetFailedError(f"cannot read back {produced}: {exc}") from exc
 
@@ -178,10 +263,7 @@ def _rows_written(result: list[tuple[Any, ...]]) -> int:
     return int(result[0][0])
 
 
-def _columns(cursor: duckdb.DuckDBPyConnection, key: TableKey) -> tuple[tuple[str, str], ...]:
-    """Column names and types as DuckDB binds the relation now (true for views too)."""
-    try:
-        relation = cursor.sql(f"SELECT * FROM {key.sql()} LIMIT 0")
-        return tuple(zip(relation.columns, (str(t) for t in relation.types), strict=True))
-    except duckdb.Error as exc:
-        raise DatasetFailedError(first_line(exc)) from exc
+def _columns(cursor: duckdb.DuckDBPyConnection, key: TableKey) -> Columns:
+    """Column names and types as DuckDB binds the relation now (a view's catalog entry may lag)."""
+    relation = cursor.sql(f"SELECT * FROM {key.sql()} LIMIT 0")
+    return tuple(zip(relation.columns, (str(t) for t in relation.types), strict=True))

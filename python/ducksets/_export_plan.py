@@ -10,6 +10,8 @@ macOS and Windows file systems ignore case.
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,9 +156,16 @@ def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequ
     """
     listed = {e["file"].casefold(): e["file"] for e in manifest_entries(directory)}
     protected = _protected_paths(cursor)
+    present = _present_names(directory)
+    base = directory.resolve()
     for job in jobs:
         target = directory / job.filename
-        why = _forbidden(target, protected, listed)
+        if present is None or _fs_fold(job.filename) in present:
+            why = _forbidden(target, protected, listed)
+        else:
+            # Nothing by that name (a dangling symlink is listed too): only the
+            # path itself can be forbidden; it resolves beside the directory.
+            why = _protected(str(base / job.filename), protected)
         if why is not None:
             msg = (
                 f"dataset {job.name!r} ({job.fmt}) would overwrite {target}, which {why}; "
@@ -179,13 +188,37 @@ def _protected_paths(cursor: duckdb.DuckDBPyConnection) -> list[tuple[Path, str]
     return protected
 
 
+def _present_names(directory: Path) -> set[str] | None:
+    """Every name in ``directory`` (symlinks included), casefolded; ``None``: cannot be listed."""
+    try:
+        with os.scandir(directory) as entries:
+            return {_fs_fold(entry.name) for entry in entries}
+    except FileNotFoundError:
+        return set()
+    except OSError:
+        return None  # every target gets the full check
+
+
+def _fs_fold(name: str) -> str:
+    """``name`` as a file system that ignores case and Unicode normalization may compare it."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
+
+
+def _protected(resolved: str, protected: Sequence[tuple[Path, str]]) -> str | None:
+    """What ``resolved`` is, when it is a protected path (compared ignoring case); else None."""
+    folded = resolved.casefold()
+    return next((what for path, what in protected if folded == str(path).casefold()), None)
+
+
 def _forbidden(
     target: Path, protected: Sequence[tuple[Path, str]], listed: dict[str, str]
 ) -> str | None:
     """Why ``target`` may not be written, or ``None`` when it may."""
-    resolved = str(target.resolve()).casefold()
+    why = _protected(str(target.resolve()), protected)
+    if why is not None:
+        return why
     for path, what in protected:
-        if resolved == str(path).casefold() or _same_file(target, path):
+        if _same_file(target, path):
             return what
     if target.is_symlink():
         return "is a symbolic link"

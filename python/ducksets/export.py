@@ -343,10 +343,12 @@ def _run(
         raise ExportError(msg) from exc
     try:
         jobs = [item for item in plan if isinstance(item, Job)]
-        with ThreadPoolExecutor(1, thread_name_prefix="ducksets-sha256") as hasher:
-            stager = Stager(
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="ducksets-sha256") as hasher,
+            Stager(
                 cursor, pack_schema, directory, staging.files, jobs, hasher if checksums else None
-            )
+            ) as stager,
+        ):
             staged = _outcomes(plan, progress, stager.stage)
         if not staged.written:
             return staged
