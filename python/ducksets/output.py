@@ -45,8 +45,13 @@ def default_format() -> str:
     return "table" if sys.stdout.isatty() else "json"
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def json_value(value: Any) -> Any:
     """A value as standard JSON can hold it (see the module docstring for each type)."""
+    if type(value) in _AS_IS:  # most cells: skip the checks below
+        return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Decimal):
