@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +197,53 @@ def test_an_invalid_declared_key_is_refused(con: duckdb.DuckDBPyConnection) -> N
     with pytest.raises(InvalidTableKeyError) as raised:
         load_dataset_registry(con, schemas={"core.t": schema, "no key": schema})
     assert raised.value.key == "no key"
+
+
+# A fresh interpreter runs ``ducksets datasets DB`` (cli.main) with duckdb.connect
+# counted, then says which modules it imported.
+_CLI_PROCESS = """
+import json, sys
+import duckdb
+opened = []
+real_connect = duckdb.connect
+def counted_connect(*args, **kwargs):
+    opened.append(str(args[0]) if args else ":memory:")
+    return real_connect(*args, **kwargs)
+duckdb.connect = counted_connect
+import ducksets
+imported_by_package = sorted(m for m in sys.modules if m.split(".")[0] == "sqlglot")
+from ducksets.cli import main
+code = main(["datasets", sys.argv[1], "--format", "json"])
+imported = sorted(m for m in sys.modules if m.split(".")[0] == "sqlglot")
+print(json.dumps({"code": code, "package": imported_by_package, "cli": imported, "opened": opened}))
+"""
+
+
+def test_the_datasets_verb_imports_no_sqlglot_and_opens_only_the_database(tmp_path: Path) -> None:
+    # sqlglot takes longer to import than the verb takes to run, and DuckDB's
+    # keywords are read through the open connection, not a second database.
+    db = tmp_path / "catalog.duckdb"
+    declared = TableSchema(
+        (
+            Column("id", "BIGINT", nullable=False),
+            Column("price", "DECIMAL(18,3)"),
+            Column("tags", "VARCHAR[]"),
+            Column("point", "STRUCT(x DOUBLE, y DOUBLE)"),
+            Column("attrs", "MAP(VARCHAR, INTEGER)"),
+        ),
+        ("id",),
+    )
+    config = StorageConfig(
+        db, tables={"core.items": declared}, views={"core.cheap": "SELECT id FROM core.items"}
+    )
+    open_gateway(config).close()
+    completed = subprocess.run(
+        [sys.executable, "-c", _CLI_PROCESS, str(db)], capture_output=True, text=True, check=True
+    )
+    result = json.loads(completed.stdout.splitlines()[-1])
+    assert result["code"] == 0
+    assert result["package"] == [], "import ducksets imports sqlglot"
+    assert result["cli"] == [], "ducksets datasets DB imports sqlglot"
+    assert result["opened"] == [str(db)]
+    listed = json.loads("\n".join(completed.stdout.splitlines()[:-1]))
+    assert [d["table_key"] for d in listed] == ["core.cheap", "core.items"]

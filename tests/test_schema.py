@@ -125,3 +125,42 @@ def test_column_names_differing_beyond_ascii_case_are_two_columns() -> None:
     assert schema.column_names == ("Ä", "ä")
     with pytest.raises(SchemaError, match="declared twice"):
         TableSchema((Column("A", "INT"), Column("a", "INT")))
+
+
+def _sqlglot_then_duckdb(type_text: str) -> str | None:
+    """The rule of every type text: one type in a CAST for sqlglot, then DuckDB's name of it."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        cast = sqlglot.parse_one(f"CAST(NULL AS {type_text})", read="duckdb")
+        if not isinstance(cast, exp.Cast) or not isinstance(cast.to, exp.DataType):
+            return None
+        return str(duckdb.type(type_text))
+    except (ParseError, ValueError, duckdb.Error):
+        return None
+
+
+def test_plain_type_names_skip_sqlglot_and_keep_its_verdict(
+    fresh_con: duckdb.DuckDBPyConnection,
+) -> None:
+    # Plain names and DuckDB's own spellings are checked by DuckDB alone (no
+    # sqlglot import on the CLI path); the verdict must not change for any of
+    # them, keywords ('as(3)' reads as ANY in duckdb.type) included.
+    names = fresh_con.execute(
+        "SELECT type_name FROM duckdb_types() UNION SELECT keyword_name FROM duckdb_keywords()"
+    ).fetchall()
+    suffixes = ("", "(3)", "(10,2)", "[]", "[2]", "[][]", "(3)[]", " NOT NULL", ", b INT")
+    texts = {name + suffix for (name,) in names for suffix in suffixes}
+    texts |= {"STRUCT(a INTEGER, b VARCHAR)", "MAP(VARCHAR, INTEGER)", "ENUM('a', 'b')"}
+    texts |= {'STRUCT("select" INTEGER[])[]', "UNION(a INTEGER, b VARCHAR)", "nope(1)"}
+
+    def verdict(text: str) -> str | None:
+        try:
+            return duckdb_type_name(text)
+        except SchemaError:
+            return None
+
+    differ = {t: (verdict(t), _sqlglot_then_duckdb(t)) for t in sorted(texts)}
+    assert {t: v for t, v in differ.items() if v[0] != v[1]} == {}

@@ -159,10 +159,9 @@ def future_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 
 def _clear_pack_caches() -> None:
-    from ducksets._pack_reader import expected_shape, scratch_tables
+    from ducksets._pack_reader import clear_shape_caches
 
-    expected_shape.cache_clear()
-    scratch_tables.cache_clear()
+    clear_shape_caches()
 
 
 @pytest.mark.parametrize("old_script", RELEASED, ids=lambda p: p.stem)

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from ducksets._names import bare_refused_keywords
 from ducksets.errors import ArgumentTypeError, InvalidArgumentError
 
 
@@ -79,10 +80,17 @@ def require_instance(parameter: str, value: Any, kind: type, *, how: str = "") -
 
 
 def require_connection(parameter: str, value: Any) -> None:
-    """Raise ``ArgumentTypeError`` unless ``value`` is a DuckDB connection (or cursor)."""
+    """Raise ``ArgumentTypeError`` unless ``value`` is a DuckDB connection (or cursor).
+
+    The first connection checked also reads DuckDB's keywords (once per
+    process): every public entry point checks its connection before it quotes
+    a name, and without one the first quoting would open a private in-memory
+    database for them (about 13 ms, against 3 ms through a cursor of ``value``).
+    """
     if not isinstance(value, duckdb.DuckDBPyConnection):
         msg = f"{parameter} must be a duckdb connection, not {type(value).__name__} {value!r}"
         raise ArgumentTypeError(msg, parameter=parameter, value=value)
+    bare_refused_keywords(value)
 
 
 def require_mapping(

@@ -8,24 +8,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 import duckdb
-from sqlglot import TokenType
-from sqlglot.dialects.duckdb import DuckDB
-from sqlglot.tokens import Token  # type: ignore[attr-defined]
 
+from ducksets._pack_source import table_definition
 from ducksets.errors import PackError, first_line
 from ducksets.pack import (
     PACK_SCHEMA,
+    PackFile,
     pack_files,
     render_sql,
 )
 from ducksets.sqltext import qualified_name
 
+if TYPE_CHECKING:
+    from sqlglot.tokens import Token  # type: ignore[attr-defined]
+
 MACRO_KINDS = {"macro": "macro", "table_macro": "table macro"}
-
-
-_PARENS = (TokenType.L_PAREN, TokenType.R_PAREN)
 
 
 SAME_TYPE = {"TEXT": "VARCHAR"}
@@ -111,29 +111,94 @@ class PackShape:
     tables: Mapping[str, tuple[Column, ...]]
 
 
-def expected_tables(pack_schema: str = PACK_SCHEMA) -> Mapping[str, tuple[Column, ...]]:
-    """The pack tables' columns, from creating only the pack's tables in a scratch database."""
-    return scratch_tables(pack_schema)[0]
+@dataclass(frozen=True)
+class TableShapes:
+    """The pack tables as this DuckDB makes them.
+
+    ``columns`` by table name; ``bodies``: each table's CREATE statement from
+    its column list on (``table_body``), with its keys, constraints and collations.
+    """
+
+    columns: Mapping[str, tuple[Column, ...]]
+    bodies: Mapping[str, str]
 
 
-@cache
-def scratch_tables(
-    pack_schema: str,
-) -> tuple[Mapping[str, tuple[Column, ...]], Mapping[str, str]]:
-    """Columns and the definition (``table_body``) of each pack table, from a scratch install."""
+_EXPECTED = "ducksets_expected_"
+_shapes: dict[tuple[str, ...], TableShapes] = {}  # by the table files' text; DuckDB is one
+
+
+def expected_tables(
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Mapping[str, tuple[Column, ...]]:
+    """The pack tables' columns, as the pack's table files make them (``table_shapes``)."""
+    return table_shapes(con).columns
+
+
+def table_shapes(con: duckdb.DuckDBPyConnection | None = None) -> TableShapes:
+    """The pack tables as the pack's own table files make them, once per process.
+
+    Each file's table is created as a temp table through a cursor of ``con``:
+    a cursor has a temp catalog of its own, gone when it closes, and a
+    read-only database allows temp tables. So no second database is opened
+    (that costs about 15 ms); without a usable ``con``, a private one is.
+    """
+    tables = {f.object_name: f for f in pack_files() if f.kind == "table" and f.object_name}
+    key = tuple(f.sql for f in tables.values())
+    shapes = _shapes.get(key)
+    if shapes is None:
+        shapes = _shapes.setdefault(key, _make_shapes(con, tables))
+    return shapes
+
+
+def clear_shape_caches() -> None:
+    """Forget the pack's shapes read so far (a test that swaps the pack directory)."""
+    _shapes.clear()
+    expected_shape.cache_clear()
+
+
+def _make_shapes(
+    con: duckdb.DuckDBPyConnection | None, tables: Mapping[str, PackFile]
+) -> TableShapes:
+    cursor = None
+    if con is not None:
+        try:
+            cursor = con.cursor()
+        except duckdb.Error:
+            cursor = None  # a closed connection: a private database below
+    if cursor is not None:
+        try:
+            return _read_shapes(cursor, tables)
+        except PackError:
+            pass  # a connection that refuses temp tables: the private database says
+        finally:
+            cursor.close()
     scratch = duckdb.connect()
     try:
-        for f in pack_files():
-            if f.kind in ("schema", "table"):
-                run_scratch(scratch, f.name, render_sql(f.sql, pack_schema=pack_schema))
-        names = table_names()
-        columns = {
-            name: have
-            for name, (_, have) in read_tables(scratch, "memory", pack_schema, names).items()
-        }
-        return columns, read_table_sql(scratch, "memory", pack_schema, names)
+        return _read_shapes(scratch, tables)
     finally:
         scratch.close()
+
+
+def _read_shapes(scratch: duckdb.DuckDBPyConnection, tables: Mapping[str, PackFile]) -> TableShapes:
+    for name, f in tables.items():
+        definition = table_definition(f.sql)
+        if definition is None:
+            msg = (
+                f"the pack's {f.name} has no 'CREATE TABLE IF NOT EXISTS ... (\n...\n);' statement"
+            )
+            raise PackError(msg)
+        run_scratch(scratch, f.name, f"CREATE TEMP TABLE {_EXPECTED}{name} ({definition}\n)")
+    made = [_EXPECTED + name for name in tables]
+    found = read_tables(scratch, "temp", "main", made)
+    rows = scratch.execute(
+        _TABLE_SQL.format(names=", ".join("?" for _ in made)), ["temp", "main", *made]
+    )
+    bodies = {}
+    for table, sql in rows.fetchall():
+        start = (sql or "").find(f"{table}(")
+        bodies[table[len(_EXPECTED) :]] = sql[start + len(table) :] if start >= 0 else sql or ""
+    columns = {name: found[_EXPECTED + name][1] for name in tables if _EXPECTED + name in found}
+    return TableShapes(columns, bodies)
 
 
 def read_table_sql(
@@ -254,7 +319,13 @@ def loosely(overloads: tuple[Overload, ...]) -> tuple[Overload, ...]:
 
 
 def _tokens(definition: str) -> list[str]:
-    tokens = [t for t in _not_in(DuckDB().tokenize(definition)) if t.token_type not in _PARENS]
+    # sqlglot takes longer to import than most CLI verbs take to run: only
+    # here, where a definition differs from the scratch install's text.
+    from sqlglot import TokenType
+    from sqlglot.dialects.duckdb import DuckDB
+
+    parens = (TokenType.L_PAREN, TokenType.R_PAREN)
+    tokens = [t for t in _not_in(DuckDB().tokenize(definition)) if t.token_type not in parens]
     kept: list[str] = []
     skip_dot = False
     for position, token in enumerate(tokens):
@@ -277,14 +348,19 @@ def _tokens(definition: str) -> list[str]:
 
 def _not_in(tokens: list[Token]) -> list[Token]:
     """``NOT (x IN (...))`` as ``x NOT IN (...)``: DuckDB 2.0 prints the first, 1.5 the second."""
+    from sqlglot import TokenType
+
     out = list(tokens)
     position = 0
     while position < len(out) - 1:
-        if out[position].token_type == TokenType.NOT and out[position + 1].token_type == _PARENS[0]:
+        if (
+            out[position].token_type == TokenType.NOT
+            and out[position + 1].token_type == TokenType.L_PAREN
+        ):
             depth = 0
             for inner in range(position + 1, len(out)):
                 kind = out[inner].token_type
-                depth += 1 if kind == _PARENS[0] else -1 if kind == _PARENS[1] else 0
+                depth += 1 if kind == TokenType.L_PAREN else -1 if kind == TokenType.R_PAREN else 0
                 if depth == 0:
                     break
                 if depth == 1 and kind == TokenType.IN:

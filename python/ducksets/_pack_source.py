@@ -183,6 +183,12 @@ def table_columns(sql_text: str) -> tuple[tuple[str, str], ...]:
     return tuple(columns)
 
 
+def table_definition(sql_text: str) -> str | None:
+    """The column list of a pack file's ``CREATE TABLE IF NOT EXISTS``, inside its parentheses."""
+    match = _TABLE_BODY.search(sql_text)
+    return None if match is None else match.group("body")
+
+
 def join_script(
     steps: Sequence[InstallStep],
     *,
@@ -214,8 +220,7 @@ def join_script(
             text = f"{drop} IF EXISTS {qualifier}.{name};\n" + text
         if name and kind == "table":
             tables.append((name, ", ".join(f"{c} {t}" for c, t in table_columns(step.sql))))
-            body = _TABLE_BODY.search(step.sql)
-            bodies.append((name, body.group("body") if body else ""))
+            bodies.append((name, table_definition(step.sql) or ""))
         if step.number is not None:
             migrations.append(step.number)
             text += record_migration(step, qualifier=qualifier, version=version)

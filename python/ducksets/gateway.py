@@ -11,9 +11,6 @@ from types import MappingProxyType, TracebackType
 from typing import Any
 
 import duckdb
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError
 
 from ducksets._args import require_bool, require_path, require_str
 from ducksets._connect import connect
@@ -250,6 +247,11 @@ def create_view_sql(view_key: str, select_sql: str) -> str:
     SchemaError
         ``select_sql`` is not exactly one SELECT (or other query) statement.
     """
+    # sqlglot takes longer to import than most CLI verbs take to run: only here.
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
     try:
         statements = sqlglot.parse(select_sql, read="duckdb")
     except ParseError as exc:

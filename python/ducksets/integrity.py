@@ -23,7 +23,6 @@ from collections.abc import Mapping, Sequence
 import duckdb
 
 from ducksets._introspect import current_database
-from ducksets._lint_source import Diagnostic
 from ducksets._pack_reader import (
     MACRO_KINDS,
     Column,
@@ -36,11 +35,12 @@ from ducksets._pack_reader import (
     read_macros,
     read_table_sql,
     read_tables,
-    scratch_tables,
+    table_shapes,
 )
 from ducksets._pack_source import MIGRATIONS_TABLE
 from ducksets._query import fetch_one
 from ducksets.errors import PackIntegrityError
+from ducksets.lint.diagnostic import Diagnostic
 from ducksets.pack import (
     PACK_SCHEMA,
     check_target,
@@ -82,7 +82,7 @@ def table_problems(
     ``missing_ok``: a missing table is no problem (an install creates it).
     """
     target_db = database or current_database(con)
-    expected = expected_tables(pack_schema)
+    expected = expected_tables(con)
     actual = read_tables(con, target_db, pack_schema, tuple(expected))
     problems: list[Problem] = []
     checked: list[str] = []
@@ -118,7 +118,7 @@ def _definition_problems(
     """Tables with the pack's columns but other constraints or collations (one query)."""
     if not tables:
         return []
-    expected = scratch_tables(pack_schema)[1]
+    expected = table_shapes(con).bodies
     problems = []
     for table, body in read_table_sql(con, target_db, pack_schema, tables).items():
         if body == expected.get(table, body):

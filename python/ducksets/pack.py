@@ -30,8 +30,6 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-from sqlglot import TokenType
-from sqlglot.dialects.duckdb import DuckDB
 
 from ducksets._args import require_connection, require_str
 from ducksets._introspect import current_database
@@ -229,6 +227,10 @@ def render_sql(
     target = qualified_name(database, pack_schema)
     if target == PACK_SCHEMA:
         return sql
+    # sqlglot takes longer to import than most CLI verbs take to run: only here.
+    from sqlglot import TokenType
+    from sqlglot.dialects.duckdb import DuckDB
+
     pieces: list[str] = []
     position = 0
     for token in DuckDB().tokenize(sql):

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError
 
 from ducksets._names import fold_name
 from ducksets.errors import ArgumentTypeError, SchemaError
 from ducksets.keys import TableKey, parse_table_key
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+# A type name, optional (precision[,scale]) and array suffixes: text that
+# DuckDB's own parser reads as exactly one type or refuses, so it needs no
+# sqlglot check (tests/test_schema.py compares both on every type and keyword
+# name DuckDB lists).
+_SIMPLE_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\([0-9]+(,[0-9]+)?\))?(\[[0-9]*\])*")
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,8 @@ class TableSchema:
 
     def create_table_sql(self, table_key: str | TableKey, *, if_not_exists: bool = True) -> str:
         """The ``CREATE TABLE`` statement for this schema, built with sqlglot."""
+        from sqlglot import exp  # slow to import: only where a statement is built
+
         key = table_key if isinstance(table_key, TableKey) else parse_table_key(table_key)
         table = exp.to_table(key.sql(), dialect="duckdb")
         definitions: list[exp.Expression] = [_column_def(c) for c in self.columns]
@@ -112,6 +121,8 @@ class TableSchema:
 
 
 def _column_def(column: Column) -> exp.ColumnDef:
+    from sqlglot import exp
+
     constraints = []
     if not column.nullable:
         constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
@@ -133,15 +144,27 @@ def duckdb_type_name(type_text: str) -> str:
     """
     msg = f"unknown column type {type_text!r}; use a DuckDB type such as VARCHAR or BIGINT"
     try:
-        # sqlglot first, in a CAST: it must read as exactly one type with
-        # nothing after it ('INTEGER, b VARCHAR' and 'INT NOT NULL' are not;
-        # DuckDB's own duckdb.type() ignores such trailing text).
-        cast = sqlglot.parse_one(f"CAST(NULL AS {type_text})", read="duckdb")
-        if not isinstance(cast, exp.Cast) or not isinstance(cast.to, exp.DataType):
-            raise SchemaError(msg)
-        return str(duckdb.type(type_text))
-    except (ParseError, ValueError, duckdb.Error) as exc:
+        name = str(duckdb.type(type_text))
+    except (ValueError, duckdb.Error) as exc:
         raise SchemaError(msg) from exc
+    # DuckDB's own spelling (read back from a catalog) or a plain type name is
+    # exactly one type; 'as(3)' reads as ANY, which sqlglot refuses below.
+    if name != "ANY" and (name == type_text or _SIMPLE_TYPE.fullmatch(type_text)):
+        return name
+    import sqlglot  # slow to import: only for types with more syntax (STRUCT(...), MAP(...))
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        # In a CAST it must read as exactly one type with nothing after it
+        # ('INTEGER, b VARCHAR' and 'INT NOT NULL' are not; DuckDB's own
+        # duckdb.type() ignores such trailing text).
+        cast = sqlglot.parse_one(f"CAST(NULL AS {type_text})", read="duckdb")
+    except ParseError as exc:
+        raise SchemaError(msg) from exc
+    if not isinstance(cast, exp.Cast) or not isinstance(cast.to, exp.DataType):
+        raise SchemaError(msg)
+    return name
 
 
 def schemas_from_catalog(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, TableSchema]:
