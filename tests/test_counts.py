@@ -52,3 +52,40 @@ def test_a_key_that_reads_as_a_file_is_missing_not_read(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM data.csv").fetchall() == [(2,)]
         [counted] = count_datasets(con, _datasets(con))
         assert (counted.rows, counted.status) == (None, "missing")
+
+
+def test_failing_views_between_others_leave_every_other_count_right() -> None:
+    """A failing view aborts the batch's transaction: the rest are counted in a new one."""
+    with duckdb.connect() as con:
+        install_macros(con)
+        con.execute("CREATE SCHEMA s")
+        con.execute("CREATE TABLE s.a AS SELECT * FROM range(3)")
+        con.execute("CREATE TABLE s.gone AS SELECT 1 AS x")
+        con.execute("CREATE VIEW s.v1 AS SELECT * FROM s.gone")
+        con.execute("CREATE VIEW s.v2 AS SELECT * FROM s.gone")
+        con.execute('CREATE TABLE s."B" AS SELECT * FROM range(5)')
+        con.execute("DROP TABLE s.gone")
+        rows = [
+            ("s.a", "a", False),
+            ("s.v1", "v1", True),
+            ("s.missing", "m", False),
+            ("S.b", "b", False),
+            ("s.v2", "v2", True),
+            ("memory.s.a", "a_again", False),
+        ]
+        for key, name, is_view in rows:
+            con.execute(
+                "INSERT INTO metadata.datasets VALUES (?, ?, ?, NULL, NULL)", [key, name, is_view]
+            )
+        registry = load_dataset_registry(con)
+        datasets = [registry.by_name[name] for _, name, _ in rows]
+        counted = count_datasets(con, datasets)
+        assert [(c.name, c.rows, c.status) for c in counted] == [
+            ("a", 3, "counted"),
+            ("v1", None, "unreadable"),
+            ("m", None, "missing"),
+            ("b", 5, "counted"),
+            ("v2", None, "unreadable"),
+            ("a_again", 3, "counted"),
+        ]
+        assert con.execute("SELECT 1").fetchall() == [(1,)]  # no transaction left open

@@ -1,10 +1,10 @@
 """Counting each dataset's rows, without letting one missing relation spoil the rest.
 
-A key is resolved by DuckDB's own rules (``find_relation``) and the count reads
+A key is resolved by DuckDB's own rules (``find_relations``) and the count reads
 only the relation found, by its fully quoted name, so a key that names no
 table or view is never read as a file (a replacement scan) or as another
-database's table. The lookup and the count run in one transaction: the
-relation cannot vanish between them.
+database's table. The lookups (one catalog query for every key) and the
+counts run in one transaction: a relation cannot vanish between them.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from typing import Literal
 
 import duckdb
 
-from ducksets._introspect import find_relation
+from ducksets._introspect import find_relations
 from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import InvalidTableKeyError, first_line
+from ducksets.keys import TableKey
 from ducksets.registry import Dataset
 
 CountStatus = Literal["counted", "missing", "unreadable"]
@@ -53,26 +54,59 @@ def count_datasets(
 ) -> tuple[RowCount, ...]:
     """Count each dataset's rows, in order; a dataset that cannot be counted is marked, not fatal.
 
-    Each count runs in its own transaction (a failing view aborts only its
-    own), so the connection must have none open.
+    The keys are resolved in one catalog query and counted in the same
+    transaction; a view that fails aborts it, so the datasets after it are
+    resolved and counted in a new one. The connection must have no
+    transaction open.
     """
-    return tuple(_count(con, d) for d in datasets)
+    todo = list(datasets)
+    counts: list[RowCount | None] = [None] * len(todo)
+    keys: dict[int, TableKey] = {}
+    for i, dataset in enumerate(todo):
+        try:
+            keys[i] = dataset.key
+        except InvalidTableKeyError as exc:
+            counts[i] = _marked(dataset, "missing", first_line(exc))
+    pending = list(keys)
+    while pending:
+        pending = _count_until_one_fails(con, todo, keys, pending, counts)
+    return tuple(c for c in counts if c is not None)
 
 
-def _count(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> RowCount:
-    def marked(status: CountStatus, detail: str) -> RowCount:
-        return RowCount(dataset.name, dataset.table_key, None, status, detail)
+class _ViewFailedError(Exception):
+    """Ends the transaction of a batch whose view failed (the count is already marked)."""
 
-    try:
-        key = dataset.key
-    except InvalidTableKeyError as exc:
-        return marked("missing", first_line(exc))
+
+def _count_until_one_fails(
+    con: duckdb.DuckDBPyConnection,
+    todo: list[Dataset],
+    keys: dict[int, TableKey],
+    pending: list[int],
+    counts: list[RowCount | None],
+) -> list[int]:
+    """Count ``pending`` in one transaction, filling ``counts``; those left after a failure."""
+    done = 0
     try:
         with transaction(con, "count_datasets"):
-            relation = find_relation(con, key)
-            if relation is None:
-                return marked("missing", f"no table or view {dataset.table_key}")
-            counted = fetch_one(con, f"SELECT count(*) FROM {relation.sql()}")
-    except duckdb.Error as exc:
-        return marked("unreadable", f"{dataset.kind} {dataset.table_key} fails: {first_line(exc)}")
-    return RowCount(dataset.name, dataset.table_key, int(counted[0]) if counted else 0, "counted")
+            relations = find_relations(con, [keys[i] for i in pending])
+            for done, i in enumerate(pending, start=1):
+                dataset, relation = todo[i], relations[keys[i]]
+                if relation is None:
+                    detail = f"no table or view {dataset.table_key}"
+                    counts[i] = _marked(dataset, "missing", detail)
+                    continue
+                try:
+                    counted = fetch_one(con, f"SELECT count(*) FROM {relation.sql()}")
+                except duckdb.Error as exc:
+                    detail = f"{dataset.kind} {dataset.table_key} fails: {first_line(exc)}"
+                    counts[i] = _marked(dataset, "unreadable", detail)
+                    raise _ViewFailedError from exc
+                rows = int(counted[0]) if counted else 0
+                counts[i] = RowCount(dataset.name, dataset.table_key, rows, "counted")
+    except _ViewFailedError:
+        return pending[done:]
+    return []
+
+
+def _marked(dataset: Dataset, status: CountStatus, detail: str) -> RowCount:
+    return RowCount(dataset.name, dataset.table_key, None, status, detail)
