@@ -13,6 +13,11 @@ The subject runs the ``ducksets`` this interpreter imports. ``--tree DIR``
 subject per tree in each round (baseline, tree 1, tree 2, baseline, ...), so
 that a change can be measured before and after in one run.
 
+Every process runs with bytecode cached in a private folder
+(``PYTHONPYCACHEPREFIX``, ``PYTHONDONTWRITEBYTECODE`` unset), written by the
+untimed first run: an installed package has its bytecode, and a checkout whose
+``__pycache__`` is stale or missing would otherwise be timed compiling itself.
+
 Run: .venv/bin/python benchmarks/cli_start.py [PAIRS] [--tree DIR ...]
 """
 
@@ -91,22 +96,26 @@ def main() -> None:
     parser.add_argument("pairs", type=int, nargs="?", default=10)
     parser.add_argument("--tree", type=Path, action="append", default=[])
     args = parser.parse_args()
-    envs: dict[str, dict[str, str] | None] = {"installed ducksets": None}
-    if args.tree:
-        envs = {str(t): {**os.environ, "PYTHONPATH": str(t / "python")} for t in args.tree}
     with tempfile.TemporaryDirectory() as tmp:
+        cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        cached["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        envs: dict[str, dict[str, str]] = {"installed ducksets": cached}
+        if args.tree:
+            trees = {str(t): str(t.resolve() / "python") for t in args.tree}
+            envs = {label: {**cached, "PYTHONPATH": path} for label, path in trees.items()}
         db = Path(tmp) / "catalog.duckdb"
         build(db)
         baseline = [sys.executable, "-c", BASELINE, str(db)]
         subject = subject_command(db)
-        # The same output, so both do the same work; this also warms the disk cache.
-        expected = run(baseline)[1]
+        # The same output, so both do the same work; this also warms the disk
+        # cache and writes the bytecode.
+        expected = run(baseline, cached)[1]
         for env in envs.values():
             assert run(subject, env)[1] == expected
         base_times: list[float] = []
         subject_times: dict[str, list[float]] = {label: [] for label in envs}
         for _ in range(args.pairs):
-            base_times.append(run(baseline)[0])
+            base_times.append(run(baseline, cached)[0])
             for label, env in envs.items():
                 subject_times[label].append(run(subject, env)[0])
     print(f"ducksets datasets DB vs python -c (duckdb), {args.pairs} interleaved rounds")

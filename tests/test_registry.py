@@ -247,3 +247,36 @@ def test_the_datasets_verb_imports_no_sqlglot_and_opens_only_the_database(tmp_pa
     assert result["opened"] == [str(db)]
     listed = json.loads("\n".join(completed.stdout.splitlines()[:-1]))
     assert [d["table_key"] for d in listed] == ["core.cheap", "core.items"]
+
+
+_PACKAGE_PROCESS = """
+import json, sys, warnings
+import ducksets
+loaded = sorted(m for m in sys.modules if m.startswith("ducksets.") or m == "duckdb")
+listed = dir(ducksets)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # GatewayDatasets warns when used
+    exec("from ducksets import *")
+    resolved = {name: type(getattr(ducksets, name)).__name__ for name in ducksets.__all__}
+print(json.dumps({"loaded": loaded, "listed": listed, "resolved": resolved}))
+"""
+
+
+def test_import_ducksets_loads_nothing_until_a_name_is_used() -> None:
+    # Public names are imported on first use: ``import ducksets`` costs neither
+    # DuckDB nor any module of the package, and every name of __all__ resolves.
+    completed = subprocess.run(
+        [sys.executable, "-c", _PACKAGE_PROCESS], capture_output=True, text=True, check=True
+    )
+    result = json.loads(completed.stdout)
+    assert result["loaded"] == []
+    assert set(ducksets.__all__) <= set(result["listed"])
+    assert sorted(result["resolved"]) == sorted(ducksets.__all__)
+    assert result["resolved"]["__version__"] == "str"
+    assert result["resolved"]["install_macros"] == "function"
+    assert result["resolved"]["GatewayDatasets"] == "type"
+    from ducksets import __version__, install_macros  # noqa: F401
+
+    assert ducksets.install_macros is install_macros
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        ducksets.nothing_here  # noqa: B018

@@ -1,88 +1,187 @@
-"""ducksets: a DuckDB dataset catalog, as a SQL macro pack and its typed Python binding."""
+"""ducksets: a DuckDB dataset catalog, as a SQL macro pack and its typed Python binding.
+
+Every public name is imported on first use (PEP 562): ``import ducksets`` does
+not import DuckDB or any module of the package, so a program (the CLI, a
+notebook) pays only for what it uses. ``from ducksets import X``,
+``ducksets.X`` and ``dir(ducksets)`` work as with eager imports, and type
+checkers read the imports below.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from ducksets.catalog import bootstrap_metadata_datasets, register_dataset, unregister_dataset
-from ducksets.counts import RowCount, count_dataset_rows, count_datasets
-from ducksets.describe import DatasetDescription, describe_dataset
-from ducksets.drift import DriftItem, DriftReport, catalog_drift
-from ducksets.errors import (
-    ArgumentTypeError,
-    CatalogConflictError,
-    CatalogMissingError,
-    CatalogShapeError,
-    ConfigError,
-    DatabaseLockedError,
-    DatasetUnreadableError,
-    DucksetsError,
-    ExportError,
-    GatewayClosedError,
-    InvalidArgumentError,
-    InvalidFilenameError,
-    InvalidTableKeyError,
-    NotADatabaseError,
-    PackError,
-    PackIntegrityError,
-    PackVersionError,
-    ReadOnlyDatabaseError,
-    RelationMissingError,
-    RowValidationError,
-    SchemaError,
-    TransactionOpenError,
-    UnknownDatasetError,
-)
-from ducksets.export import (
-    ExportedFile,
-    ExportFailure,
-    ExportResult,
-    export_all_jsonl,
-    export_all_parquet,
-    export_dataset_to_jsonl,
-    export_dataset_to_parquet,
-    export_datasets,
-    write_dataset_manifest,
-)
-from ducksets.gateway import (
-    Gateway,
-    StorageConfig,
-    deprecated_name,
-    open_gateway,
-    open_memory_gateway,
-)
-from ducksets.integrity import require_pack, verify_pack
-from ducksets.keys import TableKey, parse_table_key
-from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
-from ducksets.pack import (
-    PACK_SCHEMA,
-    InstallResult,
-    PackFile,
-    install_macros,
-    installed_version,
-    pack_files,
-    pack_script,
-    pack_version,
-)
-from ducksets.registry import Dataset, DatasetRegistry, load_dataset_registry, lookup_table_key
-from ducksets.relation import dataset_relation
-from ducksets.rowbinding import RowBinding, insert_rows
-from ducksets.rows import (
-    BackendLimits,
-    DatasetQueryService,
-    DatasetRowsResponse,
-    Message,
-    ResponseMeta,
-)
-from ducksets.schema import Column, TableSchema
-from ducksets.sync import SyncReport, sync_catalog
+if TYPE_CHECKING:
+    from ducksets.catalog import bootstrap_metadata_datasets, register_dataset, unregister_dataset
+    from ducksets.counts import RowCount, count_dataset_rows, count_datasets
+    from ducksets.describe import DatasetDescription, describe_dataset
+    from ducksets.drift import DriftItem, DriftReport, catalog_drift
+    from ducksets.errors import (
+        ArgumentTypeError,
+        CatalogConflictError,
+        CatalogMissingError,
+        CatalogShapeError,
+        ConfigError,
+        DatabaseLockedError,
+        DatasetUnreadableError,
+        DucksetsError,
+        ExportError,
+        GatewayClosedError,
+        InvalidArgumentError,
+        InvalidFilenameError,
+        InvalidTableKeyError,
+        NotADatabaseError,
+        PackError,
+        PackIntegrityError,
+        PackVersionError,
+        ReadOnlyDatabaseError,
+        RelationMissingError,
+        RowValidationError,
+        SchemaError,
+        TransactionOpenError,
+        UnknownDatasetError,
+    )
+    from ducksets.export import (
+        ExportedFile,
+        ExportFailure,
+        ExportResult,
+        export_all_jsonl,
+        export_all_parquet,
+        export_dataset_to_jsonl,
+        export_dataset_to_parquet,
+        export_datasets,
+        write_dataset_manifest,
+    )
+    from ducksets.gateway import (
+        Gateway,
+        StorageConfig,
+        open_gateway,
+        open_memory_gateway,
+    )
+    from ducksets.integrity import require_pack, verify_pack
+    from ducksets.keys import TableKey, parse_table_key
+    from ducksets.lint import Diagnostic, check_catalog_keys, lint_pack
+    from ducksets.pack import (
+        PACK_SCHEMA,
+        InstallResult,
+        PackFile,
+        install_macros,
+        installed_version,
+        pack_files,
+        pack_script,
+        pack_version,
+    )
+    from ducksets.registry import Dataset, DatasetRegistry, load_dataset_registry, lookup_table_key
+    from ducksets.relation import dataset_relation
+    from ducksets.rowbinding import RowBinding, insert_rows
+    from ducksets.rows import (
+        BackendLimits,
+        DatasetQueryService,
+        DatasetRowsResponse,
+        Message,
+        ResponseMeta,
+    )
+    from ducksets.schema import Column, TableSchema
+    from ducksets.sync import SyncReport, sync_catalog
 
-__version__ = pack_version()
+    __version__: str
+
+# The module that defines each public name, imported on first use.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "catalog": ("bootstrap_metadata_datasets", "register_dataset", "unregister_dataset"),
+    "counts": ("RowCount", "count_dataset_rows", "count_datasets"),
+    "describe": ("DatasetDescription", "describe_dataset"),
+    "drift": ("DriftItem", "DriftReport", "catalog_drift"),
+    "errors": (
+        "ArgumentTypeError",
+        "CatalogConflictError",
+        "CatalogMissingError",
+        "CatalogShapeError",
+        "ConfigError",
+        "DatabaseLockedError",
+        "DatasetUnreadableError",
+        "DucksetsError",
+        "ExportError",
+        "GatewayClosedError",
+        "InvalidArgumentError",
+        "InvalidFilenameError",
+        "InvalidTableKeyError",
+        "NotADatabaseError",
+        "PackError",
+        "PackIntegrityError",
+        "PackVersionError",
+        "ReadOnlyDatabaseError",
+        "RelationMissingError",
+        "RowValidationError",
+        "SchemaError",
+        "TransactionOpenError",
+        "UnknownDatasetError",
+    ),
+    "export": (
+        "ExportedFile",
+        "ExportFailure",
+        "ExportResult",
+        "export_all_jsonl",
+        "export_all_parquet",
+        "export_dataset_to_jsonl",
+        "export_dataset_to_parquet",
+        "export_datasets",
+        "write_dataset_manifest",
+    ),
+    "gateway": ("Gateway", "StorageConfig", "open_gateway", "open_memory_gateway"),
+    "integrity": ("require_pack", "verify_pack"),
+    "keys": ("TableKey", "parse_table_key"),
+    "lint": ("Diagnostic", "check_catalog_keys", "lint_pack"),
+    "pack": (
+        "PACK_SCHEMA",
+        "InstallResult",
+        "PackFile",
+        "install_macros",
+        "installed_version",
+        "pack_files",
+        "pack_script",
+        "pack_version",
+    ),
+    "registry": ("Dataset", "DatasetRegistry", "load_dataset_registry", "lookup_table_key"),
+    "relation": ("dataset_relation",),
+    "rowbinding": ("RowBinding", "insert_rows"),
+    "rows": (
+        "BackendLimits",
+        "DatasetQueryService",
+        "DatasetRowsResponse",
+        "Message",
+        "ResponseMeta",
+    ),
+    "schema": ("Column", "TableSchema"),
+    "sync": ("SyncReport", "sync_catalog"),
+}
+_HOMES = {name: f"ducksets.{module}" for module, names in _MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    # Deprecated public names (GatewayDatasets), kept for one release; each warns when used.
-    return deprecated_name(__name__, name)
+    home = _HOMES.get(name)
+    if home is not None:
+        value = getattr(importlib.import_module(home), name)
+    elif name == "__version__":
+        from ducksets.pack import pack_version
+
+        value = pack_version()
+    elif name == "GatewayDatasets":
+        # A deprecated public name, kept for one release; it warns when used.
+        from ducksets.gateway import deprecated_name
+
+        return deprecated_name(__name__, name)
+    else:
+        # Not imported here: ``from ducksets import _cli_verbs`` then imports the submodule.
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    globals()[name] = value  # once: later lookups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [
