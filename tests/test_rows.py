@@ -439,3 +439,26 @@ def test_after_pointing_a_name_elsewhere_refresh_reads_the_new_table(gateway: Ga
     gateway.refresh()
     page = service(gateway).read_dataset_rows(dataset_name="goids")
     assert page.rows == ({"goid": 7, "label": "seven"},)
+
+
+def test_names_with_double_quotes_read_their_own_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Every path reads the named relation: DuckDB 1.2's query_table read s."a""b" as s.ab."""
+    con.execute(
+        """
+        CREATE SCHEMA s;
+        CREATE TABLE s."a""b" AS SELECT 'quoted table' AS what;
+        CREATE TABLE s.ab AS SELECT 'plain table' AS what;
+        CREATE VIEW s."v""w" AS SELECT 'quoted view' AS what;
+        CREATE VIEW s.vw AS SELECT 'plain view' AS what;
+        """
+    )
+    register_dataset(con, 's."v""w"', name="quoted_view")
+    gateway = Gateway(StorageConfig(), con)
+    # Registered after the gateway opened: read from the catalog as it is now.
+    register_dataset(con, 's."a""b"', name="quoted_table")
+    query = DatasetQueryService(gateway)
+    for name, what in (("quoted_table", "quoted table"), ("quoted_view", "quoted view")):
+        assert query.read_dataset_rows(dataset_name=name).rows == ({"what": what},), name
+    con.execute("SET preserve_insertion_order = false")  # tables are sorted too then
+    gateway.refresh()
+    assert query.read_dataset_rows(dataset_name="quoted_table").rows == ({"what": "quoted table"},)

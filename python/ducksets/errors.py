@@ -189,3 +189,7 @@ class ReadTimeoutError(DucksetsError, TimeoutError):
     def __init__(self, message: str, *, seconds: float) -> None:
         super().__init__(message)
         self.seconds = seconds
+
+
+class InvalidCursorError(InvalidArgumentError):
+    """A page cursor was changed, issued elsewhere, is stale, or belongs to another dataset."""

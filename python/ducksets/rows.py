@@ -6,8 +6,16 @@ often as the dataset holds them), in the same order on every read, for tables
 and views alike. The order is the pack's rule (``scan_is_ordered``): a base
 table pages in insertion order, which DuckDB keeps for a plain scan while
 ``preserve_insertion_order`` is on, so its page is the bare ``LIMIT/OFFSET``
-scan that ``dataset_rows(row_order := 'scan')`` runs; anything else comes from
-the pack's ``dataset_rows`` macro in a total order over all columns (a sort).
+scan that ``dataset_rows(row_order := 'scan')`` runs; anything else is read
+in the pack's total order over all columns (``ORDER BY ALL ASC NULLS LAST``, a
+sort), as ``dataset_rows`` reads it.
+
+A page that is not the last carries ``next_cursor``, an opaque string: passed
+back as ``cursor``, it continues where the page ended. For a base table it
+holds the next offset; for anything else the last row's values, so the next
+page reads only the rows after them (``_keyset``) and a deep page costs about
+what page 1 costs, where ``OFFSET 9000000`` sorts nearly everything. Cursors
+are signed (``_cursor``) and bound to the dataset, its key and its columns.
 """
 
 from __future__ import annotations
@@ -20,13 +28,21 @@ from typing import Any, Literal
 import duckdb
 
 from ducksets._args import require_instance, require_int, require_str
+from ducksets._cursor import (
+    Order,
+    PageCursor,
+    cursor_secret_or_default,
+    decode_cursor,
+    encode_cursor,
+    stale_cursor,
+)
 from ducksets._html import html_table
 from ducksets._introspect import Relation, current_database
-from ducksets.errors import ConfigError, GatewayClosedError
+from ducksets._keyset import Given, Page, read_sorted
+from ducksets.errors import ConfigError, GatewayClosedError, InvalidCursorError
 from ducksets.gateway import Gateway
 from ducksets.registry import key_or_none, lookup_table_key
 from ducksets.relation import resolve_relation, snapshot, unreadable
-from ducksets.sqltext import qualified_name
 
 Severity = Literal["info", "warning"]
 
@@ -36,12 +52,6 @@ MAX_OFFSET = 2**63 - 1
 _NO_CONTEXT: Mapping[str, Any] = MappingProxyType({})
 
 _ORDERED = "current_setting('preserve_insertion_order')"
-
-_SCAN_IF_ORDERED = (
-    "CASE WHEN current_setting('preserve_insertion_order') THEN 'scan' ELSE 'all' END"
-)
-
-_Page = tuple[tuple[str, ...], list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,8 @@ class DatasetRowsResponse:
     meta: ResponseMeta
     columns: tuple[str, ...] = ()
     """The column names, in order (also known when the page is empty)."""
+    next_cursor: str | None = None
+    """Pass it as ``cursor`` for the next page; ``None`` when this page is the last."""
 
     @property
     def next_offset(self) -> int | None:
@@ -158,6 +170,11 @@ class DatasetQueryService:
         An open gateway: its connection, registry and pack schema are used.
     limits
         The limits of one call.
+    cursor_secret
+        The key that signs page cursors, at least 16 bytes. By default a
+        random key of this process: cursors then work in this process only
+        and not after a restart. Give processes that serve the same clients
+        one secret to let cursors travel between them.
 
     Examples
     --------
@@ -167,22 +184,31 @@ class DatasetQueryService:
     >>> page = service.read_dataset_rows(dataset_name="nums", limit=10, offset=2)
     >>> page.rows, page.meta.truncated, [m.code for m in page.meta.messages]
     (({'n': 2}, {'n': 3}), True, ['limit_clamped'])
+    >>> service.read_dataset_rows(dataset_name="nums", cursor=page.next_cursor).rows
+    ({'n': 4},)
     >>> gateway.close()
     """
 
-    def __init__(self, gateway: Gateway, *, limits: BackendLimits | None = None) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        limits: BackendLimits | None = None,
+        cursor_secret: bytes | None = None,
+    ) -> None:
         require_instance("gateway", gateway, Gateway, how="open_gateway(...)")
         if limits is not None:
             require_instance("limits", limits, BackendLimits)
         self.gateway = gateway
         self.limits = limits or BackendLimits()
+        self._secret = cursor_secret_or_default(cursor_secret)
         self._default_database: str | None = None
 
     def __repr__(self) -> str:
         return f"<DatasetQueryService {self.gateway!r}, {self.limits}>"
 
     def read_dataset_rows(
-        self, *, dataset_name: str, limit: int = 100, offset: int = 0
+        self, *, dataset_name: str, limit: int = 100, offset: int = 0, cursor: str | None = None
     ) -> DatasetRowsResponse:
         """One page of ``dataset_name``: up to ``limit`` rows after the first ``offset``.
 
@@ -194,20 +220,27 @@ class DatasetQueryService:
             Rows wanted, an integer; clamped to ``0 .. limits.max_rows_per_call``.
         offset
             Rows to skip, an integer; clamped to ``0 .. MAX_OFFSET``.
+        cursor
+            A page's ``next_cursor``: continue after that page (``offset`` must be 0).
 
         Returns
         -------
         DatasetRowsResponse
-            The rows, the applied limit and offset, ``meta.truncated`` (more
-            rows follow) and messages for each clamp and for an empty page.
+            The rows, the applied limit and offset (with a cursor: the rows
+            before this page), ``meta.truncated`` (more rows follow),
+            ``next_cursor``, and messages for each clamp and for an empty page.
 
         Raises
         ------
         ArgumentTypeError
-            ``dataset_name`` is not a string, or ``limit``/``offset`` is not an
-            integer (``2.5``, ``"5"``, ``None``, NaN and ``True`` are refused).
+            ``dataset_name`` or ``cursor`` is not a string, or ``limit``/``offset``
+            is not an integer (``2.5``, ``"5"``, ``None``, NaN and ``True`` are refused).
         InvalidArgumentError
             ``dataset_name`` is empty.
+        InvalidCursorError
+            ``cursor`` was changed or issued elsewhere (another process, before
+            a restart), belongs to another dataset, comes with an offset, or
+            its dataset changed (key, columns, order) since it was made.
         UnknownDatasetError
             No dataset has that name; the message suggests close names.
         RelationMissingError
@@ -220,30 +253,75 @@ class DatasetQueryService:
         require_str("dataset_name", dataset_name, what="a dataset name")
         limit = require_int("limit", limit)
         offset = require_int("offset", offset)
+        start = self._start(dataset_name, offset, cursor)
         messages: list[Message] = []
         applied_limit = _clamp("limit", limit, self.limits.max_rows_per_call, messages)
         applied_offset = _clamp("offset", offset, MAX_OFFSET, messages)
+        if start is not None:
+            applied_offset = start.cursor.position
         # One row more than asked tells whether the dataset goes on past this
         # page; DuckDB's LIMIT is a BIGINT, so the extra row stays within it.
         fetch_limit = min(applied_limit + 1, MAX_OFFSET)
-        columns, fetched = self._fetch(dataset_name, fetch_limit, applied_offset)
-        truncated = len(fetched) > applied_limit
-        rows = tuple(dict(zip(columns, row, strict=True)) for row in fetched[:applied_limit])
+        page = self._fetch(dataset_name, fetch_limit, applied_limit, applied_offset, start)
+        truncated = len(page.rows) > applied_limit
+        rows = tuple(dict(zip(page.columns, row, strict=True)) for row in page.rows[:applied_limit])
+        next_cursor = None
+        if truncated:
+            next_cursor = self._next_cursor(dataset_name, page, applied_offset + len(rows), start)
+            if page.unsupported:
+                messages.append(_offset_cursor_message(dataset_name, page.unsupported))
         if not rows:
             messages.append(_empty_message(dataset_name, applied_limit, applied_offset, truncated))
         meta = ResponseMeta(
             limit, applied_limit, offset, applied_offset, truncated, tuple(messages)
         )
-        return DatasetRowsResponse(dataset_name, applied_limit, applied_offset, rows, meta, columns)
+        return DatasetRowsResponse(
+            dataset_name, applied_limit, applied_offset, rows, meta, page.columns, next_cursor
+        )
 
-    def _fetch(self, dataset_name: str, row_limit: int, row_offset: int) -> _Page:
+    def _start(self, dataset_name: str, offset: int, cursor: str | None) -> Given | None:
+        """The cursor's position, checked, or ``None`` without one."""
+        if cursor is None:
+            return None
+        start = decode_cursor(cursor, self._secret, dataset=dataset_name)
+        if offset != 0:
+            msg = f"give a cursor or an offset, not both (offset {offset} with a cursor)"
+            raise InvalidCursorError(msg, parameter="cursor", value=cursor)
+        return Given(start, cursor)
+
+    def _next_cursor(
+        self, dataset_name: str, page: Page, position: int, start: Given | None
+    ) -> str:
+        """The cursor of the page after ``page``, whose first row is at ``position``."""
+        order: Order = "after" if page.last is not None else page.order
+        if page.last is None and start is not None and start.cursor.order == "after":
+            # A page of no rows (limit 0) moves nowhere: the next one starts where it did.
+            return start.text
+        return encode_cursor(
+            PageCursor(
+                dataset_name,
+                page.table_key,
+                order,
+                position,
+                page.signature,
+                page.last or (),
+                page.ties,
+            ),
+            self._secret,
+        )
+
+    def _fetch(
+        self, dataset_name: str, fetch: int, keep: int, offset: int, start: Given | None
+    ) -> Page:
         # A cursor of its own per call: one DuckDB connection serves one call
         # at a time and holds one result, so threads sharing it would clash.
         cursor = self.gateway.cursor()
         try:
-            page = self._scanned_page(cursor, dataset_name, row_limit, row_offset)
+            page = None
+            if start is None or start.cursor.order == "scan":
+                page = self._scanned_page(cursor, dataset_name, fetch, offset, start)
             if page is None:
-                page = self._checked_page(cursor, dataset_name, row_limit, row_offset)
+                page = self._checked_page(cursor, dataset_name, fetch, keep, offset, start)
             return page
         except duckdb.ConnectionException as exc:
             msg = f"the gateway on {self.gateway.config.path} was closed during the read"
@@ -252,8 +330,13 @@ class DatasetQueryService:
             cursor.close()
 
     def _scanned_page(
-        self, cursor: duckdb.DuckDBPyConnection, dataset_name: str, row_limit: int, row_offset: int
-    ) -> _Page | None:
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        dataset_name: str,
+        row_limit: int,
+        row_offset: int,
+        start: Given | None,
+    ) -> Page | None:
         """A base table's page as the bare scan, or ``None``: then ``_checked_page`` serves it.
 
         The dataset's key and kind come from the gateway's registry, so the
@@ -263,15 +346,15 @@ class DatasetQueryService:
         which says whether scan order holds, and ``rowid``, which only a base
         table has (a view put in the table's place since the registry was read
         fails to bind). Anything else (a name the registry does not know, a
-        view, a key that does not parse, a missing relation, the setting off)
-        is left to the checked path, which reads the catalog as it is now and
-        says what is wrong.
+        view, a key that does not parse, a missing relation, the setting off,
+        a cursor made for another key) is left to the checked path, which
+        reads the catalog as it is now and says what is wrong.
         """
         dataset = self.gateway.datasets.by_name.get(dataset_name)
         if dataset is None or dataset.is_view:
             return None
         key = key_or_none(dataset.table_key)
-        if key is None:
+        if key is None or (start is not None and start.cursor.table_key != dataset.table_key):
             return None
         database = key.database or self._database(cursor)
         table = Relation(database, key.schema, key.name, "table")
@@ -288,7 +371,7 @@ class DatasetQueryService:
         if rows and not rows[0][0]:
             return None  # preserve_insertion_order is off: only a sort gives an order
         columns = tuple(d[0] for d in result.description or ())[2:]
-        return columns, [row[2:] for row in rows]
+        return Page(columns, [row[2:] for row in rows], dataset.table_key)
 
     def _database(self, cursor: duckdb.DuckDBPyConnection) -> str:
         """The database two-part keys name: a cursor's default one, the same for every cursor."""
@@ -297,28 +380,54 @@ class DatasetQueryService:
         return self._default_database
 
     def _checked_page(
-        self, cursor: duckdb.DuckDBPyConnection, dataset_name: str, row_limit: int, row_offset: int
-    ) -> _Page:
-        """The page through the pack's ``dataset_rows``, every step checked and explained."""
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        dataset_name: str,
+        fetch: int,
+        keep: int,
+        offset: int,
+        start: Given | None,
+    ) -> Page:
+        """The page read from the catalog as it is now, every step checked and explained.
+
+        The relation is read by its fully quoted name, never through
+        ``query_table`` (DuckDB 1.2's reads ``s."a""b"`` as ``s.ab``).
+        """
         pack_schema = self.gateway.config.pack_schema
         # One transaction: the relation found is the relation read.
         with snapshot(cursor):
             table_key = lookup_table_key(cursor, dataset_name, pack_schema=pack_schema)
+            if start is not None and start.cursor.table_key != table_key:
+                raise stale_cursor(dataset_name, f"was registered as {table_key}", start.text)
             relation = resolve_relation(cursor, table_key, dataset=dataset_name)
-            # A base table pages stably in a plain scan (the pack's scan_is_ordered
-            # rule); anything else is sorted. The setting is read in the same statement.
-            row_order = _SCAN_IF_ORDERED if relation.kind == "table" else "'all'"
             try:
-                result = cursor.execute(
-                    f"SELECT * FROM {qualified_name(pack_schema)}.dataset_rows"
-                    f"(?, row_limit := ?, row_offset := ?, row_order := {row_order})",
-                    [relation.sql(), row_limit, row_offset],
+                # A base table pages stably in a plain scan (the pack's
+                # scan_is_ordered rule); anything else is sorted.
+                if relation.kind == "table" and _scan_order_holds(cursor, start):
+                    result = cursor.execute(
+                        f"SELECT * FROM {relation.sql()} LIMIT ? OFFSET ?", [fetch, offset]
+                    )
+                    columns = tuple(d[0] for d in result.description or ())
+                    return Page(columns, result.fetchall(), table_key)
+                if start is not None and start.cursor.order == "scan":
+                    raise stale_cursor(
+                        dataset_name, "no longer pages in insertion order", start.text
+                    )
+                return read_sorted(
+                    cursor, dataset_name, relation.sql(), table_key, fetch, keep, offset, start
                 )
-                return tuple(d[0] for d in result.description or ()), result.fetchall()
             except duckdb.ConnectionException:
                 raise  # the gateway was closed meanwhile: said by _fetch
             except duckdb.Error as exc:
                 raise unreadable(dataset_name, table_key, exc) from exc
+
+
+def _scan_order_holds(cursor: duckdb.DuckDBPyConnection, start: Given | None) -> bool:
+    """Whether this read pages a table in insertion order (a sorted cursor keeps sorting)."""
+    if start is not None and start.cursor.order != "scan":
+        return False
+    row = cursor.execute(f"SELECT {_ORDERED}").fetchone()
+    return bool(row and row[0])
 
 
 def _clamp(what: str, requested: int, maximum: int, messages: list[Message]) -> int:
@@ -348,3 +457,13 @@ def _empty_message(dataset_name: str, limit: int, offset: int, more_rows: bool) 
         detail = f"dataset {dataset_name!r} has no rows at offset {offset} (it ends before)"
     context = {"dataset": dataset_name, "limit": limit, "offset": offset, "more_rows": more_rows}
     return Message("dataset_empty", "info", detail, MappingProxyType(context))
+
+
+def _offset_cursor_message(dataset_name: str, unsupported: tuple[str, ...]) -> Message:
+    shown = ", ".join(unsupported[:3]) + (", ..." if len(unsupported) > 3 else "")
+    detail = (
+        f"dataset {dataset_name!r} has columns a cursor cannot hold exactly ({shown}); "
+        "its next_cursor holds an offset, so a deep page costs a sort, as by offset"
+    )
+    context = {"dataset": dataset_name, "columns": unsupported}
+    return Message("cursor_by_offset", "info", detail, MappingProxyType(context))
