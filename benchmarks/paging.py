@@ -7,11 +7,16 @@ of 100 rows at offset 0 and at offset 9,000,000 through ``DatasetQueryService``
 interleaved with the baseline, a bare ``SELECT * ... LIMIT ... OFFSET`` (A B A
 B ...), and prints each one's ratio to the baseline as median [min..max].
 The goal (issue 11): the service at most 1.5x the bare query at both offsets.
-Then it reads one page of a view with a join and an aggregate several times
+Then a view over the same table (no scan order: pages are sorted): a page at
+offset 0.9 x ROWS reached through ``next_cursor``, interleaved with the view's
+page 1; the goal (issue 11) is at most 2x page 1, where the same page by
+offset sorts nearly everything (shown too, with fewer runs).
+Last it reads one page of a view with a join and an aggregate several times
 with ``threads = 2``: the bare query may return different rows each time; the
 macro must not.
 
-Run: .venv/bin/python benchmarks/paging.py [ROWS] [RUNS]
+Run: .venv/bin/python benchmarks/paging.py [ROWS] [RUNS] [view]
+("view" runs only the view section.)
 """
 
 from __future__ import annotations
@@ -59,14 +64,18 @@ def interleaved(
     return base, times
 
 
-def costs(con: duckdb.DuckDBPyConnection, rows: int, runs: int) -> None:
+def make_table(con: duckdb.DuckDBPyConnection, rows: int) -> None:
     con.execute(
         "CREATE TABLE main.big AS SELECT hash(range) % 1000000 AS k, range AS id, "
         "'x' || (range * 7 % 10007) AS label, range / 3 AS score FROM range(?)",
         [rows],
     )
-    print(f"table main.big: {rows:,} rows (k, id, label, score); {runs} interleaved runs")
     register_dataset(con, "main.big")
+
+
+def costs(con: duckdb.DuckDBPyConnection, rows: int, runs: int) -> None:
+    make_table(con, rows)
+    print(f"table main.big: {rows:,} rows (k, id, label, score); {runs} interleaved runs")
     service = DatasetQueryService(Gateway(StorageConfig(), con))
     cursor = con.cursor()
     for offset in (0, rows - rows // 10):
@@ -95,6 +104,47 @@ def costs(con: duckdb.DuckDBPyConnection, rows: int, runs: int) -> None:
                 f"this {statistics.median(times) * 1000:.2f} ms, median)",
                 flush=True,
             )
+
+
+def view_costs(con: duckdb.DuckDBPyConnection, rows: int, runs: int) -> None:
+    """A deep page of a view by cursor, and by offset, against the view's page 1."""
+    con.execute("CREATE OR REPLACE VIEW main.v_big AS SELECT * FROM main.big")
+    register_dataset(con, "main.v_big")
+    service = DatasetQueryService(Gateway(StorageConfig(), con))
+    read = service.read_dataset_rows
+    depth = rows - rows // 10
+    print(f"\nview main.v_big over {rows:,} rows (sorted: ORDER BY ALL), page of {PAGE}:")
+    start = time.perf_counter()
+    before = read(dataset_name="v_big", limit=PAGE, offset=depth - PAGE)
+    took = time.perf_counter() - start
+    print(f"  (one page at offset {depth - PAGE:,} to get a cursor: {took:.2f} s)")
+    cursor = before.next_cursor
+    assert cursor is not None
+    deep = read(dataset_name="v_big", limit=PAGE, cursor=cursor)
+    by_offset = read(dataset_name="v_big", limit=PAGE, offset=depth)
+    assert deep.offset == depth and deep.rows == by_offset.rows, "cursor and offset disagree"
+    first = partial(read, dataset_name="v_big", limit=PAGE)
+    subjects: list[tuple[str, Callable[[], object], int]] = [
+        (
+            f"offset {depth:,} by cursor",
+            partial(read, dataset_name="v_big", limit=PAGE, cursor=cursor),
+            runs,
+        ),
+        (
+            f"offset {depth:,} by offset",
+            partial(read, dataset_name="v_big", limit=PAGE, offset=depth),
+            max(3, runs // 5),
+        ),
+    ]
+    for label, subject, count in subjects:
+        base, times = interleaved(first, subject, count)
+        ratios = [t / b for b, t in zip(base, times, strict=True)]
+        print(
+            f"  {label:<30} vs page 1: {spread(ratios)}  "
+            f"(page 1 {statistics.median(base) * 1000:.1f} ms, "
+            f"this {statistics.median(times) * 1000:.1f} ms, median)",
+            flush=True,
+        )
 
 
 def consistency(con: duckdb.DuckDBPyConnection, reads: int = 5) -> None:
@@ -138,11 +188,17 @@ def consistency(con: duckdb.DuckDBPyConnection, reads: int = 5) -> None:
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 21
+    only_view = len(sys.argv) > 3 and sys.argv[3] == "view"
     con = duckdb.connect()
     install_macros(con)
     print(f"duckdb {duckdb.__version__}")
-    costs(con, rows, runs)
-    consistency(con)
+    if only_view:
+        make_table(con, rows)
+    else:
+        costs(con, rows, runs)
+    view_costs(con, rows, runs)
+    if not only_view:
+        consistency(con)
 
 
 if __name__ == "__main__":
