@@ -16,7 +16,7 @@ import duckdb
 
 from ducksets import _introspect
 from ducksets._args import require_bool, require_connection, require_mapping
-from ducksets._names import bare_refused_keywords, fold_name
+from ducksets._names import fold_name
 from ducksets._transaction import transaction
 from ducksets.errors import (
     ArgumentTypeError,
@@ -99,7 +99,6 @@ def bootstrap_metadata_datasets(
     if isinstance(views, str):
         msg = f"views must be a list of table keys, not the str {views!r}"
         raise ArgumentTypeError(msg, parameter="views", value=views)
-    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     specs: list[tuple[str, bool, TableSchema | None]] = [
         *((k, False, s) for k, s in tables.items()),
         *((k, True, None) for k in views),
@@ -170,7 +169,6 @@ def register_dataset(
     if schema is not None and not isinstance(schema, TableSchema):
         msg = f"schema must be a TableSchema or None, not {type(schema).__name__} {schema!r}"
         raise ArgumentTypeError(msg, parameter="schema", value=schema)
-    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     key = parse_table_key(table_key)
     if is_view is None:
         kind = _introspect.relation_kind(con, key)
@@ -203,9 +201,15 @@ def unregister_dataset(
 
 
 def upsert_rows(
-    con: duckdb.DuckDBPyConnection, rows: Sequence[CatalogRow], pack_schema: str
+    con: duckdb.DuckDBPyConnection,
+    rows: Sequence[CatalogRow],
+    pack_schema: str,
+    *,
+    catalog_checked: bool = False,
 ) -> tuple[str, ...]:
-    require_catalog(con, pack_schema)
+    """Write ``rows`` and their columns (``catalog_checked``: the caller ran require_catalog)."""
+    if not catalog_checked:
+        require_catalog(con, pack_schema)
     datasets = catalog_table(pack_schema, "datasets")
     columns = catalog_table(pack_schema, "dataset_columns")
     # Concurrent writers of the same keys conflict in DuckDB's optimistic

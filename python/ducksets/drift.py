@@ -9,9 +9,8 @@ import duckdb
 
 from ducksets._args import require_connection
 from ducksets._html import html_table
-from ducksets.integrity import require_pack
 from ducksets.pack import PACK_SCHEMA
-from ducksets.registry import catalog_table, require_catalog
+from ducksets.registry import catalog_table, require_intact_pack
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,7 @@ def catalog_drift(con: duckdb.DuckDBPyConnection, *, pack_schema: str = PACK_SCH
         A pack object is missing or changed; ``ducksets install DB`` repairs it.
     """
     require_connection("con", con)
-    require_catalog(con, pack_schema)
-    require_pack(con, pack_schema=pack_schema)
+    require_intact_pack(con, pack_schema)
     macro = catalog_table(pack_schema, "catalog_drift")
     rows = con.execute(f"SELECT table_key, drift, detail FROM {macro}()").fetchall()
     return DriftReport(tuple(DriftItem(*row) for row in rows))

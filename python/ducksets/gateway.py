@@ -17,10 +17,15 @@ from ducksets._connect import connect
 from ducksets._transaction import transaction
 from ducksets.catalog import bootstrap_metadata_datasets
 from ducksets.errors import ArgumentTypeError, GatewayClosedError, SchemaError, first_line
-from ducksets.integrity import require_pack
 from ducksets.keys import parse_table_key
 from ducksets.pack import PACK_SCHEMA, install_macros
-from ducksets.registry import Dataset, DatasetRegistry, load_dataset_registry
+from ducksets.registry import (
+    Dataset,
+    DatasetRegistry,
+    load_dataset_registry,
+    read_registry,
+    require_intact_pack,
+)
 from ducksets.rowbinding import RowBinding
 from ducksets.schema import TableSchema
 from ducksets.sqltext import quote_identifier
@@ -84,10 +89,13 @@ class Gateway:
     closes the connection.
     """
 
-    def __init__(self, config: StorageConfig, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, config: StorageConfig, con: duckdb.DuckDBPyConnection, *, _checked: bool = False
+    ) -> None:
         self.config = config
         self.con = con
-        self.datasets: DatasetRegistry = self._load()
+        # open_gateway has checked the whole pack, the catalog tables with it.
+        self.datasets: DatasetRegistry = self._load(checked=_checked)
 
     def refresh(self) -> DatasetRegistry:
         """Re-read the catalog (after registering datasets, say) and return the new registry."""
@@ -156,12 +164,13 @@ class Gateway:
         mode = "read-only" if self.config.read_only else "writable"
         return f"<Gateway {self.config.path!s} ({mode}), {len(self.datasets.by_name)} datasets>"
 
-    def _load(self) -> DatasetRegistry:
+    def _load(self, *, checked: bool = False) -> DatasetRegistry:
         # A cursor of its own, so a refresh from one thread never clashes with
         # a read of another on the shared connection.
         cursor = self.cursor()
+        read = read_registry if checked else load_dataset_registry
         try:
-            return load_dataset_registry(
+            return read(
                 cursor,
                 schemas=self.config.tables,
                 row_bindings=self.config.row_bindings,
@@ -210,12 +219,13 @@ def open_gateway(config: StorageConfig) -> Gateway:
                 names=config.names,
                 pack_schema=config.pack_schema,
             )
-        gateway = Gateway(config, con)
         # The pack's macros run only once they are verified as the pack's own:
         # a writable open has just (re)installed them, but a user macro that
-        # shadows a DuckDB builtin they call survives any install.
-        require_pack(con, pack_schema=config.pack_schema)
-        return gateway
+        # shadows a DuckDB builtin they call survives any install. The catalog
+        # tables' errors (CatalogMissingError, ...) come first, as a registry
+        # read gives them.
+        require_intact_pack(con, config.pack_schema)
+        return Gateway(config, con, _checked=True)
     except BaseException:
         con.close()
         raise

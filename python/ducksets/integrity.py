@@ -342,9 +342,14 @@ def require_pack(
     """
     problems = verify_pack(con, pack_schema=pack_schema, database=database)
     if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        msg = f"the ducksets pack is not intact: {problems[0]}{more}"
-        raise PackIntegrityError(msg, problems=problems)
+        raise integrity_error(problems)
+
+
+def integrity_error(problems: Sequence[str]) -> PackIntegrityError:
+    """``require_pack``'s error for ``verify_pack``'s lines (at least one)."""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    msg = f"the ducksets pack is not intact: {problems[0]}{more}"
+    return PackIntegrityError(msg, problems=tuple(problems))
 
 
 def as_diagnostics(problems: Sequence[Problem]) -> list[Diagnostic]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import duckdb
 
@@ -34,6 +34,9 @@ from ducksets.pack import PACK_SCHEMA
 from ducksets.rowbinding import RowBinding
 from ducksets.schema import Column, TableSchema
 from ducksets.sqltext import qualified_name
+
+if TYPE_CHECKING:
+    from ducksets._pack_reader import Problem
 
 _T = TypeVar("_T")
 
@@ -253,22 +256,51 @@ def require_catalog(con: duckdb.DuckDBPyConnection, pack_schema: str = PACK_SCHE
         One is a view or has an ALTERed, dropped or renamed column: read as it
         is, ``'false'`` would count as true or a query would fail to bind.
     """
-    # integrity imports lint (sqlglot rules); import it when a catalog is read.
-    from ducksets.errors import CatalogShapeError
-    from ducksets.integrity import repair_command, table_problems
+    # integrity reads the pack's files; import it when a catalog is read.
+    from ducksets.integrity import table_problems
 
     require_connection("con", con)
     require_str("pack_schema", pack_schema, what="a schema name")
+    raise_catalog_problems(con, pack_schema, table_problems(con, pack_schema=pack_schema))
+
+
+def require_intact_pack(con: duckdb.DuckDBPyConnection, pack_schema: str = PACK_SCHEMA) -> None:
+    """``require_catalog``, then ``integrity.require_pack``, from one reading of the pack.
+
+    Raises
+    ------
+    CatalogMissingError, CatalogShapeError
+        As ``require_catalog``: the catalog tables come first.
+    PackIntegrityError
+        Any other pack object is missing or changed.
+    """
+    from ducksets.integrity import integrity_error, pack_problems
+
+    require_connection("con", con)
+    require_str("pack_schema", pack_schema, what="a schema name")
+    problems = pack_problems(con, pack_schema=pack_schema)
+    raise_catalog_problems(con, pack_schema, problems)
+    if problems:
+        raise integrity_error(tuple(p.text for p in problems))
+
+
+def raise_catalog_problems(
+    con: duckdb.DuckDBPyConnection, pack_schema: str, problems: Iterable[Problem]
+) -> None:
+    """Raise ``require_catalog``'s error for the catalog tables' problems among ``problems``."""
+    from ducksets.errors import CatalogShapeError
+    from ducksets.integrity import repair_command
+
     catalog = {qualified_name(pack_schema, t) for t in ("datasets", "dataset_columns")}
-    problems = [p for p in table_problems(con, pack_schema=pack_schema) if p.obj in catalog]
-    if any(p.missing for p in problems):
+    found = [p for p in problems if p.obj in catalog or p.no_pack]
+    if any(p.missing for p in found):
         msg = (
             f"no ducksets catalog in schema {pack_schema!r} (or an old pack without "
             f"dataset_columns); run install_macros(con) or: {repair_command(con)}"
         )
         raise CatalogMissingError(msg)
-    if problems:
-        raise CatalogShapeError(problems[0].text, table=problems[0].obj)
+    if found:
+        raise CatalogShapeError(found[0].text, table=found[0].obj)
 
 
 def load_dataset_registry(
@@ -307,6 +339,17 @@ def load_dataset_registry(
     require_mapping("schemas", schemas, TableSchema)
     require_mapping("row_bindings", row_bindings, RowBinding)
     require_catalog(con, pack_schema)
+    return read_registry(con, schemas=schemas, row_bindings=row_bindings, pack_schema=pack_schema)
+
+
+def read_registry(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    schemas: Mapping[str, TableSchema] | None = None,
+    row_bindings: Mapping[str, RowBinding[Any]] | None = None,
+    pack_schema: str = PACK_SCHEMA,
+) -> DatasetRegistry:
+    """``load_dataset_registry`` for a caller that has checked the arguments and the catalog."""
     declared = _KeyIndex(_checked_keys(schemas))
     bindings = _KeyIndex(_checked_keys(row_bindings))
     with _collector_paused():

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from ducksets._args import require_connection, require_str
-from ducksets._names import SQL_ASCII_FOLD, bare_refused_keywords, fold_name
+from ducksets._names import SQL_ASCII_FOLD, fold_name
 from ducksets.catalog import CatalogRow, catalog_row, upsert_rows
 from ducksets.errors import (
     ArgumentTypeError,
@@ -24,7 +24,7 @@ from ducksets.pack import PACK_SCHEMA
 from ducksets.registry import (
     DatasetRegistry,
     key_or_none,
-    load_dataset_registry,
+    read_registry,
     require_catalog,
 )
 
@@ -77,13 +77,12 @@ def sync_catalog(
     """
     require_connection("con", con)
     _require_schema_names(schemas)
-    require_catalog(con, pack_schema)
-    bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
+    require_catalog(con, pack_schema)  # once: the registry and the upsert below trust it
     relations = _relations_in_schemas(con, schemas)
-    registry = load_dataset_registry(con, pack_schema=pack_schema)
+    registry = read_registry(con, pack_schema=pack_schema)
     added, updated, left, skipped = _sort_relations(relations, registry)
     if not dry_run and (added or updated):
-        upsert_rows(con, [*added, *updated], pack_schema)
+        upsert_rows(con, [*added, *updated], pack_schema, catalog_checked=True)
     return SyncReport(
         tuple(r.table_key for r in added),
         tuple(r.table_key for r in updated),
