@@ -141,6 +141,20 @@ def test_a_deep_page_by_cursor_reads_only_the_rows_after(con: duckdb.DuckDBPyCon
     assert (second.offset, second.next_cursor, second.next_offset) == (1999, None, None)
 
 
+def test_a_deep_first_page_of_equal_rows_continues_after_all_of_them(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # Offset 3 lands inside a run of ten equal rows: the cursor must count the
+    # three skipped before the page as well as the two on it.
+    con.execute(
+        "CREATE VIEW main.v_run AS "
+        "SELECT 7 AS x FROM range(10) UNION ALL SELECT 8 UNION ALL SELECT 6"
+    )
+    register_dataset(con, "main.v_run")
+    rows = read_by_cursor(service(con), "v_run", iter([2] * 20), offset=3)
+    assert rows == [(7,)] * 8 + [(8,)]
+
+
 def test_values_with_quotes_travel_as_parameters(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE main.victim AS SELECT 1 AS x")
     con.execute(
@@ -240,8 +254,11 @@ def test_a_cursor_must_be_a_string(gateway: Gateway) -> None:
 
 
 def test_a_short_secret_is_refused(gateway: Gateway) -> None:
-    with pytest.raises(ArgumentTypeError, match="at least 16 bytes"):
+    with pytest.raises(InvalidArgumentError, match="at least 16 bytes, not 5") as raised:
         DatasetQueryService(gateway, cursor_secret=b"short")
+    assert (raised.value.parameter, raised.value.value) == ("cursor_secret", None)
+    with pytest.raises(ArgumentTypeError, match="must be bytes"):
+        DatasetQueryService(gateway, cursor_secret="x" * 32)  # type: ignore[arg-type]
 
 
 def test_a_cursor_is_stale_after_its_dataset_changed(gateway: Gateway) -> None:

@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ducksets.errors import ArgumentTypeError, InvalidCursorError
+from ducksets.errors import ArgumentTypeError, InvalidArgumentError, InvalidCursorError
 
 Order = Literal["scan", "sorted", "after"]
 """``scan``: an offset in insertion order; ``sorted``: an offset in ``ORDER BY ALL``
@@ -60,9 +60,13 @@ def cursor_secret_or_default(secret: bytes | None) -> bytes:
     """The key for cursor tags: ``secret``, or this process's random one."""
     if secret is None:
         return _PROCESS_SECRET
-    if not isinstance(secret, bytes) or len(secret) < 16:
-        msg = f"cursor_secret must be at least 16 bytes, not {type(secret).__name__}"
+    # The secret itself is never put in an error (value=None).
+    if not isinstance(secret, bytes):
+        msg = f"cursor_secret must be bytes (at least 16), not {type(secret).__name__}"
         raise ArgumentTypeError(msg, parameter="cursor_secret", value=None)
+    if len(secret) < 16:
+        msg = f"cursor_secret must be at least 16 bytes, not {len(secret)}"
+        raise InvalidArgumentError(msg, parameter="cursor_secret", value=None)
     return secret
 
 

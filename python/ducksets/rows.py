@@ -263,6 +263,19 @@ class DatasetQueryService:
         # page; DuckDB's LIMIT is a BIGINT, so the extra row stays within it.
         fetch_limit = min(applied_limit + 1, MAX_OFFSET)
         page = self._fetch(dataset_name, fetch_limit, applied_limit, applied_offset, start)
+        asked = (limit, applied_limit, offset, applied_offset)
+        return self._response(dataset_name, page, asked, messages, start)
+
+    def _response(
+        self,
+        dataset_name: str,
+        page: Page,
+        asked: tuple[int, int, int, int],
+        messages: list[Message],
+        start: Given | None,
+    ) -> DatasetRowsResponse:
+        """The response for ``page``; ``asked`` is the requested and applied limit and offset."""
+        applied_limit, applied_offset = asked[1], asked[3]
         truncated = len(page.rows) > applied_limit
         rows = tuple(dict(zip(page.columns, row, strict=True)) for row in page.rows[:applied_limit])
         next_cursor = None
@@ -272,9 +285,7 @@ class DatasetQueryService:
                 messages.append(_offset_cursor_message(dataset_name, page.unsupported))
         if not rows:
             messages.append(_empty_message(dataset_name, applied_limit, applied_offset, truncated))
-        meta = ResponseMeta(
-            limit, applied_limit, offset, applied_offset, truncated, tuple(messages)
-        )
+        meta = ResponseMeta(*asked, truncated, tuple(messages))
         return DatasetRowsResponse(
             dataset_name, applied_limit, applied_offset, rows, meta, page.columns, next_cursor
         )
