@@ -96,7 +96,8 @@ class Stager:
                 self.keys[job.table_key] = parse_table_key(job.table_key)
             except InvalidTableKeyError as exc:
                 self.keys[job.table_key] = exc
-        self.relations: dict[TableKey, Relation | None] = {}
+        self.relations: dict[str, Relation | None] = {}
+        """The relation each table key (as the catalog spells it) names, in this snapshot."""
         self.table_columns: dict[Relation, Columns] = {}
 
     def __enter__(self) -> Stager:
@@ -115,9 +116,10 @@ class Stager:
     def _snapshot(self) -> None:
         """Begin the transaction; resolve every key and read every table's columns in it."""
         self.cursor.execute("BEGIN TRANSACTION")
-        keys = [k for k in self.keys.values() if isinstance(k, TableKey)]
-        self.relations = find_relations(self.cursor, keys)
-        tables = [r for r in self.relations.values() if r is not None and r.kind == "table"]
+        keys = {text: k for text, k in self.keys.items() if isinstance(k, TableKey)}
+        found = find_relations(self.cursor, keys.values())
+        self.relations = {text: found[key] for text, key in keys.items()}
+        tables = [r for r in found.values() if r is not None and r.kind == "table"]
         self.table_columns = dict.fromkeys(tables, ())
         if tables:
             names = [[r.database for r in tables], [r.schema for r in tables]]
@@ -140,7 +142,7 @@ class Stager:
         if isinstance(key, InvalidTableKeyError):
             msg = f"{first_line(key)}; fix its row in metadata.datasets"
             raise DatasetFailedError(msg) from key
-        relation = self.relations.get(key)
+        relation = self.relations.get(job.table_key)
         if relation is None:
             msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
             raise DatasetFailedError(msg)

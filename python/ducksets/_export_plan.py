@@ -157,7 +157,7 @@ def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequ
     listed = {e["file"].casefold(): e["file"] for e in manifest_entries(directory)}
     protected = _protected_paths(cursor)
     present = _present_names(directory)
-    base = directory.resolve()
+    base = f"{directory.resolve()}{os.sep}"
     for job in jobs:
         target = directory / job.filename
         if present is None or _fs_fold(job.filename) in present:
@@ -165,7 +165,7 @@ def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequ
         else:
             # Nothing by that name (a dangling symlink is listed too): only the
             # path itself can be forbidden; it resolves beside the directory.
-            why = _protected(str(base / job.filename), protected)
+            why = _protected(base + job.filename, protected) if protected else None
         if why is not None:
             msg = (
                 f"dataset {job.name!r} ({job.fmt}) would overwrite {target}, which {why}; "

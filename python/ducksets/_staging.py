@@ -280,10 +280,11 @@ def publish(directory: Path, staging: Staging, filenames: list[str]) -> None:
     try:
         journal_temp.write_text(json.dumps(names), encoding="utf-8")
         journal_temp.replace(journal)
+        files, backups = staging.files, staging.path / BACKUPS
         for name in names:
-            source = staging.manifest if name == MANIFEST_NAME else staging.files / name
+            source = staging.manifest if name == MANIFEST_NAME else files / name
             target = directory / name
-            _backup(target, staging.path / BACKUPS / name)
+            _backup(target, backups / name)
             source.replace(target)
     except BaseException as exc:
         if not isinstance(exc, OSError):

@@ -76,6 +76,10 @@ def count_datasets(
 class _ViewFailedError(Exception):
     """Ends the transaction of a batch whose view failed (the count is already marked)."""
 
+    def __init__(self, position: int) -> None:
+        super().__init__(position)
+        self.position = position
+
 
 def _count_until_one_fails(
     con: duckdb.DuckDBPyConnection,
@@ -85,11 +89,10 @@ def _count_until_one_fails(
     counts: list[RowCount | None],
 ) -> list[int]:
     """Count ``pending`` in one transaction, filling ``counts``; those left after a failure."""
-    done = 0
     try:
         with transaction(con, "count_datasets"):
             relations = find_relations(con, [keys[i] for i in pending])
-            for done, i in enumerate(pending, start=1):
+            for position, i in enumerate(pending):
                 dataset, relation = todo[i], relations[keys[i]]
                 if relation is None:
                     detail = f"no table or view {dataset.table_key}"
@@ -100,11 +103,11 @@ def _count_until_one_fails(
                 except duckdb.Error as exc:
                     detail = f"{dataset.kind} {dataset.table_key} fails: {first_line(exc)}"
                     counts[i] = _marked(dataset, "unreadable", detail)
-                    raise _ViewFailedError from exc
+                    raise _ViewFailedError(position) from exc
                 rows = int(counted[0]) if counted else 0
                 counts[i] = RowCount(dataset.name, dataset.table_key, rows, "counted")
-    except _ViewFailedError:
-        return pending[done:]
+    except _ViewFailedError as failed:
+        return pending[failed.position + 1 :]
     return []
 
 

@@ -29,6 +29,7 @@ Nothing is lost, nothing written outside what was asked:
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -287,7 +288,8 @@ def _publish(
     entries = merge_entries(directory, fresh, keep_existing=keep_existing)
     target = directory / MANIFEST_NAME
     write_new(staging.manifest, manifest_text(entries, version), target=target)
-    staged = [name for name in fresh if (staging.files / name).exists()]
+    present = {entry.name for entry in os.scandir(staging.files)}
+    staged = [name for name in fresh if name in present]
     publish(directory, staging, staged)
     return target
 
