@@ -14,12 +14,12 @@ overlap); a small file is hashed at once, cheaper than handing it over.
 
 from __future__ import annotations
 
+import contextlib
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import duckdb
@@ -59,7 +59,7 @@ class DatasetFailedError(Exception):
 class Stager:
     """Stages the jobs of one run into the staging directory ``files``, in order.
 
-    Use as a context manager: the run's transaction is open inside it.
+    Stage inside ``transaction()``: the run's transaction is open there.
 
     Parameters
     ----------
@@ -100,18 +100,16 @@ class Stager:
         """The relation each table key (as the catalog spells it) names, in this snapshot."""
         self.table_columns: dict[Relation, Columns] = {}
 
-    def __enter__(self) -> Stager:
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Stager]:
+        """The run's transaction, every key resolved in it; ended either way at the end."""
         self._snapshot()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        # Nothing was written to the database: ending the transaction either way is safe.
-        self.cursor.execute("COMMIT" if kind is None else "ROLLBACK")
+        try:
+            yield self
+        except BaseException:
+            self.cursor.execute("ROLLBACK")  # nothing was written to the database
+            raise
+        self.cursor.execute("COMMIT")
 
     def _snapshot(self) -> None:
         """Begin the transaction; resolve every key and read every table's columns in it."""

@@ -349,7 +349,7 @@ def _run(
             ThreadPoolExecutor(1, thread_name_prefix="ducksets-sha256") as hasher,
             Stager(
                 cursor, pack_schema, directory, staging.files, jobs, hasher if checksums else None
-            ) as stager,
+            ).transaction() as stager,
         ):
             staged = _outcomes(plan, progress, stager.stage)
         if not staged.written:
