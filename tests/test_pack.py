@@ -346,8 +346,8 @@ def test_cli_script_installs_and_reinstalls_a_fresh_file(tmp_path: Path) -> None
 
 def test_script_guard_knows_the_tables_duckdb_makes() -> None:
     """The script's guard reads table shapes from the pack's text; DuckDB must agree."""
+    from ducksets._pack_reader import expected_tables
     from ducksets._pack_source import table_columns
-    from ducksets.integrity import expected_tables
 
     parsed = {f.object_name: table_columns(f.sql) for f in pack_files() if f.kind == "table"}
     made = {name: tuple(c[:2] for c in columns) for name, columns in expected_tables().items()}

@@ -30,7 +30,6 @@ from ducksets._pack_reader import (
     PackShape,
     Problem,
     expected_shape,
-    expected_tables,
     loosely,
     read_macros,
     read_table_sql,
@@ -82,7 +81,8 @@ def table_problems(
     ``missing_ok``: a missing table is no problem (an install creates it).
     """
     target_db = database or current_database(con)
-    expected = expected_tables(con)
+    shapes = table_shapes(con)
+    expected = shapes.columns
     actual = read_tables(con, target_db, pack_schema, tuple(expected))
     problems: list[Problem] = []
     checked: list[str] = []
@@ -105,20 +105,23 @@ def table_problems(
             problems.extend(_column_problems(where, columns, have, repair_command(con, database)))
         else:
             checked.append(table)
-    return (*problems, *_definition_problems(con, target_db, pack_schema, database, checked))
+    target = (target_db, pack_schema, database)
+    return (*problems, *_definition_problems(con, target, shapes.bodies, checked))
 
 
 def _definition_problems(
     con: duckdb.DuckDBPyConnection,
-    target_db: str,
-    pack_schema: str,
-    database: str | None,
+    target: tuple[str, str, str | None],
+    expected: Mapping[str, str],
     tables: Sequence[str],
 ) -> list[Problem]:
-    """Tables with the pack's columns but other constraints or collations (one query)."""
+    """Tables with the pack's columns but other constraints or collations (one query).
+
+    ``target``: the database's name, the pack's schema and ``database`` as the caller gave it.
+    """
     if not tables:
         return []
-    expected = table_shapes(con).bodies
+    target_db, pack_schema, database = target
     problems = []
     for table, body in read_table_sql(con, target_db, pack_schema, tables).items():
         if body == expected.get(table, body):
