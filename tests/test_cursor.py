@@ -60,9 +60,9 @@ VIEWS = {
     "copy": "SELECT * FROM s.t",
     # Every row twice, and typed columns whose text must come back exactly.
     "twice": "SELECT *, DATE '2020-01-01' + n AS day, encode(txt) AS raw, "
-    "TIMESTAMPTZ '2020-01-01 00:00:00.5+02' + to_hours(n) AS at FROM s.t "
+    "TIMESTAMP_NS '2020-01-01 00:00:00.123456789' + to_hours(n) AS at FROM s.t "
     "UNION ALL SELECT *, DATE '2020-01-01' + n, encode(txt), "
-    "TIMESTAMPTZ '2020-01-01 00:00:00.5+02' + to_hours(n) FROM s.t",
+    "TIMESTAMP_NS '2020-01-01 00:00:00.123456789' + to_hours(n) FROM s.t",
     # Few distinct rows: long runs of equal rows cross page ends.
     "narrow": "SELECT f, n IS NULL AS missing FROM s.t",
     # A column a cursor cannot hold: pages by offset.
