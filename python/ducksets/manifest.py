@@ -27,6 +27,7 @@ from ducksets.filenames import MANIFEST_NAME, check_filename
 from ducksets.pack import pack_version
 
 MANIFEST_FORMAT = 1
+_CHUNK = 1 << 20
 
 
 def read_manifest(output_dir: str | Path) -> Mapping[str, Any] | None:
@@ -149,13 +150,19 @@ def write_new(path: Path, text: str, *, target: Path) -> None:
 
 
 def file_digest(path: Path) -> tuple[int, str]:
-    """Size and hex SHA-256 of the file at ``path``."""
+    """Size and hex SHA-256 of the file at ``path``, read in 1 MiB chunks.
+
+    ``hashlib`` releases the GIL while hashing a chunk, so this runs beside a
+    ``COPY`` in another thread. No buffer is allocated up front: for the many
+    small files of a run that costs more than the hash.
+    """
     sha = hashlib.sha256()
     size = 0
-    buffer = bytearray(1 << 20)
-    view = memoryview(buffer)
-    with path.open("rb", buffering=0) as stream:
-        while count := stream.readinto(view):
-            sha.update(view[:count])
-            size += count
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        while chunk := os.read(fd, _CHUNK):
+            sha.update(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
     return size, sha.hexdigest()
