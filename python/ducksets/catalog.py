@@ -16,6 +16,7 @@ import duckdb
 
 from ducksets import _introspect
 from ducksets._args import require_bool, require_connection, require_mapping
+from ducksets._catalog_check import require_catalog
 from ducksets._names import fold_name
 from ducksets._transaction import transaction
 from ducksets.errors import (
@@ -32,7 +33,6 @@ from ducksets.registry import (
     catalog_table,
     key_or_none,
     lookup_table_key,
-    require_catalog,
 )
 from ducksets.schema import TableSchema
 

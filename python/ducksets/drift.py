@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import duckdb
 
 from ducksets._args import require_connection
+from ducksets._catalog_check import require_intact_pack
 from ducksets._html import html_table
 from ducksets.pack import PACK_SCHEMA
-from ducksets.registry import catalog_table, require_intact_pack
+from ducksets.registry import catalog_table
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from ducksets._args import require_bool, require_path, require_str
+from ducksets._catalog_check import require_intact_pack
 from ducksets._connect import connect
 from ducksets._transaction import transaction
 from ducksets.catalog import bootstrap_metadata_datasets
@@ -24,7 +25,6 @@ from ducksets.registry import (
     DatasetRegistry,
     load_dataset_registry,
     read_registry,
-    require_intact_pack,
 )
 from ducksets.rowbinding import RowBinding
 from ducksets.schema import TableSchema

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from ducksets._args import require_connection, require_str
+from ducksets._catalog_check import require_catalog
 from ducksets._names import SQL_ASCII_FOLD, fold_name
 from ducksets.catalog import CatalogRow, catalog_row, upsert_rows
 from ducksets.errors import (
@@ -25,7 +26,6 @@ from ducksets.registry import (
     DatasetRegistry,
     key_or_none,
     read_registry,
-    require_catalog,
 )
 
 
