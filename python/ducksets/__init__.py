@@ -87,76 +87,41 @@ if TYPE_CHECKING:
 
     __version__: str
 
-# The module that defines each public name, imported on first use.
-_MODULES: dict[str, tuple[str, ...]] = {
-    "catalog": ("bootstrap_metadata_datasets", "register_dataset", "unregister_dataset"),
-    "counts": ("RowCount", "count_dataset_rows", "count_datasets"),
-    "describe": ("DatasetDescription", "describe_dataset"),
-    "drift": ("DriftItem", "DriftReport", "catalog_drift"),
+# The module that defines each public name (space-separated), imported on first use.
+_MODULES: dict[str, str] = {
+    "catalog": "bootstrap_metadata_datasets register_dataset unregister_dataset",
+    "counts": "RowCount count_dataset_rows count_datasets",
+    "describe": "DatasetDescription describe_dataset",
+    "drift": "DriftItem DriftReport catalog_drift",
     "errors": (
-        "ArgumentTypeError",
-        "CatalogConflictError",
-        "CatalogMissingError",
-        "CatalogShapeError",
-        "ConfigError",
-        "DatabaseLockedError",
-        "DatasetUnreadableError",
-        "DucksetsError",
-        "ExportError",
-        "GatewayClosedError",
-        "InvalidArgumentError",
-        "InvalidFilenameError",
-        "InvalidTableKeyError",
-        "NotADatabaseError",
-        "PackError",
-        "PackIntegrityError",
-        "PackVersionError",
-        "ReadOnlyDatabaseError",
-        "RelationMissingError",
-        "RowValidationError",
-        "SchemaError",
-        "TransactionOpenError",
-        "UnknownDatasetError",
+        "ArgumentTypeError CatalogConflictError CatalogMissingError CatalogShapeError ConfigError "
+        "DatabaseLockedError DatasetUnreadableError DucksetsError ExportError GatewayClosedError "
+        "InvalidArgumentError InvalidFilenameError InvalidTableKeyError NotADatabaseError "
+        "PackError PackIntegrityError PackVersionError ReadOnlyDatabaseError RelationMissingError "
+        "RowValidationError SchemaError TransactionOpenError UnknownDatasetError"
     ),
     "export": (
-        "ExportedFile",
-        "ExportFailure",
-        "ExportResult",
-        "export_all_jsonl",
-        "export_all_parquet",
-        "export_dataset_to_jsonl",
-        "export_dataset_to_parquet",
-        "export_datasets",
-        "write_dataset_manifest",
+        "ExportedFile ExportFailure ExportResult export_all_jsonl export_all_parquet "
+        "export_dataset_to_jsonl export_dataset_to_parquet export_datasets write_dataset_manifest"
     ),
-    "gateway": ("Gateway", "StorageConfig", "open_gateway", "open_memory_gateway"),
-    "integrity": ("require_pack", "verify_pack"),
-    "keys": ("TableKey", "parse_table_key"),
-    "lint": ("Diagnostic", "check_catalog_keys", "lint_pack"),
+    "gateway": "Gateway StorageConfig open_gateway open_memory_gateway",
+    "integrity": "require_pack verify_pack",
+    "keys": "TableKey parse_table_key",
+    "lint": "Diagnostic check_catalog_keys lint_pack",
     "pack": (
-        "PACK_SCHEMA",
-        "InstallResult",
-        "PackFile",
-        "install_macros",
-        "installed_version",
-        "pack_files",
-        "pack_script",
-        "pack_version",
+        "PACK_SCHEMA InstallResult PackFile install_macros installed_version pack_files "
+        "pack_script pack_version"
     ),
-    "registry": ("Dataset", "DatasetRegistry", "load_dataset_registry", "lookup_table_key"),
-    "relation": ("dataset_relation",),
-    "rowbinding": ("RowBinding", "insert_rows"),
-    "rows": (
-        "BackendLimits",
-        "DatasetQueryService",
-        "DatasetRowsResponse",
-        "Message",
-        "ResponseMeta",
-    ),
-    "schema": ("Column", "TableSchema"),
-    "sync": ("SyncReport", "sync_catalog"),
+    "registry": "Dataset DatasetRegistry load_dataset_registry lookup_table_key",
+    "relation": "dataset_relation",
+    "rowbinding": "RowBinding insert_rows",
+    "rows": "BackendLimits DatasetQueryService DatasetRowsResponse Message ResponseMeta",
+    "schema": "Column TableSchema",
+    "sync": "SyncReport sync_catalog",
 }
-_HOMES = {name: f"ducksets.{module}" for module, names in _MODULES.items() for name in names}
+_HOMES = {
+    name: f"ducksets.{module}" for module, names in _MODULES.items() for name in names.split()
+}
 
 
 def __getattr__(name: str) -> Any:
