@@ -409,3 +409,42 @@ def test_a_migration_missing_from_the_record_is_a_problem_install_repairs(
     )
     assert install_macros(con).migrated == ("0001_dataset_columns",)
     assert verify_pack(con) == ()
+
+
+def test_pack_table_shapes_are_read_without_touching_the_callers_connection(db_path: Path) -> None:
+    # The pack tables' shapes come from temp tables made through a cursor of the
+    # caller's connection (its own temp catalog), also on a read-only database;
+    # the caller's temp objects and open transaction are left as they were.
+    from ducksets._pack_reader import clear_shape_caches, table_shapes
+
+    with duckdb.connect(str(db_path)) as con:
+        install_macros(con)
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        con.execute("CREATE TEMP TABLE ducksets_expected_datasets (mine INT)")
+        con.execute("BEGIN TRANSACTION")
+        clear_shape_caches()
+        try:
+            assert verify_pack(con) == ()
+            shapes = table_shapes(con)
+        finally:
+            clear_shape_caches()
+        assert con.execute("FROM ducksets_expected_datasets").fetchall() == []
+        temp = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'temp'"
+        ).fetchall()
+        assert temp == [("ducksets_expected_datasets",)]
+        con.execute("COMMIT")
+    assert [c[0] for c in shapes.columns["pack_info"]] == [
+        "pack",
+        "version",
+        "installed_at",
+        "duckdb_version",
+    ]
+    assert shapes.bodies["datasets"].startswith("(table_key VARCHAR PRIMARY KEY,")
+    closed = duckdb.connect()
+    closed.close()
+    clear_shape_caches()
+    try:
+        assert table_shapes(closed) == shapes  # a closed connection: a private database
+    finally:
+        clear_shape_caches()
