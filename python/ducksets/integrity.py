@@ -19,6 +19,7 @@ that run SQL a macro built (the exporter) verify that statement themselves.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -39,7 +40,6 @@ from ducksets._pack_reader import (
 from ducksets._pack_source import MIGRATIONS_TABLE
 from ducksets._query import fetch_one
 from ducksets.errors import PackIntegrityError
-from ducksets.lint.diagnostic import Diagnostic
 from ducksets.pack import (
     PACK_SCHEMA,
     check_target,
@@ -48,6 +48,9 @@ from ducksets.pack import (
     parse_version,
 )
 from ducksets.sqltext import qualified_name
+
+if TYPE_CHECKING:
+    from ducksets.lint.diagnostic import Diagnostic
 
 PACK_OBJECT_RULE = "DS102"
 """Diagnostic id of a pack object that is missing or differs from the pack (``ducksets check``)."""
@@ -357,4 +360,7 @@ def integrity_error(problems: Sequence[str]) -> PackIntegrityError:
 
 def as_diagnostics(problems: Sequence[Problem]) -> list[Diagnostic]:
     """Problems as ``DS102`` diagnostics for ``ducksets check``, ``file`` naming each object."""
+    # The linter's package, for ``ducksets check`` only: not with every catalog read.
+    from ducksets.lint.diagnostic import Diagnostic
+
     return [Diagnostic(p.obj, 1, 1, PACK_OBJECT_RULE, "error", p.text) for p in problems]
