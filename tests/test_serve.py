@@ -89,15 +89,19 @@ def error_text(result: Any) -> str:
 
 
 async def page_through(session: ClientSession, name: str, limit: int) -> list[dict[str, Any]]:
-    """Every row of ``name``, following ``next_offset`` until it is null."""
+    """Every row of ``name``: by ``next_offset`` for the first half, then by ``next_cursor``."""
     rows: list[dict[str, Any]] = []
-    offset: int | None = 0
-    while offset is not None:
-        args = {"name": name, "limit": limit, "offset": offset}
+    args: dict[str, Any] = {"name": name, "limit": limit, "offset": 0}
+    while True:
         page = payload(await session.call_tool("read_dataset_rows", args))
         rows += page["rows"]
-        offset = page["next_offset"]
-    return rows
+        if page["next_cursor"] is None:
+            assert page["next_offset"] is None
+            return rows
+        if page["next_offset"] < 100:
+            args = {"name": name, "limit": limit, "offset": page["next_offset"]}
+        else:
+            args = {"name": name, "limit": limit, "cursor": page["next_cursor"]}
 
 
 async def check_errors(session: ClientSession) -> None:
@@ -299,12 +303,26 @@ def test_list_describe_and_drift(catalog: ServedCatalog) -> None:
     ]
 
 
-def test_cursor_is_a_placeholder_until_the_service_pages_by_cursor(
-    catalog: ServedCatalog,
-) -> None:
-    assert payload(call(catalog, "read_dataset_rows", name="items", cursor=None))["rows"]
-    text = error_text(call(catalog, "read_dataset_rows", name="items", cursor="abc"))
-    assert "cursor paging is not available yet" in text and "next_offset" in text
+def test_a_view_paged_by_cursor_returns_every_row_once(catalog: ServedCatalog) -> None:
+    page = payload(call(catalog, "read_dataset_rows", name="evens", limit=7))
+    rows = list(page["rows"])
+    while page["next_cursor"] is not None:
+        cursor = page["next_cursor"]
+        page = payload(call(catalog, "read_dataset_rows", name="evens", limit=7, cursor=cursor))
+        rows += page["rows"]
+    assert page["truncated"] is False and page["next_offset"] is None
+    assert sorted(r["id"] for r in rows) == sorted({r["id"] for r in rows})
+    expected = catalog.gateway.con.execute("SELECT count(*) FROM evens").fetchone()
+    assert expected is not None and len(rows) == expected[0]
+
+
+def test_a_changed_or_foreign_cursor_is_a_tool_error_naming_it(catalog: ServedCatalog) -> None:
+    cursor = payload(call(catalog, "read_dataset_rows", name="evens", limit=3))["next_cursor"]
+    assert isinstance(cursor, str)
+    changed = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    for name, given in (("evens", changed), ("items", cursor), ("evens", 5)):
+        text = error_text(call(catalog, "read_dataset_rows", name=name, cursor=given))
+        assert "cursor" in text
 
 
 def test_timeout_must_be_positive(catalog: ServedCatalog) -> None:

@@ -22,11 +22,11 @@ from ducksets.errors import DucksetsError, RelationMissingError, first_line
 # number, "5" for an integer), where pydantic would coerce them.
 Text = Annotated[Any, WithJsonSchema({"type": "string"})]
 Integer = Annotated[Any, WithJsonSchema({"type": "integer"})]
-Reserved = Annotated[Any, WithJsonSchema({"type": ["string", "null"]})]
+OptionalText = Annotated[Any, WithJsonSchema({"type": ["string", "null"]})]
 
 INSTRUCTIONS = (
     "Read-only access to the datasets of one DuckDB catalog: list them, describe one, "
-    "read one page by page (follow next_offset until it is null), check drift. "
+    "read one page by page (follow next_cursor until it is null), check drift. "
     "No SQL is taken and nothing is written."
 )
 
@@ -51,12 +51,13 @@ def build_server(catalog: ServedCatalog) -> MCPServer[Any]:
 
     @server.tool(annotations=_READ_ONLY)
     def read_dataset_rows(
-        name: Text, limit: Integer = 100, offset: Integer = 0, cursor: Reserved = None
+        name: Text, limit: Integer = 100, offset: Integer = 0, cursor: OptionalText = None
     ) -> dict[str, Any]:
         """One page of a dataset in a stable order: rows (column -> value), columns, the
-        applied limit and offset, truncated, next_offset (null on the last page) and
-        messages (limit_clamped, offset_clamped, dataset_empty). cursor is reserved for
-        cursor paging: leave it null and page with next_offset."""
+        applied limit and offset, truncated, next_offset and next_cursor (null on the last
+        page) and messages (limit_clamped, offset_clamped, dataset_empty, ...). To read on,
+        pass the page's next_cursor as cursor (offset 0): a deep page then costs about
+        what the first one does."""
         return _answer(lambda: catalog.read_dataset_rows(name, limit, offset, cursor))
 
     @server.tool(annotations=_READ_ONLY)

@@ -92,12 +92,10 @@ class ServedCatalog:
         """One page of a dataset, as ``DatasetQueryService.read_dataset_rows`` returns it."""
         name = _dataset_name(name)
         limit, offset = require_int("limit", limit), require_int("offset", offset)
-        if cursor is not None:
-            # A placeholder in the contract until the service pages by cursor.
-            msg = "cursor paging is not available yet; leave cursor null and page with next_offset"
-            raise InvalidArgumentError(msg, parameter="cursor", value=cursor)
         page = self._guarded(
-            lambda: self.service.read_dataset_rows(dataset_name=name, limit=limit, offset=offset)
+            lambda: self.service.read_dataset_rows(
+                dataset_name=name, limit=limit, offset=offset, cursor=cursor
+            )
         )
         return page_dict(page)
 
@@ -171,6 +169,7 @@ def page_dict(page: DatasetRowsResponse) -> dict[str, Any]:
         "requested_offset": meta.requested_offset,
         "truncated": meta.truncated,
         "next_offset": page.next_offset,
+        "next_cursor": page.next_cursor,
         "messages": [
             {"code": m.code, "severity": m.severity, "detail": m.detail, "context": m.context}
             for m in meta.messages
