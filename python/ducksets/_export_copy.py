@@ -107,7 +107,9 @@ class Stager:
         try:
             yield self
         except BaseException:
-            self.cursor.execute("ROLLBACK")  # nothing was written to the database
+            # Nothing was written to the database; a failing ROLLBACK must not hide the error.
+            with contextlib.suppress(duckdb.Error):
+                self.cursor.execute("ROLLBACK")
             raise
         self.cursor.execute("COMMIT")
 
