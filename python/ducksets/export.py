@@ -6,7 +6,9 @@ the gateway's connection, so threads may share a gateway). How comes from
 the pack: ``metadata.dataset_export_sql`` builds the ``COPY``, and the
 exporter runs it only after rebuilding the expected statement in Python and
 finding it text-equal, so a tampered pack cannot run other SQL. DuckDB
-streams the rows; Python never holds them.
+streams the rows; Python never holds them. The ``COPY`` statements of a run
+read one snapshot: every key is resolved (one catalog query) and every file
+written in one transaction, whatever other connections drop or replace.
 
 Nothing is lost, nothing written outside what was asked:
 
