@@ -8,7 +8,8 @@ exporter runs it only after rebuilding the expected statement in Python and
 finding it text-equal, so a tampered pack cannot run other SQL. DuckDB
 streams the rows; Python never holds them. The ``COPY`` statements of a run
 read one snapshot: every key is resolved (one catalog query) and every file
-written in one transaction, whatever other connections drop or replace.
+written in one transaction, whatever other connections drop or replace (a
+dataset whose COPY fails ends it; the rest of the run takes a new one).
 
 Nothing is lost, nothing written outside what was asked:
 
