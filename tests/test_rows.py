@@ -232,7 +232,7 @@ def test_a_relation_dropped_behind_the_catalog(gateway: Gateway) -> None:
 
 
 def test_pack_in_another_schema(fresh_con: duckdb.DuckDBPyConnection) -> None:
-    install_macros(fresh_con, schema="my pack")
+    install_macros(fresh_con, pack_schema="my pack")
     fresh_con.execute("CREATE TABLE main.t AS SELECT 1 AS x")
     register_dataset(fresh_con, "main.t", pack_schema="my pack")
     gateway = Gateway(StorageConfig(pack_schema="my pack"), fresh_con)
@@ -439,6 +439,21 @@ def test_after_pointing_a_name_elsewhere_refresh_reads_the_new_table(gateway: Ga
     gateway.refresh()
     page = service(gateway).read_dataset_rows(dataset_name="goids")
     assert page.rows == ({"goid": 7, "label": "seven"},)
+
+
+def test_every_page_reads_the_table_the_catalog_names_now(gateway: Gateway) -> None:
+    """The registry is a snapshot; the catalog is the truth for every page, without refresh()."""
+    query = service(gateway)
+    assert query.read_dataset_rows(dataset_name="goids", limit=1).rows  # the registry's table
+    gateway.con.execute("CREATE TABLE core.other AS SELECT 7 AS goid, 'seven' AS label")
+    gateway.con.execute("UPDATE metadata.datasets SET name = 'old_goids' WHERE name = 'goids'")
+    gateway.con.execute(
+        "INSERT INTO metadata.datasets VALUES ('core.other', 'goids', FALSE, NULL, NULL)"
+    )
+    assert query.read_dataset_rows(dataset_name="goids").rows == ({"goid": 7, "label": "seven"},)
+    gateway.con.execute("DELETE FROM metadata.datasets WHERE name = 'goids'")
+    with pytest.raises(UnknownDatasetError):
+        query.read_dataset_rows(dataset_name="goids", offset=10**6)  # an empty page too
 
 
 def test_names_with_double_quotes_read_their_own_rows(con: duckdb.DuckDBPyConnection) -> None:

@@ -41,7 +41,7 @@ from ducksets._introspect import Relation, current_database
 from ducksets._keyset import Given, Page, read_sorted
 from ducksets.errors import ConfigError, GatewayClosedError, InvalidCursorError
 from ducksets.gateway import Gateway
-from ducksets.registry import key_or_none, lookup_table_key
+from ducksets.registry import catalog_table, key_or_none, lookup_table_key
 from ducksets.relation import resolve_relation, snapshot, unreadable
 
 Severity = Literal["info", "warning"]
@@ -355,11 +355,13 @@ class DatasetQueryService:
         (only a relation answers it; DuckDB never reads a file for it), with
         two leading columns that cost nothing: ``preserve_insertion_order``,
         which says whether scan order holds, and ``rowid``, which only a base
-        table has (a view put in the table's place since the registry was read
-        fails to bind). Anything else (a name the registry does not know, a
-        view, a key that does not parse, a missing relation, the setting off,
-        a cursor made for another key) is left to the checked path, which
-        reads the catalog as it is now and says what is wrong.
+        table has (a view put in the table's place fails to bind). In the
+        same transaction the catalog must still name the registry's key for
+        the dataset: the registry is a snapshot, the catalog is the truth.
+        Anything else (a name the registry does not know, a view, a key that
+        does not parse, a missing relation, the setting off, a catalog row
+        changed since, a cursor made for another key) is left to the checked
+        path, which reads the catalog as it is now and says what is wrong.
         """
         dataset = self.gateway.datasets.by_name.get(dataset_name)
         if dataset is None or dataset.is_view:
@@ -369,19 +371,28 @@ class DatasetQueryService:
             return None
         database = key.database or self._database(cursor)
         table = Relation(database, key.schema, key.name, "table")
+        catalog = catalog_table(self.gateway.config.pack_schema, "datasets")
         try:
-            result = cursor.execute(
-                f"SELECT {_ORDERED}, rowid, * FROM {table.sql()} LIMIT ? OFFSET ?",
-                [row_limit, row_offset],
-            )
-            rows = result.fetchall()
+            # One transaction: the key the catalog names now is the table read.
+            # (A subquery in the page's SELECT would cost the scan its offset skip.)
+            with snapshot(cursor):
+                named_now = cursor.execute(
+                    f"SELECT table_key FROM {catalog} WHERE name = ?", [dataset_name]
+                ).fetchall()
+                if named_now != [(dataset.table_key,)]:
+                    return None
+                result = cursor.execute(
+                    f"SELECT {_ORDERED}, rowid, * FROM {table.sql()} LIMIT ? OFFSET ?",
+                    [row_limit, row_offset],
+                )
+                rows = result.fetchall()
+                columns = tuple(d[0] for d in result.description or ())[2:]  # before COMMIT
         except duckdb.ConnectionException:
             raise
         except duckdb.Error:
             return None  # the checked path reads again and explains
         if rows and not rows[0][0]:
             return None  # preserve_insertion_order is off: only a sort gives an order
-        columns = tuple(d[0] for d in result.description or ())[2:]
         return Page(columns, [row[2:] for row in rows], dataset.table_key)
 
     def _database(self, cursor: duckdb.DuckDBPyConnection) -> str:
