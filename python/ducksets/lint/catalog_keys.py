@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import duckdb
 
-from ducksets._introspect import current_database, database_path, find_relation
+from ducksets._introspect import (
+    Relation,
+    current_database,
+    database_path,
+    find_relation,
+    find_relations,
+)
 from ducksets._names import bare_refused_keywords
 from ducksets.errors import ArgumentTypeError, CatalogMissingError, InvalidTableKeyError
 from ducksets.keys import TableKey, parse_table_key
@@ -58,9 +65,11 @@ def check_catalog_keys(
     bare_refused_keywords(con)  # read DuckDB's keywords through this connection, once
     table = _catalog_table(con, pack_schema, database)
     rows = con.execute(f"SELECT table_key, name FROM {table} ORDER BY table_key").fetchall()
+    parsed = {str(k): _parsed(str(k)) for k, _ in rows}
+    found = find_relations(con, [k for k in parsed.values() if isinstance(k, TableKey)])
     diagnostics = []
     for number, (table_key, dataset_name) in enumerate(rows, start=1):
-        problem = _key_problem(con, str(table_key))
+        problem = _key_problem(parsed[str(table_key)], found)
         if problem is not None:
             message = f"dataset {dataset_name!r}: table_key {table_key!r}: {problem}"
             diagnostics.append(Diagnostic(table, number, 1, "DS101", "error", message))
@@ -93,11 +102,18 @@ def _catalog_table(con: duckdb.DuckDBPyConnection, pack_schema: str, database: s
     return qualified_name(database, pack_schema, "datasets")
 
 
-def _key_problem(con: duckdb.DuckDBPyConnection, table_key: str) -> str | None:
+def _parsed(table_key: str) -> TableKey | InvalidTableKeyError:
     try:
-        key = parse_table_key(table_key)
+        return parse_table_key(table_key)
     except InvalidTableKeyError as exc:
-        return f"{RULES['DS101']}: {exc}"
-    if find_relation(con, key) is not None:
+        return exc
+
+
+def _key_problem(
+    key: TableKey | InvalidTableKeyError, found: Mapping[TableKey, Relation | None]
+) -> str | None:
+    if isinstance(key, InvalidTableKeyError):
+        return f"{RULES['DS101']}: {key}"
+    if found[key] is not None:
         return None
     return f"{RULES['DS101']}: no table or view {key} exists; create it or fix the row"
