@@ -1,6 +1,8 @@
 """The ``ducksets`` verbs: each takes the parsed arguments, calls the library and prints.
 
 One function per verb (``install``, ``rows``, ``export``, ...); ``cli.main`` picks it.
+Each verb imports the library modules it uses itself: a command runs one verb,
+and importing every verb's modules costs more than a small command's work.
 """
 
 from __future__ import annotations
@@ -18,24 +20,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ducksets._connect import check_database_path, connect
-from ducksets.counts import count_datasets
-from ducksets.describe import describe_dataset
-from ducksets.drift import catalog_drift
-from ducksets.export import (
-    ExportedFile,
-    ExportFormat,
-    ExportOutcome,
-    ExportResult,
-    export_datasets,
-)
-from ducksets.gateway import StorageConfig, open_gateway
 from ducksets.output import default_format, printable, render, to_json
 from ducksets.pack import install_macros, pack_script, pack_version
-from ducksets.registry import load_dataset_registry
-from ducksets.rows import BackendLimits, DatasetQueryService
-from ducksets.sync import sync_catalog
 
 if TYPE_CHECKING:
+    from ducksets.export import ExportFormat, ExportOutcome, ExportResult
     from ducksets.lint import Diagnostic
 
 _DB_PLACEHOLDER = re.compile(r"\b(ducksets [a-z]+) DB\b")
@@ -130,6 +119,9 @@ def _report(diagnostics: Sequence[Diagnostic], output_format: str) -> int:
 
 
 def datasets(args: argparse.Namespace) -> int:
+    from ducksets.counts import count_datasets
+    from ducksets.registry import load_dataset_registry
+
     with connect(args.db, read_only=True) as con:
         registry = load_dataset_registry(con, pack_schema=args.pack_schema)
         datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
@@ -158,6 +150,8 @@ def datasets(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
+    from ducksets.describe import describe_dataset
+
     with connect(args.db, read_only=True) as con:
         described = describe_dataset(con, args.name, pack_schema=args.pack_schema)
     output_format = args.format or default_format()
@@ -181,6 +175,8 @@ def show(args: argparse.Namespace) -> int:
 
 
 def drift(args: argparse.Namespace) -> int:
+    from ducksets.drift import catalog_drift
+
     with connect(args.db, read_only=True) as con:
         report = catalog_drift(con, pack_schema=args.pack_schema)
     rows = [(i.table_key, i.drift, i.detail) for i in report]
@@ -193,6 +189,8 @@ def drift(args: argparse.Namespace) -> int:
 
 
 def sync(args: argparse.Namespace) -> int:
+    from ducksets.sync import sync_catalog
+
     with connect(_existing_db(args.db), read_only=args.dry_run) as con:
         report = sync_catalog(con, args.schemas, dry_run=args.dry_run, pack_schema=args.pack_schema)
     # A relation sync could not register is reported, not fatal: the rest are registered.
@@ -204,6 +202,9 @@ def sync(args: argparse.Namespace) -> int:
 
 
 def rows(args: argparse.Namespace) -> int:
+    from ducksets.gateway import StorageConfig, open_gateway
+    from ducksets.rows import BackendLimits, DatasetQueryService
+
     config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.pack_schema)
     with open_gateway(config) as gateway:
         service = DatasetQueryService(
@@ -220,6 +221,9 @@ def rows(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
+    from ducksets.export import export_datasets
+    from ducksets.gateway import StorageConfig, open_gateway
+
     formats: tuple[ExportFormat, ...] = (
         ("jsonl", "parquet") if args.file_format == "both" else (args.file_format,)
     )
@@ -250,6 +254,8 @@ def export(args: argparse.Namespace) -> int:
 
 
 def _progress_line(outcome: ExportOutcome, args: argparse.Namespace) -> str:
+    from ducksets.export import ExportedFile
+
     if isinstance(outcome, ExportedFile):
         name, file = printable(outcome.dataset_name), printable(outcome.path.name)
         return (
