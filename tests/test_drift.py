@@ -26,7 +26,7 @@ def test_in_sync_then_drift(con: duckdb.DuckDBPyConnection) -> None:
 def test_other_pack_schema(fresh_con: duckdb.DuckDBPyConnection) -> None:
     from ducksets import install_macros
 
-    install_macros(fresh_con, schema="cat")
+    install_macros(fresh_con, pack_schema="cat")
     fresh_con.execute("INSERT INTO cat.datasets VALUES ('s.nope', 'nope', FALSE, NULL, NULL)")
     assert [i.drift for i in catalog_drift(fresh_con, pack_schema="cat")] == ["missing_relation"]
     with pytest.raises(CatalogMissingError):
