@@ -25,17 +25,22 @@ if TYPE_CHECKING:
         ConfigError,
         DatabaseLockedError,
         DatasetUnreadableError,
+        DemoBuildError,
         DucksetsError,
         ExportError,
         GatewayClosedError,
         InvalidArgumentError,
+        InvalidCursorError,
         InvalidFilenameError,
         InvalidTableKeyError,
+        MissingExtraError,
         NotADatabaseError,
         PackError,
         PackIntegrityError,
         PackVersionError,
+        PathExistsError,
         ReadOnlyDatabaseError,
+        ReadTimeoutError,
         RelationMissingError,
         RowValidationError,
         SchemaError,
@@ -95,10 +100,12 @@ _MODULES: dict[str, str] = {
     "drift": "DriftItem DriftReport catalog_drift",
     "errors": (
         "ArgumentTypeError CatalogConflictError CatalogMissingError CatalogShapeError ConfigError "
-        "DatabaseLockedError DatasetUnreadableError DucksetsError ExportError GatewayClosedError "
-        "InvalidArgumentError InvalidFilenameError InvalidTableKeyError NotADatabaseError "
-        "PackError PackIntegrityError PackVersionError ReadOnlyDatabaseError RelationMissingError "
-        "RowValidationError SchemaError TransactionOpenError UnknownDatasetError"
+        "DatabaseLockedError DatasetUnreadableError DemoBuildError DucksetsError ExportError "
+        "GatewayClosedError InvalidArgumentError InvalidCursorError InvalidFilenameError "
+        "InvalidTableKeyError MissingExtraError NotADatabaseError PackError PackIntegrityError "
+        "PackVersionError PathExistsError ReadOnlyDatabaseError ReadTimeoutError "
+        "RelationMissingError RowValidationError SchemaError TransactionOpenError "
+        "UnknownDatasetError"
     ),
     "export": (
         "ExportedFile ExportFailure ExportResult export_all_jsonl export_all_parquet "
@@ -165,6 +172,7 @@ __all__ = [
     "DatasetRegistry",
     "DatasetRowsResponse",
     "DatasetUnreadableError",
+    "DemoBuildError",
     "Diagnostic",
     "DriftItem",
     "DriftReport",
@@ -178,15 +186,19 @@ __all__ = [
     "GatewayDatasets",
     "InstallResult",
     "InvalidArgumentError",
+    "InvalidCursorError",
     "InvalidFilenameError",
     "InvalidTableKeyError",
     "Message",
+    "MissingExtraError",
     "NotADatabaseError",
     "PackError",
     "PackFile",
     "PackIntegrityError",
     "PackVersionError",
+    "PathExistsError",
     "ReadOnlyDatabaseError",
+    "ReadTimeoutError",
     "RelationMissingError",
     "ResponseMeta",
     "RowBinding",
