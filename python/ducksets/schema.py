@@ -149,7 +149,10 @@ def duckdb_type_name(type_text: str) -> str:
         raise SchemaError(msg) from exc
     # DuckDB's own spelling (read back from a catalog) or a plain type name is
     # exactly one type; 'as(3)' reads as ANY, which sqlglot refuses below.
-    if name != "ANY" and (name == type_text or _SIMPLE_TYPE.fullmatch(type_text)):
+    # A name DuckDB had to quote is a keyword taken for a user type (DuckDB 1.x):
+    # sqlglot decides those, as before.
+    plain = name != "ANY" and '"' not in name
+    if plain and (name == type_text or _SIMPLE_TYPE.fullmatch(type_text)):
         return name
     import sqlglot  # slow to import: only for types with more syntax (STRUCT(...), MAP(...))
     from sqlglot import exp
