@@ -151,12 +151,12 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
             ON ducksets_a.database_fold = ducksets_d.database_fold
             AND ducksets_a.schema_fold = ducksets_d.schema_fold
             AND ducksets_a.relation_fold = ducksets_d.relation_fold
-        WHERE NOT EXISTS (
-            SELECT 1
-            FROM ducksets_declared AS ducksets_d2
-            WHERE ducksets_d2.table_key = ducksets_d.table_key
-                AND ducksets_d2.column_fold = ducksets_a.column_fold
-        )
+        -- Anti-joins, not NOT EXISTS: DuckDB 1.3 cannot plan these correlated
+        -- subqueries ("MARK join with correlation in RHS not supported").
+        LEFT JOIN ducksets_declared AS ducksets_d2
+            ON ducksets_d2.table_key = ducksets_d.table_key
+            AND ducksets_d2.column_fold = ducksets_a.column_fold
+        WHERE ducksets_d2.table_key IS NULL
     )
     SELECT
         ducksets_r.table_key,
@@ -228,16 +228,14 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         CASE WHEN ducksets_rel.is_view THEN 'view' ELSE 'table' END
             || ' in a catalog schema has no row in metadata.datasets'
     FROM ducksets_relations_folded AS ducksets_rel
+    LEFT JOIN ducksets_resolved AS ducksets_res
+        ON ducksets_res.database_fold = ducksets_rel.database_fold
+        AND ducksets_res.schema_fold = ducksets_rel.schema_fold
+        AND ducksets_res.relation_fold = ducksets_rel.relation_fold
     WHERE NOT ducksets_rel.is_pack_object
+        AND ducksets_res.table_key IS NULL
         AND (ducksets_rel.database_fold, ducksets_rel.schema_fold) IN (
-            SELECT (ducksets_res.database_fold, ducksets_res.schema_fold)
-            FROM ducksets_resolved AS ducksets_res
-        )
-        AND NOT EXISTS (
-            SELECT 1
-            FROM ducksets_resolved AS ducksets_res
-            WHERE ducksets_res.database_fold = ducksets_rel.database_fold
-                AND ducksets_res.schema_fold = ducksets_rel.schema_fold
-                AND ducksets_res.relation_fold = ducksets_rel.relation_fold
+            SELECT (ducksets_res2.database_fold, ducksets_res2.schema_fold)
+            FROM ducksets_resolved AS ducksets_res2
         )
     ORDER BY drift, table_key, detail;
