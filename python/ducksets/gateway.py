@@ -94,6 +94,8 @@ class Gateway:
     ) -> None:
         self.config = config
         self.con = con
+        self.closed = False
+        """``close()`` was called: a read failing from now on failed because of it."""
         # open_gateway has checked the whole pack, the catalog tables with it.
         self.datasets: DatasetRegistry = self._load(checked=_checked)
 
@@ -137,6 +139,7 @@ class Gateway:
 
         Their calls then raise ``GatewayClosedError``.
         """
+        self.closed = True
         deadline = time.monotonic() + _CLOSE_SECONDS
         while True:
             try:

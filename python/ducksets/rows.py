@@ -39,7 +39,12 @@ from ducksets._cursor import (
 from ducksets._html import html_table
 from ducksets._introspect import Relation, current_database
 from ducksets._keyset import Given, Page, read_sorted
-from ducksets.errors import ConfigError, GatewayClosedError, InvalidCursorError
+from ducksets.errors import (
+    ConfigError,
+    DatasetUnreadableError,
+    GatewayClosedError,
+    InvalidCursorError,
+)
 from ducksets.gateway import Gateway
 from ducksets.registry import catalog_table, key_or_none, lookup_table_key
 from ducksets.relation import resolve_relation, snapshot, unreadable
@@ -334,7 +339,11 @@ class DatasetQueryService:
             if page is None:
                 page = self._checked_page(cursor, dataset_name, fetch, keep, offset, start)
             return page
-        except duckdb.ConnectionException as exc:
+        except (duckdb.Error, DatasetUnreadableError) as exc:
+            # Closing the connection under a running read fails it in several
+            # ways ("No open result set", a connection error): all are the close.
+            if not (self.gateway.closed or isinstance(exc, duckdb.ConnectionException)):
+                raise
             msg = f"the gateway on {self.gateway.config.path} was closed during the read"
             raise GatewayClosedError(msg) from exc
         finally:
