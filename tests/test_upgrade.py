@@ -285,3 +285,11 @@ def test_a_pack_migrations_table_of_another_shape_is_refused_before_anything_cha
                 con.execute(pack_script())
             con.execute("ROLLBACK")
         assert state(con) == before
+
+
+def test_the_current_release_is_frozen_as_the_pack_builds_it() -> None:
+    """A pack change after freezing needs a new version (and its own frozen script)."""
+    # The pack's version is always a released one (the CHANGELOG test), so it is frozen.
+    frozen = FIXTURES / f"pack-{pack_version()}.sql"
+    script = frozen.read_text(encoding="utf-8").split("\n", 1)[1]
+    assert script == pack_script()
