@@ -18,7 +18,7 @@ Only what ducksets wrote is ever removed or acted upon. A ``.ducksets-tmp-*``
 folder without a lock file is removed only while empty (its maker died between
 ``mkdir`` and creating the lock); one whose lock file is not a regular file is
 left alone. A journal is obeyed only when it is a regular file listing plain
-file names (``ducksets.filenames.check_filename``, or ``manifest.json``) beside
+file names (``ducksets.filenames.check_filename``, or a manifest name) beside
 real ``files/`` and ``old/`` folders: anything else could name a path outside
 the output directory, so that staging directory is left as it is. Lock files
 are opened without following symlinks and without blocking on a FIFO.
@@ -38,12 +38,18 @@ import secrets
 import shutil
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 from ducksets.errors import ExportError, InvalidFilenameError
-from ducksets.filenames import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX, check_filename
+from ducksets.filenames import (
+    LEGACY_MANIFEST_NAME,
+    LOCK_NAME,
+    MANIFEST_NAME,
+    TEMP_PREFIX,
+    check_filename,
+)
 
 if sys.platform != "win32":
     import fcntl
@@ -143,7 +149,7 @@ def directory_lock(directory: Path) -> Iterator[None]:
 
 
 class Staging:
-    """A live staging directory: ``files/`` for data, ``manifest.json``, ``old/`` for backups."""
+    """A live staging directory: ``files/`` for data, the manifest, ``old/`` for backups."""
 
     def __init__(self, path: Path, lock: IO[bytes]) -> None:
         self.path = path
@@ -264,8 +270,14 @@ def _remove_if_empty(entry: Path) -> bool:
     return True
 
 
-def publish(directory: Path, staging: Staging, filenames: list[str]) -> None:
+def publish(
+    directory: Path, staging: Staging, filenames: list[str], remove: Sequence[str] = ()
+) -> None:
     """Move the staged files into ``directory``, then the staged manifest, all or nothing.
+
+    ``remove`` names files to take away in the same publish (the legacy
+    ``manifest.json``): each is moved into ``old/`` just before the manifest
+    is published, so a rollback moves it back.
 
     Call with the directory lock held.
 
@@ -278,10 +290,15 @@ def publish(directory: Path, staging: Staging, filenames: list[str]) -> None:
     journal = staging.path / JOURNAL
     journal_temp = staging.path / f"{JOURNAL}.tmp"
     try:
-        journal_temp.write_text(json.dumps(names), encoding="utf-8")
+        record = {"publish": names, "remove": list(remove)}
+        journal_temp.write_text(json.dumps(record), encoding="utf-8")
         journal_temp.replace(journal)
         files, backups = staging.files, staging.path / BACKUPS
         for name in names:
+            if name == MANIFEST_NAME:
+                for gone in remove:  # atomic moves: the file is either here or in old/
+                    if os.path.lexists(directory / gone):
+                        (directory / gone).replace(backups / gone)
             source = staging.manifest if name == MANIFEST_NAME else files / name
             target = directory / name
             _backup(target, backups / name)
@@ -319,11 +336,12 @@ def _backup(target: Path, backup: Path) -> None:
 
 
 def rollback(directory: Path, staging_path: Path) -> bool:
-    """Undo a publish cut short: restore every replaced file, remove every new one.
+    """Undo a publish cut short: restore every replaced or removed file, remove every new one.
 
     A target was published when its staged source is gone. The manifest is
     published last, so a staging directory whose manifest is gone finished
-    publishing and needs nothing.
+    publishing and needs nothing. (Staging of ducksets before 0.7 has a
+    journal listing ``manifest.json`` last, staged under that name.)
 
     Returns
     -------
@@ -332,13 +350,15 @@ def rollback(directory: Path, staging_path: Path) -> bool:
     """
     if not os.path.lexists(staging_path / JOURNAL):
         return True
-    names = _journal_names(directory, staging_path)
-    if names is None:
+    journal = _journal_names(directory, staging_path)
+    if journal is None:
         return False
-    if not (staging_path / MANIFEST_NAME).exists():
+    names, removed = journal
+    manifest = names[-1]
+    if not (staging_path / manifest).exists():
         return True
     for name in names:
-        source = staging_path / (MANIFEST_NAME if name == MANIFEST_NAME else f"{FILES}/{name}")
+        source = staging_path / (manifest if name == manifest else f"{FILES}/{name}")
         if source.exists():
             continue  # never moved
         backup = staging_path / BACKUPS / name
@@ -346,13 +366,18 @@ def rollback(directory: Path, staging_path: Path) -> bool:
             backup.replace(directory / name)
         else:
             (directory / name).unlink(missing_ok=True)
+    for name in removed:
+        backup = staging_path / BACKUPS / name
+        if backup.exists() and not os.path.lexists(directory / name):
+            backup.replace(directory / name)
     return True
 
 
-def _journal_names(directory: Path, staging_path: Path) -> list[str] | None:
-    """The targets listed in ``staging_path``'s journal, or None when it is not ducksets'.
+def _journal_names(directory: Path, staging_path: Path) -> tuple[list[str], list[str]] | None:
+    """The targets and removals of ``staging_path``'s journal, or None when it is not ducksets'.
 
-    ducksets writes a regular file holding a JSON list of plain names beside
+    ducksets writes a regular file holding ``{"publish": [...], "remove":
+    [...]}`` (before 0.7: a list, the manifest last) of plain names beside
     real ``files/`` and ``old/`` folders whose backups are regular files.
     Anything else could lead outside ``directory`` (``../x``, a symlinked
     ``old/``), so it is never acted upon.
@@ -362,23 +387,32 @@ def _journal_names(directory: Path, staging_path: Path) -> list[str] | None:
         return None
     try:
         with _open_regular(staging_path / JOURNAL, os.O_RDONLY, "rb") as stream:
-            names = json.loads(stream.read().decode("utf-8"))
+            record = json.loads(stream.read().decode("utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(names, list) or not all(_is_target(directory, n) for n in names):
+    if isinstance(record, list):
+        record = {"publish": record, "remove": []}
+    if not isinstance(record, dict):
         return None
-    for name in names:
+    names, removed = record.get("publish"), record.get("remove")
+    if not isinstance(names, list) or not isinstance(removed, list):
+        return None
+    if not names or names[-1] not in {MANIFEST_NAME, LEGACY_MANIFEST_NAME}:
+        return None
+    if not all(_is_target(directory, n) for n in [*names, *removed]):
+        return None
+    for name in [*names, *removed]:
         backup = staging_path / BACKUPS / name
         if backup.is_symlink() or (backup.exists() and not backup.is_file()):
             return None
-    return names
+    return names, removed
 
 
 def _is_target(directory: Path, name: object) -> bool:
     """``name`` is a plain file name (or the manifest) resolving inside ``directory``."""
     if not isinstance(name, str):
         return False
-    if name != MANIFEST_NAME:
+    if name not in {MANIFEST_NAME, LEGACY_MANIFEST_NAME}:
         try:
             check_filename(name)
         except InvalidFilenameError:

@@ -25,7 +25,7 @@ Nothing is lost, nothing written outside what was asked:
   ``.ducksets.lock`` (``fcntl.flock``, POSIX only; on Windows exports run
   unlocked), so concurrent exports into one directory lose no entry.
 - Every export, single-dataset ones too, records its files in
-  ``manifest.json``; earlier entries are kept only while they still describe
+  ``datapackage.json``; earlier entries are kept only while they still describe
   their file byte for byte (``ducksets.manifest``).
 """
 
@@ -58,9 +58,11 @@ from ducksets.errors import (
     InvalidArgumentError,
     InvalidFilenameError,
 )
-from ducksets.filenames import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX
+from ducksets.filenames import LEGACY_MANIFEST_NAME, LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX
 from ducksets.gateway import Gateway
 from ducksets.manifest import (
+    describe_entries,
+    legacy_entries,
     manifest_text,
     merge_entries,
     read_manifest,
@@ -93,7 +95,7 @@ def export_dataset_to_jsonl(
 ) -> ExportedFile:
     """Export dataset ``name`` to its JSONL file in ``output_dir``, recorded in the manifest.
 
-    The file is listed in ``manifest.json`` like any other export (earlier
+    The file is listed in ``datapackage.json`` like any other export (earlier
     entries are kept), so every ducksets file in a directory is listed.
 
     Raises
@@ -162,7 +164,7 @@ def export_datasets(
     progress: Callable[[ExportOutcome], None] | None = None,
     checksums: bool = True,
 ) -> ExportResult:
-    """Export datasets to one file each per format, then publish them with ``manifest.json``.
+    """Export datasets to one file each per format, then publish them with ``datapackage.json``.
 
     A dataset that fails is listed in the result and does not stop the others;
     the files of the others are published together, manifest last.
@@ -194,7 +196,7 @@ def export_datasets(
     InvalidFilenameError
         Two datasets claim one file, or a target is not this export's to replace.
     ExportError
-        A foreign ``manifest.json`` in ``output_dir``; staging or publishing failed.
+        A foreign ``datapackage.json`` in ``output_dir``; staging or publishing failed.
     ArgumentTypeError, InvalidArgumentError
         An argument has the wrong type or value.
 
@@ -219,9 +221,10 @@ def write_dataset_manifest(
     gateway: Gateway,
     keep_existing: bool = True,
 ) -> Path:
-    """Write ``manifest.json`` in ``output_dir`` atomically, describing ``files``.
+    """Write ``datapackage.json`` in ``output_dir`` atomically, describing ``files``.
 
-    Holds the directory lock while merging and replacing, like an export.
+    Holds the directory lock while merging and replacing, like an export; a
+    legacy ``manifest.json`` ducksets wrote is migrated and removed.
 
     Parameters
     ----------
@@ -230,7 +233,7 @@ def write_dataset_manifest(
     files
         The files to list (their paths must be in ``output_dir``).
     gateway
-        Gives the installed pack version.
+        Gives the installed pack version and the comments (``description``).
     keep_existing
         Keep entries of the earlier manifest whose file still matches byte for byte.
 
@@ -244,7 +247,7 @@ def write_dataset_manifest(
     InvalidArgumentError
         A file is not in ``output_dir`` (``parameter`` is ``files``).
     ExportError
-        An existing ``manifest.json`` is not a ducksets manifest.
+        An existing ``datapackage.json`` is not one ducksets wrote.
     """
     directory = Path(require_path("output_dir", output_dir, hint="give the export directory"))
     fresh = _manifest_entries_of(directory, files)
@@ -252,6 +255,7 @@ def write_dataset_manifest(
     cursor = gateway.cursor()
     try:
         version = installed_version(cursor, pack_schema=gateway.config.pack_schema)
+        fresh = describe_entries(cursor, fresh)
     finally:
         cursor.close()
     with directory_lock(directory):
@@ -287,13 +291,15 @@ def _publish(
     """Merge and stage the manifest, then publish it with ``staging``'s files; lock held.
 
     ``fresh`` holds the new entries; their files are published too when staged.
+    A legacy ``manifest.json`` ducksets wrote goes in the same publish.
     """
     entries = merge_entries(directory, fresh, keep_existing=keep_existing)
     target = directory / MANIFEST_NAME
     write_new(staging.manifest, manifest_text(entries, version), target=target)
     present = {entry.name for entry in os.scandir(staging.files)}
     staged = [name for name in fresh if name in present]
-    publish(directory, staging, staged)
+    legacy = [LEGACY_MANIFEST_NAME] if legacy_entries(directory) is not None else []
+    publish(directory, staging, staged, remove=legacy)
     return target
 
 
@@ -364,7 +370,7 @@ def _run(
             done = {(f.dataset_name, f.format) for f in staged.written}
             jobs = [j for j in plan if isinstance(j, Job) and (j.name, j.fmt) in done]
             check_targets(cursor, directory, jobs)
-            fresh = {f.path.name: f.to_dict() for f in staged.written}
+            fresh = describe_entries(cursor, {f.path.name: f.to_dict() for f in staged.written})
             target = _publish(directory, staging, fresh, version, keep_existing=True)
         return ExportResult(staged.written, staged.failed, target)
     finally:

@@ -14,8 +14,10 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from ducksets.errors import InvalidFilenameError
 
-MANIFEST_NAME = "manifest.json"
-"""The manifest ducksets writes beside the files it exports."""
+MANIFEST_NAME = "datapackage.json"
+"""The manifest ducksets writes beside the files it exports: a Frictionless Data Package."""
+LEGACY_MANIFEST_NAME = "manifest.json"
+"""The manifest of ducksets before 0.7; read once, then replaced by ``datapackage.json``."""
 TEMP_PREFIX = ".ducksets-tmp-"
 """Prefix of the staging directories an export writes into before publishing."""
 LOCK_NAME = ".ducksets.lock"
@@ -25,11 +27,11 @@ LOCK_NAME = ".ducksets.lock"
 def reserved_reason(filename: str) -> str | None:
     """Why ``filename`` is reserved for ducksets itself, or ``None`` when it is free.
 
-    >>> reserved_reason("Manifest.JSON") is not None, reserved_reason("goids.parquet")
+    >>> reserved_reason("DataPackage.JSON") is not None, reserved_reason("goids.parquet")
     (True, None)
     """
     folded = filename.casefold()
-    if folded in {MANIFEST_NAME, LOCK_NAME}:
+    if folded in {MANIFEST_NAME, LEGACY_MANIFEST_NAME, LOCK_NAME}:
         return f"{filename!r} is the name of ducksets' own {folded} file"
     if folded.startswith(TEMP_PREFIX):
         return f"{filename!r} starts with {TEMP_PREFIX!r}, the prefix of ducksets' staging"
@@ -43,7 +45,8 @@ def check_filename(filename: str | None) -> str | None:
     ------
     InvalidFilenameError
         Empty, absolute, ``.``/``..``, holding a path separator or NUL, or
-        reserved (``manifest.json``, ``.ducksets.lock``, ``.ducksets-tmp-*``).
+        reserved (``datapackage.json``, ``manifest.json``, ``.ducksets.lock``,
+        ``.ducksets-tmp-*``).
     """
     if filename is None:
         return None

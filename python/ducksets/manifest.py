@@ -1,12 +1,23 @@
-"""The export manifest (``manifest.json``): read, merge and write.
+"""The export manifest (``datapackage.json``, a Frictionless Data Package): read, merge, write.
 
-The manifest lists every ducksets file in a directory, one entry per file:
-dataset, format, rows, bytes, SHA-256, columns, and ``mtime_ns``. An entry is
-kept from an earlier run only while it still describes its file byte for
-byte: size and ``st_mtime_ns`` unchanged, or, when they moved, the file still
-hashes to the recorded SHA-256 (then ``mtime_ns`` is refreshed). Anything else
-is dropped. (A same-size rewrite within one tick of a coarse file-system clock
-keeps ``mtime_ns``; pass ``keep_existing=False`` to list only fresh files.)
+The manifest lists every ducksets file in a directory, one resource per file:
+dataset, format, rows, bytes, SHA-256, Table Schema fields (the DuckDB type
+kept beside each), descriptions from ``COMMENT ON``, and ``mtime_ns``
+(``ducksets._datapackage`` has the layout). In memory each file is an entry
+dict (``ExportedFile.to_dict()``); this module reads and writes documents of
+them. An entry is kept from an earlier run only while it still describes its
+file byte for byte: size and ``st_mtime_ns`` unchanged, or, when they moved,
+the file still hashes to the recorded SHA-256 (then ``mtime_ns`` is
+refreshed). Anything else is dropped. (A same-size rewrite within one tick of
+a coarse file-system clock keeps ``mtime_ns``; pass ``keep_existing=False``
+to list only fresh files.)
+
+Earlier versions wrote ``manifest.json`` (their own dialect). Where there is
+no ``datapackage.json``, a ``manifest.json`` ducksets wrote is read instead,
+and the next export publishes ``datapackage.json`` and removes it in the same
+all-or-nothing publish. A ``manifest.json`` ducksets did not write is not
+ours: it is left alone. A ``datapackage.json`` ducksets did not write stops
+the export (``ExportError``): ducksets would replace it.
 """
 
 from __future__ import annotations
@@ -22,48 +33,111 @@ from typing import Any
 
 import duckdb
 
-from ducksets.errors import ExportError, InvalidFilenameError
-from ducksets.filenames import MANIFEST_NAME, check_filename
+from ducksets._comments import relation_comments
+from ducksets._datapackage import FORMAT, document_entries, is_ours, package_document
+from ducksets.errors import ExportError, InvalidFilenameError, InvalidTableKeyError, first_line
+from ducksets.filenames import LEGACY_MANIFEST_NAME, MANIFEST_NAME, check_filename
+from ducksets.keys import TableKey, parse_table_key
 from ducksets.pack import pack_version
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = FORMAT
 _CHUNK = 1 << 20
+_FORMATS = ("jsonl", "parquet")
 
 
 def read_manifest(output_dir: str | Path) -> Mapping[str, Any] | None:
-    """The manifest in ``output_dir`` as parsed JSON, or ``None`` when there is none.
+    """The data package of ``output_dir`` as parsed JSON, or ``None`` when there is none.
+
+    Without ``datapackage.json``, a ``manifest.json`` of an earlier ducksets is
+    read and returned in the data-package layout (as the next export writes it).
 
     Raises
     ------
     ExportError
-        ``manifest.json`` exists but is not a ducksets manifest.
+        ``datapackage.json`` exists but is not one ducksets wrote, or was
+        written by a newer ducksets.
     """
     path = Path(output_dir) / MANIFEST_NAME
     if not path.exists() and not path.is_symlink():
-        return None
+        return _legacy_document(Path(output_dir))
+    hint = "move it away or export elsewhere (ducksets replaces its own datapackage.json)"
     try:
         if path.is_symlink() or not path.is_file():
             raise ValueError("not a regular file")
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        msg = f"{path} is not a ducksets manifest ({exc}); move it away or export elsewhere"
+        msg = f"{path} is not a data package ducksets wrote ({exc}); {hint}"
         raise ExportError(msg) from exc
+    if not is_ours(document):
+        msg = f"{path} is not a data package ducksets wrote (no ducksets:format); {hint}"
+        raise ExportError(msg)
+    if document["ducksets:format"] > FORMAT:
+        msg = (
+            f"{path} was written by a newer ducksets (ducksets:format "
+            f"{document['ducksets:format']}); upgrade ducksets or export elsewhere"
+        )
+        raise ExportError(msg)
+    return dict(document)
+
+
+def legacy_entries(directory: Path) -> list[dict[str, Any]] | None:
+    """The well-formed entries of ducksets' own ``manifest.json`` in ``directory``.
+
+    ``None`` when there is none, or the file is not one ducksets wrote (then
+    it is somebody else's and is left alone).
+    """
+    path = directory / LEGACY_MANIFEST_NAME
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
     if (
         not isinstance(manifest, dict)
         or "ducksets_manifest" not in manifest
         or not isinstance(manifest.get("datasets"), list)
     ):
-        msg = f"{path} is not a ducksets manifest; move it away or export elsewhere"
-        raise ExportError(msg)
-    return manifest
+        return None
+    return [e for e in manifest["datasets"] if _well_formed(e)]
+
+
+def _well_formed(entry: object) -> bool:
+    """An entry with what rendering needs (a hand-edited legacy manifest may lack it)."""
+    if not isinstance(entry, dict):
+        return False
+    columns = entry.get("columns")
+    return (
+        isinstance(entry.get("name"), str)
+        and isinstance(entry.get("file"), str)
+        and entry.get("format") in _FORMATS
+        and isinstance(columns, list)
+        and all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns)
+    )
+
+
+def _legacy_document(directory: Path) -> dict[str, Any] | None:
+    """The legacy ``manifest.json`` of ``directory`` as a data package; ``None`` without one."""
+    entries = legacy_entries(directory)
+    if entries is None:
+        return None
+    manifest = json.loads((directory / LEGACY_MANIFEST_NAME).read_text(encoding="utf-8"))
+    head = _head(manifest.get("installed_pack_version"))
+    head["created"] = manifest.get("written_at")
+    head["ducksets:packVersion"] = manifest.get("pack_version")
+    head["ducksets:duckdbVersion"] = manifest.get("duckdb_version")
+    return package_document(entries, head)
 
 
 def manifest_entries(directory: Path) -> list[dict[str, Any]]:
-    """The entries of the manifest in ``directory`` that name a plain file; none without one."""
-    manifest = read_manifest(directory)
-    if manifest is None:
+    """The entries of the manifest in ``directory`` that name a plain file; none without one.
+
+    Raises ``ExportError`` as ``read_manifest``.
+    """
+    document = read_manifest(directory)
+    if document is None:
         return []
-    return [e for e in manifest["datasets"] if isinstance(e, dict) and _plain(e.get("file"))]
+    return [e for e in document_entries(document) if _plain(e.get("file"))]
 
 
 def _plain(file: object) -> bool:
@@ -112,20 +186,67 @@ def merge_entries(
 
 
 def manifest_text(entries: list[dict[str, Any]], installed_pack_version: str | None) -> str:
-    """The manifest document listing ``entries``, as JSON text."""
-    manifest = {
-        "ducksets_manifest": MANIFEST_FORMAT,
-        "pack_version": pack_version(),
-        "installed_pack_version": installed_pack_version,
-        "duckdb_version": duckdb.__version__,
-        "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "datasets": [],
-    }
-    # One line per file: json's C encoder writes compact text only, and the
+    """The data package listing ``entries`` (sorted by path), as JSON text."""
+    document = package_document(entries, _head(installed_pack_version))
+    resources = document.pop("resources")
+    # One line per resource: json's C encoder writes compact text only, and the
     # indented encoder (pure Python) took longer than the COPYs of tiny datasets.
-    head = json.dumps(manifest, indent=2, ensure_ascii=False)[: -len("[]\n}")]
-    lines = ",\n".join(f"    {json.dumps(e, ensure_ascii=False)}" for e in entries)
-    return f"{head}[\n{lines}\n  ]\n}}\n" if entries else f"{head}[]\n}}\n"
+    head = json.dumps({**document, "resources": []}, indent=2, ensure_ascii=False)
+    head = head[: -len("[]\n}")]
+    lines = ",\n".join(f"    {json.dumps(r, ensure_ascii=False)}" for r in resources)
+    return f"{head}[\n{lines}\n  ]\n}}\n" if resources else f"{head}[]\n}}\n"
+
+
+def _head(installed_pack_version: str | None) -> dict[str, Any]:
+    """The top-level keys of a document written now."""
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return {
+        "created": now.isoformat().replace("+00:00", "Z"),
+        "ducksets:format": FORMAT,
+        "ducksets:packVersion": pack_version(),
+        "ducksets:installedPackVersion": installed_pack_version,
+        "ducksets:duckdbVersion": duckdb.__version__,
+    }
+
+
+def describe_entries(
+    con: duckdb.DuckDBPyConnection, entries: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """``entries`` with the relation's and its columns' comments as ``description``s.
+
+    One catalog query for all (``_comments.relation_comments``).
+
+    Raises
+    ------
+    ExportError
+        The comments could not be read.
+    """
+    keys: dict[str, TableKey] = {}
+    for entry in entries.values():
+        try:
+            keys[entry["table_key"]] = parse_table_key(entry["table_key"])
+        except (InvalidTableKeyError, TypeError):
+            continue  # it was exported under this key, so this does not happen
+    try:
+        comments = relation_comments(con, list(keys.values()))
+    except duckdb.Error as exc:
+        msg = f"cannot read the datasets' comments for the manifest: {first_line(exc)}"
+        raise ExportError(msg) from exc
+    described = {}
+    for name, entry in entries.items():
+        found = comments.get(keys[entry["table_key"]]) if entry["table_key"] in keys else None
+        copy = dict(entry)
+        if found:
+            if found.table is not None:
+                copy["description"] = found.table
+            copy["columns"] = [
+                {**c, "description": found.columns[c["name"]]}
+                if c["name"] in found.columns
+                else dict(c)
+                for c in entry["columns"]
+            ]
+        described[name] = copy
+    return described
 
 
 def write_new(path: Path, text: str, *, target: Path) -> None:
