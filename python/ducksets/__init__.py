@@ -89,6 +89,7 @@ if TYPE_CHECKING:
     )
     from ducksets.schema import Column, TableSchema
     from ducksets.sync import SyncReport, sync_catalog
+    from ducksets.verify import VerifiedFile, VerifyProblem, VerifyReport, verify_exports
 
     __version__: str
 
@@ -125,6 +126,7 @@ _MODULES: dict[str, str] = {
     "rows": "BackendLimits DatasetQueryService DatasetRowsResponse Message ResponseMeta",
     "schema": "Column TableSchema",
     "sync": "SyncReport sync_catalog",
+    "verify": "VerifiedFile VerifyProblem VerifyReport verify_exports",
 }
 _HOMES = {
     name: f"ducksets.{module}" for module, names in _MODULES.items() for name in names.split()
@@ -211,6 +213,9 @@ __all__ = [
     "TableSchema",
     "TransactionOpenError",
     "UnknownDatasetError",
+    "VerifiedFile",
+    "VerifyProblem",
+    "VerifyReport",
     "__version__",
     "bootstrap_metadata_datasets",
     "catalog_drift",
@@ -240,6 +245,7 @@ __all__ = [
     "require_pack",
     "sync_catalog",
     "unregister_dataset",
+    "verify_exports",
     "verify_pack",
     "write_dataset_manifest",
 ]

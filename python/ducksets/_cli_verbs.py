@@ -292,6 +292,23 @@ def _export_rows(result: ExportResult) -> list[tuple[Any, ...]]:
     return rows
 
 
+def verify(args: argparse.Namespace) -> int:
+    from ducksets.verify import verify_exports
+
+    if args.database is None:
+        report = verify_exports(args.dir, full=args.full)
+    else:
+        with connect(_existing_db(args.database), read_only=True) as con:
+            report = verify_exports(args.dir, database=con, full=args.full)
+    if args.format == "json":
+        print(to_json(report.to_dict()))
+    else:
+        for problem in report.problems:
+            print(printable(str(problem)))
+        print(printable(report.summary()))
+    return 0 if report.ok else 1
+
+
 def demo(args: argparse.Namespace) -> int:
     from ducksets.demo import demo_tour  # its tables and row bindings are built at import
 

@@ -288,6 +288,29 @@ _VERBS = (
         ),
     ),
     _Verb(
+        "verify",
+        "Check an export directory against its datapackage.json: every file's bytes, "
+        "SHA-256, rows and columns (and, with --database, the data there now); "
+        "exit 1 when anything differs.",
+        "ducksets verify exports --database my.db",
+        verbs.verify,
+        (
+            _option("dir", help="export directory (holds datapackage.json)"),
+            _option(
+                "--database",
+                type=Path,
+                metavar="DB",
+                help="also compare rows and columns with this database (opened read-only)",
+            ),
+            _option(
+                "--full",
+                action="store_true",
+                help="read every row, even of files whose SHA-256 matches",
+            ),
+            TEXT_OR_JSON,
+        ),
+    ),
+    _Verb(
         "serve",
         f"Serve the datasets to agents over MCP (stdio, or HTTP with --http). {READ_ONLY}",
         "ducksets serve my.db --http 8000",
