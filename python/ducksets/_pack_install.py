@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import duckdb
 
@@ -24,6 +25,7 @@ from ducksets.errors import (
     first_line,
 )
 from ducksets.pack import (
+    DUCKLAKE,
     InstallResult,
     installed_version,
     pack_steps,
@@ -57,18 +59,29 @@ class InstallTarget:
 
     def read_only(self) -> bool:
         """Whether the target database is attached read-only."""
+        return self._attached[0]
+
+    @property
+    def ducklake(self) -> bool:
+        """Whether the target database is a DuckLake catalog (the pack goes there keyless)."""
+        return self._attached[1]
+
+    @cached_property
+    def _attached(self) -> tuple[bool, bool]:
         row = fetch_one(
             self.con,
-            "SELECT readonly FROM duckdb_databases() WHERE database_name = ?",
+            "SELECT readonly, type FROM system.main.duckdb_databases() WHERE database_name = ?",
             [self.database],
         )
-        return bool(row and row[0])
+        if row is None:
+            return False, False
+        return bool(row[0]), str(row[1]).lower() == DUCKLAKE
 
 
 def install(target: InstallTarget, version: str, *, force: bool) -> InstallResult:
     """Install or upgrade the pack in a writable target (``install_macros`` checked the rest)."""
     con, pack_schema = target.con, target.pack_schema
-    steps = pack_steps()
+    steps = pack_steps(ducklake=target.ducklake)
     objects = {
         name for step in steps if step.phase in ("table", "macro") and (name := _object(step))
     }

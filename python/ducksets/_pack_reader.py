@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ducksets._pack_source import table_definition
+from ducksets._pack_keyless import keyless_sql
+from ducksets._pack_source import table_definition, table_sql_text
 from ducksets.errors import PackError, first_line
 from ducksets.pack import (
     PACK_SCHEMA,
@@ -134,20 +135,33 @@ def expected_tables(
     return table_shapes(con).columns
 
 
-def table_shapes(con: duckdb.DuckDBPyConnection | None = None) -> TableShapes:
+def table_shapes(
+    con: duckdb.DuckDBPyConnection | None = None, *, keyless: bool = False
+) -> TableShapes:
     """The pack tables as the pack's own table files make them, once per process.
 
     Each file's table is created as a temp table through a cursor of ``con``:
     a cursor has a temp catalog of its own, gone when it closes, and a
     read-only database allows temp tables. So no second database is opened
     (that costs about 15 ms); without a usable ``con``, a private one is.
+    ``keyless``: the DuckLake variant of the files (``_pack_keyless``); the
+    columns are the same, the CREATE text has no keys.
     """
     tables = {f.object_name: f for f in pack_files() if f.kind == "table" and f.object_name}
-    key = tuple(f.sql for f in tables.values())
+    if keyless:
+        tables = {name: _keyless_file(f) for name, f in tables.items()}
+    key = (str(keyless), *(f.sql for f in tables.values()))
     shapes = _shapes.get(key)
     if shapes is None:
         shapes = _shapes.setdefault(key, _make_shapes(con, tables))
     return shapes
+
+
+def _keyless_file(f: PackFile) -> PackFile:
+    try:
+        return PackFile(f.name, keyless_sql(f.name, f.sql, "table"))
+    except ValueError as exc:
+        raise PackError(str(exc)) from exc
 
 
 def clear_shape_caches() -> None:
@@ -202,12 +216,23 @@ def _read_shapes(scratch: duckdb.DuckDBPyConnection, tables: Mapping[str, PackFi
 
 
 def read_table_sql(
-    con: duckdb.DuckDBPyConnection, database: str, schema: str, tables: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    database: str,
+    schema: str,
+    tables: Sequence[str],
+    *,
+    ducklake: bool = False,
 ) -> dict[str, str]:
-    """Each table's CREATE statement from its column list on, without its qualified name."""
+    """Each table's CREATE statement from its column list on, without its qualified name.
+
+    ``ducklake``: the database is a DuckLake, whose text is normalised (``table_sql_text``).
+    """
     names = ", ".join("?" for _ in tables)
     rows = con.execute(_TABLE_SQL.format(names=names), [database, schema, *tables]).fetchall()
-    return {table: table_body(table, sql or "") for table, sql in rows}
+    return {
+        table: table_body(table, table_sql_text(sql or "", ducklake=ducklake))
+        for table, sql in rows
+    }
 
 
 def table_body(table: str, sql: str) -> str:

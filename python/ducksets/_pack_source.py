@@ -195,11 +195,14 @@ def join_script(
     qualifier: str = "metadata",
     schema: str = "metadata",
     database: str | None = None,
+    keyless: bool = False,
 ) -> str:
     """One script of the install steps, all or nothing, for the ``duckdb`` CLI.
 
     ``qualifier`` is the SQL the steps name the pack's schema with
     (``db."My Schema"``); ``schema`` and ``database`` are the plain names.
+    ``keyless``: the steps are the DuckLake variant (``_pack_keyless``), and
+    the shape checks read DuckLake's CREATE text (``table_sql_text``).
 
     Every migration runs every time (each is idempotent) and is recorded once;
     ``_Guard`` says how the script stays all or nothing.
@@ -225,7 +228,7 @@ def join_script(
             migrations.append(step.number)
             text += record_migration(step, qualifier=qualifier, version=version)
         pieces[step.phase].append(text)
-    guard = _Guard(qualifier, schema, database)
+    guard = _Guard(qualifier, schema, database, keyless=keyless)
     return (
         "BEGIN TRANSACTION;\n\n"
         + guard.expected(bodies)
@@ -246,10 +249,25 @@ _EXPECTED = "ducksets_expected_"
 _EXPECTED_PREFIX_CUT = f"substr(table_name, {len(_EXPECTED) + 1})"
 
 
-def _body(name: str) -> str:
+DUCKLAKE_NO_DEFAULT = " DEFAULT(NULL)"
+"""What DuckLake prints in ``duckdb_tables().sql`` for a column without a default."""
+
+
+def table_sql_text(sql: str, *, ducklake: bool) -> str:
+    """A table's ``duckdb_tables().sql`` as plain DuckDB prints it.
+
+    DuckLake prints ``x INTEGER DEFAULT(NULL) NOT NULL`` for ``x INTEGER NOT NULL``
+    (measured on 1.5.5); that is no default at all, so it is dropped there.
+    """
+    return sql.replace(DUCKLAKE_NO_DEFAULT, "") if ducklake else sql
+
+
+def _body(name: str, *, keyless: bool = False) -> str:
     """SELECT of a table's name and its CREATE statement from the column list on."""
+    sql = f"replace(sql, '{DUCKLAKE_NO_DEFAULT}', '')" if keyless else "sql"
     return (
-        f"SELECT {name} AS name, substr(sql, strpos(sql, {name} || '(') + length({name})) AS body"
+        f"SELECT {name} AS name, substr({sql}, strpos({sql}, {name} || '(') + length({name})) "
+        "AS body"
     )
 
 
@@ -280,9 +298,13 @@ class _Guard:
     fail to bind; each is a ``SET VARIABLE`` so that it prints nothing.
     """
 
-    def __init__(self, qualifier: str, schema: str, database: str | None) -> None:
+    def __init__(
+        self, qualifier: str, schema: str, database: str | None, *, keyless: bool = False
+    ) -> None:
         self.show = qualifier.replace("'", "''")
+        self.keyless = keyless
         db = "current_database()" if database is None else _literal(database)
+        self.database = db
         self.where = f"database_name = {db} AND schema_name = {_literal(schema)}"
 
     def _fail_unless_empty(self, problems: str) -> str:
@@ -317,7 +339,8 @@ class _Guard:
             f"        SELECT view_name FROM duckdb_views() WHERE {self.where}\n"
             "    ) AS ducksets_v ON ducksets_v.view_name = ducksets_t.name\n"
             "    LEFT JOIN (\n"
-            f"        {_body('table_name')} FROM duckdb_tables() WHERE {self.where}\n"
+            f"        {_body('table_name', keyless=self.keyless)} FROM duckdb_tables() "
+            f"WHERE {self.where}\n"
             "    ) AS ducksets_s ON ducksets_s.name = ducksets_t.name\n"
             "    LEFT JOIN (\n"
             f"        {_body(_EXPECTED_PREFIX_CUT)} FROM duckdb_tables()\n"
@@ -356,6 +379,17 @@ class _Guard:
         )
         records = [t for t in tables if t[0] in ("pack_info", MIGRATIONS_TABLE)]
         problems = views + "\n    UNION ALL\n    " + self._table_problems(records, missing_ok=True)
+        if self.keyless:
+            # The keyless variant in a database with keys would be refused by
+            # every later check of the pack's shape there.
+            problems += (
+                "\n    UNION ALL\n    SELECT 0 AS rank, 'this is the DuckLake script (ducksets "
+                "sql --ducklake) and database ' || database_name || ' is not a DuckLake; "
+                "ATTACH ''ducklake:...'' AS lake and USE lake first, or install with ducksets "
+                "sql (without --ducklake)' AS problem\n"
+                f"    FROM duckdb_databases() WHERE database_name = {self.database} "
+                "AND type <> 'ducklake'"
+            )
         return (
             "-- All or nothing: refuse what no migration brings forward before changing anything.\n"
             + self._fail_unless_empty(problems)

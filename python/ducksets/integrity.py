@@ -43,6 +43,7 @@ from ducksets.errors import PackIntegrityError
 from ducksets.pack import (
     PACK_SCHEMA,
     check_target,
+    is_ducklake,
     pack_steps,
     pack_version,
     parse_version,
@@ -84,7 +85,9 @@ def table_problems(
     ``missing_ok``: a missing table is no problem (an install creates it).
     """
     target_db = database or current_database(con)
-    shapes = table_shapes(con)
+    # A DuckLake holds the keyless variant (tables without keys): compare with that.
+    ducklake = is_ducklake(con, target_db)
+    shapes = table_shapes(con, keyless=ducklake)
     expected = shapes.columns
     actual = read_tables(con, target_db, pack_schema, tuple(expected))
     problems: list[Problem] = []
@@ -109,7 +112,7 @@ def table_problems(
         else:
             checked.append(table)
     target = (target_db, pack_schema, database)
-    return (*problems, *_definition_problems(con, target, shapes.bodies, checked))
+    return (*problems, *_definition_problems(con, target, shapes.bodies, checked, ducklake))
 
 
 def _definition_problems(
@@ -117,6 +120,7 @@ def _definition_problems(
     target: tuple[str, str, str | None],
     expected: Mapping[str, str],
     tables: Sequence[str],
+    ducklake: bool,
 ) -> list[Problem]:
     """Tables with the pack's columns but other constraints or collations (one query).
 
@@ -126,7 +130,8 @@ def _definition_problems(
         return []
     target_db, pack_schema, database = target
     problems = []
-    for table, body in read_table_sql(con, target_db, pack_schema, tables).items():
+    found = read_table_sql(con, target_db, pack_schema, tables, ducklake=ducklake)
+    for table, body in found.items():
         if body == expected.get(table, body):
             continue
         where = qualified_name(database, pack_schema, table)

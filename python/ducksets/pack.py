@@ -33,6 +33,7 @@ import duckdb
 
 from ducksets._args import require_connection, require_str
 from ducksets._introspect import current_database
+from ducksets._pack_keyless import keyless_steps
 from ducksets._pack_source import (
     HEADER,
     VERSION_LITERAL,
@@ -54,6 +55,9 @@ from ducksets.sqltext import qualified_name
 
 PACK_SCHEMA = "metadata"
 """The schema name the pack's files are written with, and the default target."""
+
+DUCKLAKE = "ducklake"
+"""``duckdb_databases().type`` of a DuckLake catalog."""
 
 _VERSION_FILE = "11_pack_version.sql"
 _READABLE_VERSION = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})")
@@ -176,19 +180,37 @@ def pack_files(directory: Path | None = None) -> tuple[PackFile, ...]:
     )
 
 
-def pack_steps() -> tuple[InstallStep, ...]:
+def pack_steps(*, ducklake: bool = False) -> tuple[InstallStep, ...]:
     """The whole install in order: schema, tables, migrations, macros, record.
+
+    ``ducklake``: the keyless variant for a DuckLake catalog (``_pack_keyless``).
 
     Raises
     ------
     PackError
-        A pack file lacks its header, or the migrations are misnamed or misnumbered.
+        A pack file lacks its header, the migrations are misnamed or
+        misnumbered, or (``ducklake``) a file has no keyless variant.
     """
     try:
         migrations = read_migrations(pack_dir())
-        return install_steps([(f.name, f.sql) for f in pack_files()], migrations)
+        steps = install_steps([(f.name, f.sql) for f in pack_files()], migrations)
+        return keyless_steps(steps) if ducklake else steps
     except ValueError as exc:
         raise PackError(str(exc)) from exc
+
+
+def is_ducklake(con: duckdb.DuckDBPyConnection, database: str | None = None) -> bool:
+    """Whether ``database`` (default: the current one) is a DuckLake catalog.
+
+    DuckLake tables take no keys, so the pack goes there in its keyless variant.
+    """
+    row = fetch_one(
+        con,
+        "SELECT type FROM system.main.duckdb_databases() "
+        "WHERE database_name = coalesce(?, current_database())",
+        [database],
+    )
+    return row is not None and str(row[0]).lower() == DUCKLAKE
 
 
 @cache
@@ -246,16 +268,27 @@ def pack_script(
     *,
     pack_schema: str = PACK_SCHEMA,
     database: str | None = None,
+    ducklake: bool = False,
     schema: str | _Unset = _UNSET,
 ) -> str:
-    """The whole pack as one transactional script, for ``duckdb`` CLI users."""
+    """The whole pack as one transactional script, for ``duckdb`` CLI users.
+
+    ``ducklake``: the keyless variant, for a DuckLake catalog attached and
+    ``USE``d (or named by ``database``) in the session that runs the script.
+    """
     pack_schema = _pack_schema_argument("pack_script", pack_schema, schema)
     check_target(pack_schema=pack_schema, database=database, need_con=False)
-    if pack_schema == PACK_SCHEMA and database is None:
+    if not isinstance(ducklake, bool):
+        msg = f"ducklake must be True or False, not {ducklake!r}"
+        raise ArgumentTypeError(msg, parameter="ducklake", value=ducklake)
+    if pack_schema == PACK_SCHEMA and database is None and not ducklake:
         return default_script(pack_dir())
-    rendered = tuple(_rendered(step, pack_schema, database) for step in pack_steps())
+    steps = pack_steps(ducklake=ducklake)
+    rendered = tuple(_rendered(step, pack_schema, database) for step in steps)
     qualifier = qualified_name(database, pack_schema)
-    return join_script(rendered, qualifier=qualifier, schema=pack_schema, database=database)
+    return join_script(
+        rendered, qualifier=qualifier, schema=pack_schema, database=database, keyless=ducklake
+    )
 
 
 def _rendered(step: InstallStep, pack_schema: str, database: str | None) -> InstallStep:
