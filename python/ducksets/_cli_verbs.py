@@ -61,7 +61,7 @@ def install(args: argparse.Namespace) -> int:
 
 
 def sql(args: argparse.Namespace) -> int:
-    sys.stdout.write(pack_script(pack_schema=args.pack_schema))
+    sys.stdout.write(pack_script(pack_schema=args.pack_schema, ducklake=args.ducklake))
     return 0
 
 

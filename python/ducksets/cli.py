@@ -147,7 +147,14 @@ _VERBS = (
         "Print the whole pack as one SQL script. Opens no database.",
         "ducksets sql | duckdb my.db",
         verbs.sql,
-        _pack_schema("schema for the pack"),
+        (
+            *_pack_schema("schema for the pack"),
+            _option(
+                "--ducklake",
+                action="store_true",
+                help="the keyless variant, for a DuckLake catalog attached and USEd first",
+            ),
+        ),
     ),
     _Verb(
         "version",
