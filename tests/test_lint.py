@@ -104,6 +104,7 @@ def test_every_rule_has_a_fixture() -> None:
             "ds013_migration_statement",
             {f"000{n}_{name}.sql" for n, name in enumerate(_REFUSED_MIGRATIONS, start=2)},
         ),
+        ("DS014", "ds014_ducklake_variant", {"10_checked.sql", "90_record.sql"}),
     ],
 )
 def test_rule_fires_on_its_fixture(rule: str, fixture: str, files: set[str]) -> None:
@@ -341,3 +342,27 @@ def test_catalog_keys_schema_keyword_is_a_deprecated_spelling_of_pack_schema() -
 def test_missing_catalog_says_to_install(fresh_con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(CatalogMissingError, match="ducksets install"):
         check_catalog_keys(fresh_con)
+
+
+def test_the_ducklake_variant_of_a_loose_file_is_checked_too(tmp_path: Path) -> None:
+    table = tmp_path / "50_scores.sql"
+    table.write_text(
+        "-- metadata.scores (table)\n--\n-- Purpose: scores.\n-- Parameters: none.\n"
+        "-- Example:\n--   SELECT * FROM metadata.scores;\n"
+        "CREATE TABLE IF NOT EXISTS metadata.scores (\n    score TEXT COLLATE nocase\n);\n",
+        encoding="utf-8",
+    )
+    fired = _fired(lint_pack([table]), "DS014")
+    assert list(fired) == ["50_scores.sql"]
+    assert "DuckLake has no COLLATE" in fired["50_scores.sql"][0].message
+
+
+def test_a_loose_table_with_a_key_has_a_clean_ducklake_variant(tmp_path: Path) -> None:
+    table = tmp_path / "50_twice.sql"
+    table.write_text(
+        "-- metadata.twice (table)\n--\n-- Purpose: twice.\n-- Parameters: none.\n"
+        "-- Example:\n--   SELECT * FROM metadata.twice;\n"
+        "CREATE TABLE IF NOT EXISTS metadata.twice (\n    id INTEGER PRIMARY KEY\n);\n",
+        encoding="utf-8",
+    )
+    assert _fired(lint_pack([table]), "DS014") == {}

@@ -66,6 +66,16 @@ DS013 migration-statement
     NOTHING``, ``UPDATE ... WHERE`` (the guard that makes it a no-op once
     applied) and ``COMMENT ON``.
 
+Every pack file and migration also has a DuckLake variant, which the
+installer derives for a DuckLake catalog (``ducksets._pack_keyless``):
+
+DS014 ducklake-variant
+    The variant derives (no ``CHECK``, ``COLLATE``, foreign key or
+    ``RETURNING``; an ``ON CONFLICT`` only in the install record's
+    ``INSERT ... ON CONFLICT (key) DO UPDATE SET col = excluded.col ... WHERE``
+    form), has no key, ``ON CONFLICT`` or ``RETURNING`` left, and installs into
+    a scratch DuckDB twice.
+
 ``check_catalog_keys`` reports under one id:
 
 DS101 catalog-key

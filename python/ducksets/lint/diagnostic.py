@@ -23,6 +23,7 @@ RULES: Mapping[str, str] = {
     "DS011": "migration-name",
     "DS012": "migration-header",
     "DS013": "migration-statement",
+    "DS014": "ducklake-variant",
     "DS101": "catalog-key",
     "DS102": "pack-object",
 }

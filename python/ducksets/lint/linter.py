@@ -10,6 +10,7 @@ import duckdb
 from ducksets._pack_source import MIGRATIONS_DIR, migration_files, read_manifest
 from ducksets.errors import first_line
 from ducksets.lint.diagnostic import Diagnostic, rule_error
+from ducksets.lint.ducklake import keyless_file
 from ducksets.lint.manifest import manifest_names
 from ducksets.lint.migrations import lint_migration, numbering_problems
 from ducksets.lint.rules import lint_file
@@ -47,7 +48,29 @@ def _lint_directory(directory: Path) -> list[Diagnostic]:
         diagnostics.extend(lint_migration(migration, model))
     # Migrations run after the pack files here: enough to see that each installs and re-runs.
     diagnostics.extend(_install_diagnostics([*files, *migrations], with_installed_pack=False))
+    diagnostics.extend(_ducklake_diagnostics([*files, *migrations], with_installed_pack=False))
     return diagnostics
+
+
+def _ducklake_diagnostics(
+    files: Sequence[SqlFile], *, with_installed_pack: bool
+) -> list[Diagnostic]:
+    """DS014: each file's DuckLake variant derives, is keyless, installs and re-installs.
+
+    No DuckLake here (DuckDB 2.x has no ducklake package): the variant goes into
+    a plain scratch DuckDB, which shows that it runs and is idempotent;
+    tests/scale installs it into real DuckLakes.
+    """
+    diagnostics: list[Diagnostic] = []
+    variants = []
+    for sql_file in files:
+        variant, problems = keyless_file(sql_file)
+        diagnostics.extend(problems)
+        if variant is not None:
+            variants.append(variant)
+    if diagnostics:
+        return diagnostics
+    return _install_diagnostics(variants, with_installed_pack=with_installed_pack, rule="DS014")
 
 
 def _lint_loose_files(paths: Sequence[Path]) -> list[Diagnostic]:
@@ -63,23 +86,25 @@ def _lint_loose_files(paths: Sequence[Path]) -> list[Diagnostic]:
         else:
             diagnostics.extend(lint_file(sql_file, model))
     diagnostics.extend(_install_diagnostics(files, with_installed_pack=True))
+    diagnostics.extend(_ducklake_diagnostics(files, with_installed_pack=True))
     return diagnostics
 
 
 def _install_diagnostics(
-    files: Sequence[SqlFile], *, with_installed_pack: bool
+    files: Sequence[SqlFile], *, with_installed_pack: bool, rule: str = "DS008"
 ) -> list[Diagnostic]:
     """Install ``files`` twice into a scratch database; report the first failure of each pass."""
     con = duckdb.connect()
+    variant = "the DuckLake variant: " if rule == "DS014" else ""
     try:
         if with_installed_pack:
             install_macros(con)
         attempts = (
-            "installing into an empty in-memory DuckDB",
-            "installing a second time (every statement must be safe to re-run)",
+            f"{variant}installing into an empty in-memory DuckDB",
+            f"{variant}installing a second time (every statement must be safe to re-run)",
         )
         for attempt in attempts:
-            failure = _install_once(con, files, attempt)
+            failure = _install_once(con, files, attempt, rule)
             if failure is not None:
                 return [failure]
         return []
@@ -88,7 +113,7 @@ def _install_diagnostics(
 
 
 def _install_once(
-    con: duckdb.DuckDBPyConnection, files: Sequence[SqlFile], attempt: str
+    con: duckdb.DuckDBPyConnection, files: Sequence[SqlFile], attempt: str, rule: str
 ) -> Diagnostic | None:
     for sql_file in files:
         units = [(s.start, s.sql) for s in sql_file.statements or ()] or [(0, sql_file.text)]
@@ -97,5 +122,5 @@ def _install_once(
                 con.execute(sql)
             except duckdb.Error as exc:
                 message = f"{attempt} failed (later files not tried): {first_line(exc)}"
-                return sql_file.diagnostic("DS008", message, start)
+                return sql_file.diagnostic(rule, message, min(start, len(sql_file.text)))
     return None
