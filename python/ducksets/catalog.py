@@ -1,7 +1,9 @@
 """Writing the catalog: register, bootstrap and unregister datasets.
 
-Writes are batched (one statement per table for a whole set of datasets),
-run in one transaction, and retry write conflicts a bounded number of times.
+Writes are batched (one statement per table and kind for a whole set of
+datasets), run in one transaction that holds the catalog's write lock, check
+unique keys and names there (no constraints needed: DuckLake has none), and
+retry write conflicts a bounded number of times.
 """
 
 from __future__ import annotations
@@ -9,19 +11,23 @@ from __future__ import annotations
 import dataclasses
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import TypeVar
 
 import duckdb
 
 from ducksets import _introspect
 from ducksets._args import require_bool, require_connection, require_mapping
 from ducksets._catalog_check import require_catalog
-from ducksets._names import fold_name
+from ducksets._names import SQL_ASCII_FOLD, fold_name
+from ducksets._query import fetch_one
 from ducksets._transaction import transaction
 from ducksets.errors import (
     ArgumentTypeError,
     CatalogConflictError,
+    CatalogMissingError,
     InvalidArgumentError,
     RelationMissingError,
 )
@@ -35,6 +41,7 @@ from ducksets.registry import (
     lookup_table_key,
 )
 from ducksets.schema import TableSchema
+from ducksets.sqltext import quote_literal
 
 
 @dataclass(frozen=True)
@@ -190,14 +197,27 @@ def register_dataset(
 def unregister_dataset(
     con: duckdb.DuckDBPyConnection, name: str, *, pack_schema: str = PACK_SCHEMA
 ) -> str:
-    """Remove the dataset called ``name`` and its declared columns; returns its table key."""
-    table_key = lookup_table_key(con, name, pack_schema=pack_schema)
-    with transaction(con, "unregister_dataset"):
+    """Remove the dataset called ``name`` and its declared columns; returns its table key.
+
+    Raises
+    ------
+    UnknownDatasetError
+        No dataset has that name (now, or once another writer's removal committed).
+    CatalogConflictError
+        Other transactions kept writing the catalog; nothing was removed.
+    """
+    # Checked first outside the write: arguments, a missing catalog, suggestions.
+    lookup_table_key(con, name, pack_schema=pack_schema)
+
+    def remove() -> str:
+        table_key = lookup_table_key(con, name, pack_schema=pack_schema)
         for table in ("dataset_columns", "datasets"):
             con.execute(
                 f"DELETE FROM {catalog_table(pack_schema, table)} WHERE table_key = ?", [table_key]
             )
-    return table_key
+        return table_key
+
+    return write_catalog(con, pack_schema, remove, subject=f"dataset {name!r}")
 
 
 def upsert_rows(
@@ -212,77 +232,123 @@ def upsert_rows(
         require_catalog(con, pack_schema)
     datasets = catalog_table(pack_schema, "datasets")
     columns = catalog_table(pack_schema, "dataset_columns")
-    # Concurrent writers of the same keys conflict in DuckDB's optimistic
-    # concurrency control; the loser's transaction is rolled back whole, so
-    # running it again (reading the rows it checks against anew) is safe. A
-    # bounded, jittered retry absorbs the usual burst; a conflict that outlasts
-    # it is a typed error saying to retry. A name another writer took in the
-    # meantime is no conflict: the checks inside the transaction refuse it.
+
+    def upsert() -> tuple[str, ...]:
+        # Read inside the write's transaction, after write_catalog's lock: no
+        # other writer can add a row these checks miss before this commits.
+        existing = con.execute(f"SELECT table_key, name FROM {datasets}").fetchall()
+        checked = _reuse_spelling(rows, existing)
+        _check_names(checked, existing)
+        with_columns = [r for r in checked if r.schema is not None]
+        present = {str(key) for key, _ in existing}
+        _write_catalog_rows(con, checked, present, with_columns, (datasets, columns))
+        return tuple(r.table_key for r in checked)
+
+    keys = ", ".join(r.table_key for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
+    return write_catalog(con, pack_schema, upsert, subject=f"the catalog rows of {keys}")
+
+
+_T = TypeVar("_T")
+
+
+def write_catalog(
+    con: duckdb.DuckDBPyConnection, pack_schema: str, write: Callable[[], _T], *, subject: str
+) -> _T:
+    """Run ``write`` in its own transaction that holds the catalog's write lock; retry conflicts.
+
+    The catalog keeps ``table_key`` and ``name`` unique without relying on
+    constraints (a DuckLake catalog has none): a write reads the rows it
+    checks against and writes in one transaction, and every write first
+    re-sets the comment of ``datasets`` to itself. That is a catalog change
+    two transactions cannot both commit (DuckDB: a write-write conflict on
+    the table; DuckLake: a conflict between two snapshots that altered it), so
+    catalog writes are serialized: two writers of one new key cannot both
+    insert it, which MVCC alone allows (nothing conflicts between two
+    INSERTs). The loser's transaction is rolled back whole and run again,
+    reading the winner's rows: it then updates them, or refuses a name taken
+    meanwhile. A bounded, jittered retry absorbs the usual burst; a conflict
+    that outlasts it is a CatalogConflictError saying to retry.
+    """
     attempt = 1
     while True:
         try:
             with transaction(con, "writing the catalog"):
-                existing = con.execute(f"SELECT table_key, name FROM {datasets}").fetchall()
-                checked = _reuse_spelling(rows, existing)
-                _check_names(checked, existing)
-                with_columns = [r for r in checked if r.schema is not None]
-                _write_catalog_rows(con, checked, with_columns, datasets, columns)
-            return tuple(r.table_key for r in checked)
-        except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
+                _lock_catalog(con, pack_schema)
+                return write()
+        except duckdb.Error as exc:
             if not _is_write_conflict(exc):
                 raise
-            if attempt == _UPSERT_ATTEMPTS:
-                keys = ", ".join(r.table_key for r in rows[:3])
-                keys += ", ..." if len(rows) > 3 else ""
+            if attempt == _WRITE_ATTEMPTS:
                 msg = (
-                    f"another transaction wrote the catalog rows of {keys} at the same time "
-                    f"({_UPSERT_ATTEMPTS} attempts); nothing was written by this call; retry it"
+                    f"another transaction wrote {subject} at the same time "
+                    f"({_WRITE_ATTEMPTS} attempts); nothing was written by this call; retry it"
                 )
                 raise CatalogConflictError(msg) from exc
             time.sleep(random.uniform(0, min(0.1, 0.005 * 2**attempt)))
             attempt += 1
 
 
-_UPSERT_ATTEMPTS = 10
+_WRITE_ATTEMPTS = 20
 
 
-_CONFLICT_MARKERS = ("conflict", "duplicate key", "constraint violation")
+_CONFLICT_MARKERS = ("conflict", "duplicate key", "constraint violation", "database is locked")
 
 
 def _is_write_conflict(exc: duckdb.Error) -> bool:
-    """True for errors a concurrent writer of the same rows causes (not for bad data)."""
+    """True for errors a concurrent writer of the catalog causes (not for bad data).
+
+    ``database is locked``: a DuckLake catalog in SQLite while another process commits.
+    """
+    if not isinstance(exc, (duckdb.TransactionException, duckdb.ConstraintException)):
+        return "database is locked" in str(exc)
     text = str(exc).lower()
     return any(marker in text for marker in _CONFLICT_MARKERS)
+
+
+def _lock_catalog(con: duckdb.DuckDBPyConnection, pack_schema: str) -> None:
+    """Take the catalog's write lock in the open transaction: re-set ``datasets``' comment."""
+    fold = SQL_ASCII_FOLD.format("schema_name")
+    row = fetch_one(
+        con,
+        f"SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+        f"AND {fold} = ? AND table_name = 'datasets'",
+        [fold_name(pack_schema)],
+    )
+    if row is None:
+        msg = f"no ducksets catalog in schema {pack_schema!r}; run install_macros(con)"
+        raise CatalogMissingError(msg)
+    comment = "NULL" if row[0] is None else quote_literal(str(row[0]))
+    con.execute(f"COMMENT ON TABLE {catalog_table(pack_schema, 'datasets')} IS {comment}")
 
 
 def _write_catalog_rows(
     con: duckdb.DuckDBPyConnection,
     rows: Sequence[CatalogRow],
+    present: AbstractSet[str],
     with_columns: Sequence[CatalogRow],
-    datasets: str,
-    columns: str,
+    tables: tuple[str, str],
 ) -> None:
-    """The upsert's statements; the caller holds the transaction."""
-    con.execute(
-        f"""
-        INSERT INTO {datasets} (table_key, name, is_view, jsonl_filename, parquet_filename)
-        SELECT
-            CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS BOOLEAN),
-            CAST(unnest(?) AS VARCHAR), CAST(unnest(?) AS VARCHAR)
-        ON CONFLICT (table_key) DO UPDATE SET
-            name = excluded.name,
-            is_view = excluded.is_view,
-            jsonl_filename = excluded.jsonl_filename,
-            parquet_filename = excluded.parquet_filename
-        """,
-        [
-            [r.table_key for r in rows],
-            [r.name for r in rows],
-            [r.is_view for r in rows],
-            [r.jsonl_filename for r in rows],
-            [r.parquet_filename for r in rows],
-        ],
-    )
+    """The write's statements, one per kind: UPDATE present keys, INSERT new ones.
+
+    No ``ON CONFLICT`` (DuckLake has no keys to conflict on): the caller holds
+    the lock and ``present`` is the keys as stored, read in this transaction.
+    """
+    datasets, columns = tables
+    for chosen, statement in (
+        ([r for r in rows if r.table_key in present], _UPDATE_DATASETS),
+        ([r for r in rows if r.table_key not in present], _INSERT_DATASETS),
+    ):
+        if chosen:
+            con.execute(
+                statement.format(datasets=datasets),
+                [
+                    [r.table_key for r in chosen],
+                    [r.name for r in chosen],
+                    [r.is_view for r in chosen],
+                    [r.jsonl_filename for r in chosen],
+                    [r.parquet_filename for r in chosen],
+                ],
+            )
     con.execute(
         f"DELETE FROM {columns} WHERE table_key IN (SELECT CAST(unnest(?) AS VARCHAR))",
         [[r.table_key for r in rows]],
@@ -305,6 +371,33 @@ def _write_catalog_rows(
             """,
             [list(values) for values in zip(*declared, strict=True)],
         )
+
+
+_NEW_ROWS = """
+    SELECT
+        CAST(unnest(?) AS VARCHAR) AS table_key, CAST(unnest(?) AS VARCHAR) AS name,
+        CAST(unnest(?) AS BOOLEAN) AS is_view, CAST(unnest(?) AS VARCHAR) AS jsonl_filename,
+        CAST(unnest(?) AS VARCHAR) AS parquet_filename
+"""
+
+_UPDATE_DATASETS = (
+    """
+    UPDATE {datasets} AS ducksets_d SET
+        name = ducksets_new.name,
+        is_view = ducksets_new.is_view,
+        jsonl_filename = ducksets_new.jsonl_filename,
+        parquet_filename = ducksets_new.parquet_filename
+    FROM ("""
+    + _NEW_ROWS
+    + """) AS ducksets_new
+    WHERE ducksets_d.table_key = ducksets_new.table_key
+    """
+)
+
+_INSERT_DATASETS = (
+    "INSERT INTO {datasets} (table_key, name, is_view, jsonl_filename, parquet_filename)"
+    + _NEW_ROWS
+)
 
 
 def _pk_position(schema: TableSchema, column: str) -> int | None:
