@@ -79,3 +79,33 @@ def codeintel(
     """The codeintel database (74 tables, 35 views, a few rows each), bootstrapped."""
     tables, views = bootstrap_codeintel(con, rows_per_table=3)
     return con, tables, views
+
+
+# S3 through moto (tests/moto.py): one server per session, started on first use.
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[Any]:
+    """A running ``moto.MotoServer`` (an S3 endpoint on a free loopback port)."""
+    from moto import moto_server
+
+    with moto_server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(moto_s3: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket on ``moto_s3``, with the AWS environment pointing at the server.
+
+    Only these variables reach botocore: no shared config, credentials or instance metadata.
+    """
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    for name, value in moto_s3.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    name: str = moto_s3.new_bucket()
+    return name

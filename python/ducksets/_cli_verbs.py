@@ -24,7 +24,7 @@ from ducksets.output import default_format, printable, render, to_json
 from ducksets.pack import install_macros, pack_script, pack_version
 
 if TYPE_CHECKING:
-    from ducksets.export import ExportFormat, ExportOutcome, ExportResult
+    from ducksets.export import ExportedFile, ExportFormat, ExportOutcome, ExportResult
     from ducksets.lint import Diagnostic
 
 _DB_PLACEHOLDER = re.compile(r"\b(ducksets [a-z]+) DB\b")
@@ -243,6 +243,8 @@ def export(args: argparse.Namespace) -> int:
     written, failed = result.written, result.failed
     if output_format == "table":
         print(f"{len(written)} file(s) written to {args.out}, {len(failed)} failed")
+        for url in getattr(result, "removed", ()):  # S3: orphans of earlier runs, deleted
+            print(f"  removed orphan {printable(url)}")
     elif output_format == "json":
         print(to_json(_export_report(result)))
     else:
@@ -267,13 +269,23 @@ def _progress_line(outcome: ExportOutcome, args: argparse.Namespace) -> str:
 
 
 def _export_report(result: ExportResult) -> dict[str, Any]:
-    return {
+    report: dict[str, Any] = {
         # The manifest entry, with ``file`` as the path (as printed before).
-        "written": [{**f.to_dict(), "file": str(f.path)} for f in result.written],
+        "written": [{**f.to_dict(), "file": _location(f)} for f in result.written],
         "failed": [
             {"name": f.dataset_name, "format": f.format, "reason": f.reason} for f in result.failed
         ],
     }
+    if hasattr(result, "package_url"):  # an S3 export: its package and the orphans removed
+        report["package"] = result.package_url
+        report["removed"] = list(getattr(result, "removed", ()))
+    return report
+
+
+def _location(exported: ExportedFile) -> str:
+    """Where the file went: its path, or the ``s3://`` URL of an exported object."""
+    url = getattr(exported, "url", None)
+    return url if isinstance(url, str) and url else str(exported.path)
 
 
 _EXPORT_COLUMNS = ("name", "format", "status", "file", "rows", "bytes", "sha256", "reason")
@@ -282,7 +294,7 @@ _EXPORT_COLUMNS = ("name", "format", "status", "file", "rows", "bytes", "sha256"
 def _export_rows(result: ExportResult) -> list[tuple[Any, ...]]:
     """One CSV row per file written or dataset failed (the columns of ``_EXPORT_COLUMNS``)."""
     rows: list[tuple[Any, ...]] = [
-        (f.dataset_name, f.format, "written", str(f.path), f.rows, f.bytes, f.sha256, None)
+        (f.dataset_name, f.format, "written", _location(f), f.rows, f.bytes, f.sha256, None)
         for f in result.written
     ]
     rows += [

@@ -268,7 +268,7 @@ _VERBS = (
                 default="both",
                 help="files to write (default: both)",
             ),
-            _option("--out", required=True, help="output directory"),
+            _option("--out", required=True, help="output directory, or s3://bucket/prefix"),
             _option(
                 "--dataset",
                 dest="datasets",

@@ -193,3 +193,24 @@ class ReadTimeoutError(DucksetsError, TimeoutError):
 
 class InvalidCursorError(InvalidArgumentError):
     """A page cursor was changed, issued elsewhere, is stale, or belongs to another dataset."""
+
+
+class ObjectStoreError(ExportError):
+    """An object store (S3) refused or failed a request; ``url`` names what was asked for."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class EndpointUnreachableError(ObjectStoreError, ConnectionError):
+    """The S3 endpoint did not answer after a few retries; ``url`` is the endpoint."""
+
+
+class ObjectStoreAccessError(ObjectStoreError, PermissionError):
+    """No S3 credentials were found, or the endpoint refused them."""
+
+
+class BucketMissingError(ObjectStoreError, FileNotFoundError):
+    """The S3 bucket of an export target does not exist; ``url`` is ``s3://bucket``."""
+

@@ -51,6 +51,7 @@ from ducksets._export_results import (
     ExportOutcome,
     ExportResult,
 )
+from ducksets._s3 import is_url
 from ducksets._staging import Staging, directory_lock, open_staging, publish, remove_dead_staging
 from ducksets.errors import (
     ArgumentTypeError,
@@ -174,7 +175,8 @@ def export_datasets(
     gateway
         An open gateway; a read-only one is fine (exports only read).
     output_dir
-        The directory for the files; created when missing.
+        The directory for the files; created when missing. Or ``"s3://bucket/prefix"``
+        (needs ``ducksets[s3]``): objects under ``<prefix>/<run-id>/``, the package last.
     fmt
         ``"jsonl"``, ``"parquet"``, or both: one run, one publish, one check of all names.
     datasets
@@ -205,6 +207,10 @@ def export_datasets(
     formats, directory, names = check_arguments(
         gateway, output_dir, fmt, datasets, progress, checksums
     )
+    if is_url(output_dir):  # s3://bucket/prefix: objects, then the package (_export_s3)
+        from ducksets._export_s3 import export_to_url
+
+        return export_to_url(gateway, str(output_dir), formats, names, progress, checksums)
     cursor = gateway.cursor()
     try:
         plan = plan_run(cursor, gateway.config.pack_schema, formats, names)

@@ -1,0 +1,440 @@
+"""Exports to S3 (``s3://bucket/prefix``): data objects per run, the package document last.
+
+An object store has no rename, so the package document
+(``<prefix>/datapackage.json``) is the commit point. A run:
+
+1. lists the prefix (which also proves the endpoint, the credentials and the
+   bucket) and reads the live package with its ETag;
+2. deletes orphans: objects under ``<prefix>/<run-id>/`` that the live package
+   does not reference and that are older than the grace period (readers of an
+   earlier package may still be reading; a run still writing must not lose its
+   objects), and reports them;
+3. writes each dataset with the pack's verified ``COPY`` (the statement
+   ``dataset_export_sql`` builds, text-equal to the one rebuilt here) to
+   ``<prefix>/<run-id>/<file>``, a run id never used before, all ``COPY``
+   statements in one transaction (one snapshot), through ``s3fs`` registered on
+   the connection (size and SHA-256 taken as the bytes go by) or, when the
+   connection has httpfs loaded, through httpfs (then read back to hash);
+4. writes the package only if it is still the one read (``If-Match``), merging
+   the earlier entries whose objects still exist with their recorded size;
+   another run's package in between is merged in, not overwritten.
+
+Until step 4 the live package and its objects are untouched; a run that fails
+deletes its own objects and leaves the package as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ducksets._export_plan import Job, check_claims, plan_run
+from ducksets._export_results import (
+    ExportedFile,
+    ExportFailure,
+    ExportFormat,
+    ExportOutcome,
+    ExportResult,
+)
+from ducksets._introspect import Relation, database_path, find_relations
+from ducksets._query import fetch_one
+from ducksets._s3 import (
+    ObjectInfo,
+    ObjectStore,
+    S3Target,
+    filesystem_options,
+    import_s3fs,
+    is_s3_url,
+    parse_s3_url,
+)
+from ducksets._s3_package import entries_of_package, package_text
+from ducksets.errors import (
+    ConfigError,
+    ExportError,
+    InvalidArgumentError,
+    InvalidTableKeyError,
+    ObjectStoreError,
+    first_line,
+)
+from ducksets.filenames import MANIFEST_NAME
+from ducksets.gateway import Gateway
+from ducksets.keys import TableKey, parse_table_key
+from ducksets.manifest import describe_entries
+from ducksets.pack import installed_version
+from ducksets.sqltext import qualified_name, quote_literal
+
+GRACE_ENV = "DUCKSETS_S3_ORPHAN_GRACE_SECONDS"
+DEFAULT_GRACE = dt.timedelta(hours=1)
+RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
+_RUN_OBJECT = re.compile(rf"({RUN_ID.pattern})/[^/]+")
+_COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
+_PUBLISH_TRIES = 5
+# DuckDB refuses a second file system for one protocol: runs that register take turns.
+_REGISTRATION = threading.RLock()
+
+
+@dataclass(frozen=True, repr=False)
+class S3ExportedFile(ExportedFile):
+    """An exported object: ``path`` is its path under the prefix (``<run-id>/<file>``)."""
+
+    url: str = ""
+    """``s3://bucket/prefix/<run-id>/<file>``"""
+
+
+@dataclass(frozen=True, repr=False)
+class S3ExportResult(ExportResult):
+    """An S3 export run: ``manifest`` is ``None``; the package's URL is ``package_url``."""
+
+    package_url: str | None = None
+    """``s3://bucket/prefix/datapackage.json``; ``None`` when the run wrote no object."""
+    removed: tuple[str, ...] = ()
+    """URLs of the orphans this run deleted before writing."""
+
+
+def export_to_s3(
+    cursor: duckdb.DuckDBPyConnection,
+    pack_schema: str,
+    target: S3Target,
+    plan: Sequence[Job | ExportFailure],
+    progress: Callable[[ExportOutcome], None] | None,
+    checksums: bool,
+) -> S3ExportResult:
+    """Run ``plan`` into ``target`` (see the module); ``cursor`` has no transaction open."""
+    jobs = [item for item in plan if isinstance(item, Job)]
+    check_claims(jobs)
+    if not jobs:  # nothing to write: touch nothing
+        failed = tuple(item for item in plan if isinstance(item, ExportFailure))
+        for failure in failed:
+            if progress is not None:
+                progress(failure)
+        return S3ExportResult((), failed, None)
+    grace = orphan_grace()
+    import_s3fs()
+    from ducksets._s3_hashing import HashingS3FileSystem  # needs s3fs
+
+    store = ObjectStore(target, HashingS3FileSystem(**filesystem_options()))
+    listing = store.list_objects()
+    live = store.read_text(MANIFEST_NAME) if MANIFEST_NAME in listing else None
+    live_entries = entries_of_package(live[0], target.url_of(MANIFEST_NAME)) if live else []
+    removed = remove_orphans(store, listing, live_entries, grace)
+    run = new_run_id()
+    try:
+        with _writing_through(cursor, store) as hashed:
+            copier = _Copier(cursor, pack_schema, store, run, jobs, hashed, checksums)
+            written, failed = copier.run(plan, progress)
+        if not written:
+            store.delete(f"{run}/{job.filename}" for job in jobs)
+            return S3ExportResult((), failed, None, removed=removed)
+        version = installed_version(cursor, pack_schema=pack_schema)
+        fresh = {f.path.name.casefold(): {**f.to_dict(), "file": str(f.path)} for f in written}
+        _publish(store, describe_entries(cursor, fresh), version, live)
+    except BaseException:
+        with contextlib.suppress(ObjectStoreError):
+            store.delete(f"{run}/{job.filename}" for job in jobs)
+        raise
+    return S3ExportResult(
+        written, failed, None, package_url=target.url_of(MANIFEST_NAME), removed=removed
+    )
+
+
+def orphan_grace() -> dt.timedelta:
+    """How old an unreferenced object must be before a run deletes it (``GRACE_ENV``).
+
+    Raises
+    ------
+    ConfigError
+        The variable is set to something other than a number of seconds >= 0.
+    """
+    text = os.environ.get(GRACE_ENV)
+    if text is None or not text.strip():
+        return DEFAULT_GRACE
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        msg = f"{GRACE_ENV}={text!r} is not a number of seconds >= 0; unset it or fix it"
+        raise ConfigError(msg)
+    return dt.timedelta(seconds=seconds)
+
+
+def new_run_id() -> str:
+    """A run id: UTC time to the second and 32 random bits, sortable, never reused."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(4)}"
+
+
+def remove_orphans(
+    store: ObjectStore,
+    listing: dict[str, ObjectInfo],
+    live_entries: Sequence[dict[str, Any]],
+    grace: dt.timedelta,
+) -> tuple[str, ...]:
+    """Delete run objects the live package does not reference, older than ``grace``; their URLs.
+
+    Only objects named like a ducksets run's (``<run-id>/<file>``) are candidates:
+    anything else under the prefix is not ours and is left alone.
+    """
+    referenced = {entry["file"] for entry in live_entries}
+    cutoff = dt.datetime.now(dt.timezone.utc) - grace
+    orphans = sorted(
+        relative
+        for relative, info in listing.items()
+        if _RUN_OBJECT.fullmatch(relative)
+        and relative not in referenced
+        and info.modified <= cutoff
+    )
+    if orphans:
+        store.delete(orphans)
+        for relative in orphans:
+            del listing[relative]
+    return tuple(store.target.url_of(relative) for relative in orphans)
+
+
+@contextlib.contextmanager
+def _writing_through(cursor: duckdb.DuckDBPyConnection, store: ObjectStore) -> Iterator[bool]:
+    """Let DuckDB write ``s3://`` through ``store``'s file system; yields True when it hashes.
+
+    With httpfs loaded, or an ``s3`` file system registered already, DuckDB writes
+    its own way and the objects are read back to be hashed.
+    """
+    if _httpfs_loaded(cursor):
+        yield False
+        return
+    with _REGISTRATION:
+        if "s3" in cursor.list_filesystems():
+            yield False
+            return
+        cursor.register_filesystem(store.fs)
+        try:
+            yield True
+        finally:
+            cursor.unregister_filesystem("s3")
+
+
+def _httpfs_loaded(cursor: duckdb.DuckDBPyConnection) -> bool:
+    row = fetch_one(
+        cursor,
+        "SELECT count(*) FROM duckdb_extensions() WHERE extension_name = 'httpfs' AND loaded",
+    )
+    return row is not None and bool(row[0])
+
+
+class _Copier:
+    """Writes the jobs of one run to ``<run-id>/<file>`` under the target, in one transaction."""
+
+    def __init__(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        pack_schema: str,
+        store: ObjectStore,
+        run: str,
+        jobs: Sequence[Job],
+        hashed: bool,
+        checksums: bool,
+    ) -> None:
+        self.cursor = cursor
+        self.macro = f"{qualified_name(pack_schema)}.dataset_export_sql"
+        self.store = store
+        self.run_id = run
+        self.run_url = store.target.url_of(run)
+        self.hashed = hashed
+        self.checksums = checksums
+        self.keys: dict[str, TableKey | InvalidTableKeyError] = {}
+        for job in jobs:
+            try:
+                self.keys[job.table_key] = parse_table_key(job.table_key)
+            except InvalidTableKeyError as exc:
+                self.keys[job.table_key] = exc
+        self.relations: dict[str, Relation | None] = {}
+
+    def run(
+        self, plan: Sequence[Job | ExportFailure], progress: Callable[[ExportOutcome], None] | None
+    ) -> tuple[tuple[S3ExportedFile, ...], tuple[ExportFailure, ...]]:
+        """Write every job in plan order, reporting each outcome; one snapshot for all."""
+        written: list[S3ExportedFile] = []
+        failed: list[ExportFailure] = []
+        self._begin()
+        try:
+            for item in plan:
+                outcome: S3ExportedFile | ExportFailure
+                if isinstance(item, ExportFailure):
+                    outcome = item
+                else:
+                    try:
+                        outcome = self._write(item)
+                    except _DatasetFailedError as exc:
+                        outcome = ExportFailure(item.name, item.fmt, str(exc))
+                if isinstance(outcome, S3ExportedFile):
+                    written.append(outcome)
+                else:
+                    failed.append(outcome)
+                if progress is not None:
+                    progress(outcome)
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                self.cursor.execute("ROLLBACK")
+            raise
+        self.cursor.execute("COMMIT")
+        return tuple(written), tuple(failed)
+
+    def _begin(self) -> None:
+        self.cursor.execute("BEGIN TRANSACTION")
+        keys = {text: k for text, k in self.keys.items() if isinstance(k, TableKey)}
+        found = find_relations(self.cursor, keys.values())
+        self.relations = {text: found[key] for text, key in keys.items()}
+
+    def _write(self, job: Job) -> S3ExportedFile:
+        start = time.perf_counter()
+        key = self.keys[job.table_key]
+        if isinstance(key, InvalidTableKeyError):
+            raise _DatasetFailedError(f"{first_line(key)}; fix its row in metadata.datasets")
+        if self.relations.get(job.table_key) is None:
+            msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
+            raise _DatasetFailedError(msg)
+        relative = f"{self.run_id}/{job.filename}"
+        url = self.store.target.url_of(relative)
+        try:
+            copy_sql = self._verified_copy(job, key, url)
+            rows = _rows_written(self.cursor.execute(copy_sql).fetchall())
+            bound = self.cursor.sql(f"SELECT * FROM {key.sql()} LIMIT 0")
+            columns = tuple(zip(bound.columns, (str(t) for t in bound.types), strict=True))
+        except duckdb.Error as exc:
+            self.cursor.execute("ROLLBACK")
+            self._begin()
+            raise _DatasetFailedError(first_line(exc)) from exc
+        size, sha256 = self._facts(relative, url)
+        return S3ExportedFile(
+            dataset_name=job.name,
+            table_key=job.table_key,
+            kind=job.kind,
+            format=job.fmt,
+            path=Path(relative),
+            rows=rows,
+            bytes=size,
+            sha256=sha256 if self.checksums else None,
+            seconds=time.perf_counter() - start,
+            columns=columns,
+            mtime_ns=None,
+            url=url,
+        )
+
+    def _facts(self, relative: str, url: str) -> tuple[int, str | None]:
+        """Size and SHA-256 of the object just written: as it was written, else read back."""
+        digest: tuple[int, str] | None = self.store.fs.take_digest(url) if self.hashed else None
+        if digest is not None:
+            return digest
+        if self.checksums:
+            return self.store.digest(relative)
+        with self.store.translating(url, "read"):
+            info = self.store.fs.info(url.removeprefix("s3://"), refresh=True)
+        return int(info["size"]), None
+
+    def _verified_copy(self, job: Job, key: TableKey, url: str) -> str:
+        """The pack's COPY for ``job`` into the run, run only when exactly the one expected."""
+        expected = (
+            f"COPY (SELECT * FROM {key.sql()}) TO {quote_literal(url)} "
+            f"(FORMAT {_COPY_FORMAT[job.fmt]})"
+        )
+        row = fetch_one(
+            self.cursor,
+            f"SELECT {self.macro}(?, fmt := ?, output_dir := ?)",
+            [job.name, job.fmt, self.run_url],
+        )
+        statement = None if row is None else row[0]
+        if statement == expected:
+            return expected
+        repair = f"ducksets install {database_path(self.cursor)}"
+        if statement is None:
+            msg = f"{self.macro} returned no statement; run `{repair}` to repair the pack"
+        else:
+            msg = (
+                f"{self.macro} returned a statement other than this dataset's COPY to "
+                f"{url}, so nothing was run; the pack object was changed: `{repair}` repairs it"
+            )
+        raise _DatasetFailedError(msg)
+
+
+class _DatasetFailedError(Exception):
+    """One dataset could not be written; the message is the reason shown to the user."""
+
+
+def _rows_written(result: list[tuple[Any, ...]]) -> int:
+    if not result or not isinstance(result[0][0], int):
+        raise _DatasetFailedError(f"unexpected COPY result {result!r}")
+    return int(result[0][0])
+
+
+def _publish(
+    store: ObjectStore,
+    fresh: dict[str, dict[str, Any]],
+    version: str | None,
+    live: tuple[str, str] | None,
+) -> None:
+    """Write the package: ``fresh`` entries (by casefolded file name) plus the live package's
+    entries whose objects are still there with their size, if the package is unchanged.
+
+    When another run committed since ``live`` was read, its package is merged in
+    instead (re-read, re-listed) and the write is tried again.
+    """
+    url = store.target.url_of(MANIFEST_NAME)
+    for _ in range(_PUBLISH_TRIES):
+        earlier = entries_of_package(live[0], url) if live else []
+        listing = store.list_objects() if earlier else {}
+        entries = dict(fresh)
+        for entry in earlier:
+            name = entry["file"].rsplit("/", 1)[-1].casefold()
+            info = listing.get(entry["file"])
+            if name not in entries and info is not None and info.size == entry.get("bytes"):
+                entries[name] = entry
+        text = package_text(sorted(entries.values(), key=lambda e: str(e["file"])), version)
+        if store.write_text(MANIFEST_NAME, text, replacing=live[1] if live else None):
+            return
+        live = store.read_text(MANIFEST_NAME)  # another run committed: merge its package
+    msg = (
+        f"{url} kept changing while this run tried to write it ({_PUBLISH_TRIES} tries); "
+        "other exports write the same prefix: export again"
+    )
+    raise ExportError(msg)
+
+
+def export_to_url(
+    gateway: Gateway,
+    output_dir: str,
+    formats: tuple[ExportFormat, ...],
+    names: list[str] | None,
+    progress: Callable[[ExportOutcome], None] | None,
+    checksums: bool,
+) -> S3ExportResult:
+    """``export_datasets`` into a URL target (arguments checked already); only ``s3://``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Another scheme, or not a usable ``s3://bucket/prefix``.
+    """
+    if not is_s3_url(output_dir):
+        scheme = output_dir.split("://", 1)[0]
+        msg = (
+            f"output_dir {output_dir!r}: {scheme}:// is not supported; "
+            "export to s3://bucket/prefix or to a local directory"
+        )
+        raise InvalidArgumentError(msg, parameter="output_dir", value=output_dir)
+    target = parse_s3_url(output_dir)
+    cursor = gateway.cursor()
+    try:
+        plan = plan_run(cursor, gateway.config.pack_schema, formats, names)
+        return export_to_s3(cursor, gateway.config.pack_schema, target, plan, progress, checksums)
+    finally:
+        cursor.close()
