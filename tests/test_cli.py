@@ -192,9 +192,9 @@ def test_demo_builds_a_database_and_tours_it(
     assert "docs.v_function_summary" in out and "  in sync" in out
     assert exported_files(tmp_path / "demo-exports") == [
         "call_graph_edges.parquet",
+        "datapackage.json",
         "function_summary.parquet",
         "goids.parquet",
-        "manifest.json",
     ]
     suggested = [line.strip() for line in out.splitlines() if line.startswith("  duckdb ")]
     assert len(suggested) == 5
@@ -354,9 +354,9 @@ def test_export_writes_files_and_manifest(
     assert report["failed"] == []
     assert exported_files(out) == [
         "call_graph_edges.parquet",
+        "datapackage.json",
         "function_summary.parquet",
         "goids.parquet",
-        "manifest.json",
     ]
     assert demo_db.read_bytes() == before  # exports open the database read-only
 
@@ -755,7 +755,7 @@ def test_export_file_format_picks_files_and_format_the_output(
         "300",
     )
     assert (row["file"], row["reason"]) == (str(out / "goids.jsonl"), "")
-    assert exported_files(out) == ["goids.jsonl", "manifest.json"]
+    assert exported_files(out) == ["datapackage.json", "goids.jsonl"]
 
 
 @pytest.mark.parametrize("file_format", ["jsonl", "parquet", "both"])

@@ -139,8 +139,8 @@ def test_the_tour_is_text_for_the_caller_to_print(
         p.name for p in (tmp_path / "demo-exports").iterdir() if p.name != ".ducksets.lock"
     ) == [
         "call_graph_edges.parquet",
+        "datapackage.json",
         "function_summary.parquet",
         "goids.parquet",
-        "manifest.json",
     ]
     _complete(path)

@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ from ducksets.export import (
 from ducksets.filenames import check_dataset_name, check_filename
 from ducksets.gateway import Gateway, StorageConfig, open_gateway, open_memory_gateway
 from ducksets.keys import parse_table_key
+from ducksets.manifest import manifest_entries
 from ducksets.pack import install_macros, pack_version
 from ducksets.schema import Column, TableSchema
 from ducksets.sqltext import qualified_name, quote_literal
@@ -126,9 +128,9 @@ def test_exports_exactly_what_the_catalog_lists(
     assert listing(tmp_path) == {*filenames.values(), f"fresh.{fmt}", MANIFEST_NAME, LOCK_NAME}
     fresh = next(f for f in again.written if f.dataset_name == "fresh")
     assert (fresh.rows, fresh.columns, fresh.kind) == (7, (("n", "BIGINT"),), "table")
-    manifest = read_manifest(tmp_path)
-    assert manifest is not None
-    assert {e["file"] for e in manifest["datasets"]} == {*filenames.values(), f"fresh.{fmt}"}
+    assert read_manifest(tmp_path) is not None
+    entries = manifest_entries(tmp_path)
+    assert {e["file"] for e in entries} == {*filenames.values(), f"fresh.{fmt}"}
 
 
 def test_adversarial_names_export_and_read_back(tmp_path: Path) -> None:
@@ -253,38 +255,53 @@ def test_manifest_is_correct_and_a_rerun_reproduces_it(
 
     first, first_files = run()
     second, second_files = run()
-    assert first.pop("written_at") and second.pop("written_at")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first.pop("created"))
+    assert second.pop("created")
     # mtime_ns tells a rewritten file from the one listed: it differs between runs.
-    for entry in (*first["datasets"], *second["datasets"]):
-        assert isinstance(entry.pop("mtime_ns"), int)
+    for resource in (*first["resources"], *second["resources"]):
+        assert isinstance(resource.pop("ducksets:mtimeNs"), int)
     assert first == second
     assert first_files == second_files  # JSONL and Parquet both byte-identical
-    assert (first["pack_version"], first["installed_pack_version"]) == (pack_version(),) * 2
-    assert first["duckdb_version"] == duckdb.__version__
+    assert first["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    assert (first["name"], first["ducksets:format"]) == ("ducksets-export", 2)
+    versions = (first["ducksets:packVersion"], first["ducksets:installedPackVersion"])
+    assert versions == (pack_version(),) * 2
+    assert first["ducksets:duckdbVersion"] == duckdb.__version__
     # The Parquet run kept the JSONL run's entries.
-    assert [(e["file"], e["format"]) for e in first["datasets"]] == [
-        ("items.jsonl", "jsonl"),
-        ("items.parquet", "parquet"),
-        ("small.jsonl", "jsonl"),
-        ("v_items.parquet", "parquet"),
+    assert [(r["name"], r["path"], r["format"]) for r in first["resources"]] == [
+        ("items-jsonl", "items.jsonl", "jsonl"),
+        ("items-parquet", "items.parquet", "parquet"),
+        ("small-jsonl", "small.jsonl", "jsonl"),
+        ("v_items-parquet", "v_items.parquet", "parquet"),
     ]
-    for entry in first["datasets"]:
-        path = tmp_path / entry["file"]
-        assert entry["sha256"] == sha256(path)
-        assert entry["bytes"] == path.stat().st_size
-        assert entry["rows"] == count_rows(items_gateway.con, path)
-    items = first["datasets"][0]
+    for resource in first["resources"]:
+        path = tmp_path / resource["path"]
+        prefix = "ducksets:" if resource["format"] == "parquet" else ""
+        assert resource[f"{prefix}hash"] == f"sha256:{sha256(path)}"
+        assert resource[f"{prefix}bytes"] == path.stat().st_size
+        assert resource["rows"] == count_rows(items_gateway.con, path)
+    items = first["resources"][0]
     assert items == {
-        "name": "items",
-        "table_key": "core.items",
-        "kind": "table",
-        "file": "items.jsonl",
+        "name": "items-jsonl",
+        "path": "items.jsonl",
         "format": "jsonl",
+        "mediatype": "application/jsonl",
         "rows": 1000,
         "bytes": items["bytes"],
-        "sha256": items["sha256"],
-        "columns": [{"name": "id", "type": "BIGINT"}, {"name": "label", "type": "VARCHAR"}],
+        "hash": items["hash"],
+        "title": "items",
+        "ducksets:dataset": "items",
+        "ducksets:tableKey": "core.items",
+        "ducksets:kind": "table",
+        "schema": {
+            "fields": [
+                {"name": "id", "type": "integer", "ducksets:duckdbType": "BIGINT"},
+                {"name": "label", "type": "string", "ducksets:duckdbType": "VARCHAR"},
+            ]
+        },
     }
+    parquet_id = first["resources"][1]["schema"]["fields"][0]
+    assert parquet_id["missingValues"] == ["", "nan"]  # pandas reads an int column's NULL as nan
 
 
 def test_without_checksums_the_files_are_the_same_and_sha256_is_null(
@@ -296,8 +313,8 @@ def test_without_checksums_the_files_are_the_same_and_sha256_is_null(
     assert [sha256(f.path) for f in plain.written] == [f.sha256 for f in hashed.written]
     assert plain.manifest is not None
     manifest = json.loads(plain.manifest.read_text(encoding="utf-8"))
-    assert [e["sha256"] for e in manifest["datasets"]] == [None, None]
-    assert [e["bytes"] for e in manifest["datasets"]] == [f.bytes for f in hashed.written]
+    assert ["hash" in r or "ducksets:hash" in r for r in manifest["resources"]] == [False, False]
+    assert [r["bytes"] for r in manifest["resources"]] == [f.bytes for f in hashed.written]
 
 
 def test_manifest_drops_entries_whose_file_is_gone_or_changed(
@@ -307,15 +324,13 @@ def test_manifest_drops_entries_whose_file_is_gone_or_changed(
     tmp_path.joinpath("small.jsonl").write_text("edited by hand\n")
     result = export_all_parquet(items_gateway, tmp_path)
     assert result.manifest is not None
-    manifest = read_manifest(tmp_path)
-    assert manifest is not None
-    files = [e["file"] for e in manifest["datasets"]]
+    files = [e["file"] for e in manifest_entries(tmp_path)]
     assert files == ["items.jsonl", "items.parquet", "v_items.parquet"]
     only_this_run = write_dataset_manifest(
         tmp_path, result.written, gateway=items_gateway, keep_existing=False
     )
-    entries = json.loads(only_this_run.read_text(encoding="utf-8"))["datasets"]
-    assert [e["file"] for e in entries] == ["items.parquet", "v_items.parquet"]
+    resources = json.loads(only_this_run.read_text(encoding="utf-8"))["resources"]
+    assert [r["path"] for r in resources] == ["items.parquet", "v_items.parquet"]
 
 
 def test_a_manifest_lists_only_files_beside_it(items_gateway: Gateway, tmp_path: Path) -> None:
@@ -329,10 +344,12 @@ def test_a_manifest_lists_only_files_beside_it(items_gateway: Gateway, tmp_path:
 
 
 def test_a_foreign_manifest_is_never_overwritten(items_gateway: Gateway, tmp_path: Path) -> None:
-    tmp_path.joinpath(MANIFEST_NAME).write_text('{"mine": true}')
-    with pytest.raises(DucksetsError, match="not a ducksets manifest"):
+    foreign = '{"name": "theirs", "resources": [{"name": "x", "path": "items.jsonl"}]}'
+    tmp_path.joinpath(MANIFEST_NAME).write_text(foreign)
+    with pytest.raises(ExportError, match="not a data package ducksets wrote.*move it away"):
         export_all_jsonl(items_gateway, tmp_path)
     assert listing(tmp_path) == {MANIFEST_NAME}
+    assert tmp_path.joinpath(MANIFEST_NAME).read_text() == foreign
 
 
 def test_bad_filenames_in_the_catalog_fail_that_dataset_only(
@@ -540,9 +557,7 @@ def test_the_cli_exports_both_formats_in_one_checked_run(tmp_path: Path) -> None
         ("items", "parquet"),
         ("other", "parquet"),
     ]
-    manifest = read_manifest(out)
-    assert manifest is not None
-    for written, entry in zip(report["written"], manifest["datasets"], strict=True):
+    for written, entry in zip(report["written"], manifest_entries(out), strict=True):
         assert written == {**entry, "file": str(out / entry["file"])}
 
 
@@ -578,7 +593,8 @@ def test_our_own_earlier_files_are_replaced(items_gateway: Gateway, tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    "filename", [MANIFEST_NAME, "Manifest.JSON", LOCK_NAME, f"{TEMP_PREFIX}x.parquet"]
+    "filename",
+    [MANIFEST_NAME, "DataPackage.JSON", "Manifest.JSON", LOCK_NAME, f"{TEMP_PREFIX}x.parquet"],
 )
 def test_registration_refuses_names_the_export_always_refuses(
     items_gateway: Gateway, filename: str
@@ -663,7 +679,10 @@ def test_dead_staging_is_removed_and_live_staging_kept(
     assert not any(name.startswith(TEMP_PREFIX) for name in listing(tmp_path))
 
 
-def test_a_publish_cut_short_is_rolled_back(items_gateway: Gateway, tmp_path: Path) -> None:
+@pytest.mark.parametrize("journal", ["0.7", "0.6"])
+def test_a_publish_cut_short_is_rolled_back(
+    items_gateway: Gateway, tmp_path: Path, journal: str
+) -> None:
     assert export_all_jsonl(items_gateway, tmp_path, ["items"]).ok
     published = snapshot(tmp_path)
     # A run killed after replacing items.jsonl, before publishing its manifest:
@@ -672,22 +691,25 @@ def test_a_publish_cut_short_is_rolled_back(items_gateway: Gateway, tmp_path: Pa
     for sub in ("files", "old"):
         (crashed / sub).mkdir(parents=True)
     (crashed / ".lock").write_bytes(b"")
-    (crashed / "publish.json").write_text(json.dumps(["items.jsonl", "small.jsonl", MANIFEST_NAME]))
+    # ducksets 0.6 journaled a list and staged manifest.json; 0.7 names what it removes too.
+    staged = MANIFEST_NAME if journal == "0.7" else "manifest.json"
+    targets = ["items.jsonl", "small.jsonl", staged]
+    record: object = {"publish": targets, "remove": []} if journal == "0.7" else targets
+    (crashed / "publish.json").write_text(json.dumps(record))
     (crashed / "old" / "items.jsonl").hardlink_to(tmp_path / "items.jsonl")
     (tmp_path / "items.jsonl.new").write_text('{"id": 99}\n')
     (tmp_path / "items.jsonl.new").replace(tmp_path / "items.jsonl")
     (tmp_path / "small.jsonl").write_text('{"id": 98}\n')  # new in that run
-    (crashed / MANIFEST_NAME).write_text("{}")
+    (crashed / staged).write_text("{}")
     assert export_all_parquet(items_gateway, tmp_path, ["v_items"]).ok
     now = snapshot(tmp_path)
     assert {k: v for k, v in now.items() if k != MANIFEST_NAME and k != "v_items.parquet"} == {
         k: v for k, v in published.items() if k != MANIFEST_NAME
     }
-    manifest = read_manifest(tmp_path)
-    assert manifest is not None
-    for entry in manifest["datasets"]:
+    entries = manifest_entries(tmp_path)
+    for entry in entries:
         assert entry["sha256"] == sha256(tmp_path / entry["file"])
-    assert [e["file"] for e in manifest["datasets"]] == ["items.jsonl", "v_items.parquet"]
+    assert [e["file"] for e in entries] == ["items.jsonl", "v_items.parquet"]
 
 
 def test_a_kept_entry_must_match_its_file_byte_for_byte(
@@ -703,9 +725,7 @@ def test_a_kept_entry_must_match_its_file_byte_for_byte(
     status = items.stat()
     os.utime(items, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000))  # touched only
     assert export_all_parquet(items_gateway, tmp_path).ok
-    manifest = read_manifest(tmp_path)
-    assert manifest is not None
-    entries = {e["file"]: e for e in manifest["datasets"]}
+    entries = {e["file"]: e for e in manifest_entries(tmp_path)}
     assert sorted(entries) == ["items.jsonl", "items.parquet", "v_items.parquet"]
     assert entries["items.jsonl"]["mtime_ns"] == items.stat().st_mtime_ns  # re-hashed, kept
 
@@ -717,9 +737,7 @@ def test_a_single_dataset_export_updates_its_manifest_entry(
     items_gateway.con.execute("UPDATE core.small SET label = 'b' WHERE id = 1")  # same size
     single = export_dataset_to_jsonl(items_gateway, "small", tmp_path)
     assert export_all_parquet(items_gateway, tmp_path, ["items"]).ok
-    manifest = read_manifest(tmp_path)
-    assert manifest is not None
-    entries = {e["file"]: e for e in manifest["datasets"]}
+    entries = {e["file"]: e for e in manifest_entries(tmp_path)}
     assert entries["small.jsonl"] == single.to_dict()
     assert entries["small.jsonl"]["sha256"] == sha256(tmp_path / "small.jsonl")
     assert sorted(entries) == ["items.jsonl", "items.parquet", "small.jsonl"]
@@ -753,9 +771,7 @@ def test_threads_sharing_a_gateway_lose_no_manifest_entry(
     with ThreadPoolExecutor(max_workers=8) as pool:
         done = list(pool.map(lambda n: export_dataset_to_jsonl(items_gateway, n, tmp_path), names))
     assert [f.rows for f in done] == [100] * 8
-    manifest = read_manifest(tmp_path)
-    assert manifest is not None
-    assert [e["file"] for e in manifest["datasets"]] == [f"{n}.jsonl" for n in names]
+    assert [e["file"] for e in manifest_entries(tmp_path)] == [f"{n}.jsonl" for n in names]
 
 
 def test_a_run_with_nothing_to_write_touches_nothing(
@@ -883,7 +899,7 @@ def test_a_dataset_the_macro_refuses_fails_alone_in_order(
     for exported in result.written:
         assert exported.sha256 == sha256(exported.path)
         assert exported.bytes == exported.path.stat().st_size
-    assert listing(tmp_path) == {"items.jsonl", "small.jsonl", "manifest.json", ".ducksets.lock"}
+    assert listing(tmp_path) == {"items.jsonl", "small.jsonl", "datapackage.json", ".ducksets.lock"}
 
 
 def test_a_run_exports_one_snapshot_while_other_connections_drop_tables(tmp_path: Path) -> None:
@@ -940,6 +956,6 @@ def test_the_manifest_lists_one_file_a_line(items_gateway: Gateway, tmp_path: Pa
     """Readable and diff-friendly: each file's entry is one line of the manifest."""
     result = export_datasets(items_gateway, tmp_path, ["jsonl", "parquet"])
     text = (tmp_path / MANIFEST_NAME).read_text(encoding="utf-8")
-    entries = [json.loads(line.rstrip(",")) for line in text.splitlines() if '"file": ' in line]
-    assert entries == json.loads(text)["datasets"]
-    assert sorted(e["file"] for e in entries) == sorted(f.path.name for f in result.written)
+    entries = [json.loads(line.rstrip(",")) for line in text.splitlines() if '"path": ' in line]
+    assert entries == json.loads(text)["resources"]
+    assert sorted(e["path"] for e in entries) == sorted(f.path.name for f in result.written)

@@ -25,6 +25,7 @@ import pytest
 
 from ducksets import StorageConfig, TableSchema, open_gateway
 from ducksets.export import LOCK_NAME, MANIFEST_NAME, TEMP_PREFIX, export_datasets, read_manifest
+from ducksets.manifest import manifest_entries
 from ducksets.schema import Column
 
 BIN = Path(sys.executable).parent
@@ -108,8 +109,7 @@ def rows_in(con: duckdb.DuckDBPyConnection, path: Path) -> int:
 
 def assert_consistent(out: Path) -> dict[str, dict[str, object]]:
     """Every data file is listed, whole, and matches its entry byte for byte; no staging left."""
-    manifest = read_manifest(out)
-    entries = {} if manifest is None else {e["file"]: e for e in manifest["datasets"]}
+    entries = {e["file"]: e for e in manifest_entries(out)}
     names = {p.name for p in out.iterdir()}
     assert not {n for n in names if n.startswith(TEMP_PREFIX)}, names
     assert names - {MANIFEST_NAME, LOCK_NAME} == set(entries)
@@ -153,11 +153,12 @@ def test_hostile_catalog_rows_refuse_the_run(tmp_path: Path, row: tuple[str, str
     assert snapshot(tmp_path) == before
 
 
-def test_a_manifest_json_row_fails_only_that_dataset(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reserved", ["datapackage.json", "manifest.json"])
+def test_a_manifest_json_row_fails_only_that_dataset(tmp_path: Path, reserved: str) -> None:
     db = tmp_path / "prod.duckdb"
     build(db)
     with duckdb.connect(str(db)) as con:  # plain SQL: no Python check on the way in
-        con.execute("UPDATE metadata.datasets SET jsonl_filename = 'manifest.json' WHERE name='d0'")
+        con.execute("UPDATE metadata.datasets SET jsonl_filename = ? WHERE name='d0'", [reserved])
     out = tmp_path / "out"
     done = cli("export", str(db), "--file-format", "jsonl", "--out", str(out))
     assert done.returncode == 1
@@ -329,7 +330,7 @@ def test_eight_processes_exporting_into_one_directory_lose_no_entry(tmp_path: Pa
 # --- a hostile output directory: forged journals, user folders, odd lock files ---
 
 
-def forged_staging(out: Path, journal: list[str], name: str = "evil") -> Path:
+def forged_staging(out: Path, journal: object, name: str = "evil") -> Path:
     """A dead staging directory whose journal says a publish was cut short."""
     staging = out / f"{TEMP_PREFIX}{name}"
     for sub in ("files", "old"):
@@ -357,6 +358,22 @@ def test_a_forged_journal_never_deletes_outside_the_output_directory(
     left = snapshot(staging)
     export_d0(db, out)
     assert victim.read_text() == "victim\n"
+    assert snapshot(staging) == left  # not acted upon: left as it was
+
+
+@pytest.mark.parametrize("name", ["../victim.txt", "/abs/victim.txt", "sub/x", ".."])
+def test_a_forged_removal_never_restores_outside_the_output_directory(
+    tmp_path: Path, name: str
+) -> None:
+    db, out = tmp_path / "j.duckdb", tmp_path / "out"
+    build(db, rows=2)
+    victim = tmp_path / "victim.txt"
+    journal = {"publish": [MANIFEST_NAME], "remove": [name.replace("/abs", str(tmp_path))]}
+    staging = forged_staging(out, journal)
+    (staging / "victim.txt").write_text("forged\n")
+    left = snapshot(staging)
+    export_d0(db, out)
+    assert not victim.exists()
     assert snapshot(staging) == left  # not acted upon: left as it was
 
 
@@ -390,7 +407,16 @@ def test_a_symlinked_backup_folder_never_moves_outside_files(tmp_path: Path, lin
 
 
 @pytest.mark.parametrize(
-    "journal", ['{"a": 1}', "[1, 2]", "not json", '["manifest.json", "a\\u0000b"]']
+    "journal",
+    [
+        '{"a": 1}',
+        "[1, 2]",
+        "not json",
+        '["manifest.json", "a\\u0000b"]',
+        '["a.jsonl"]',
+        '{"publish": ["datapackage.json"], "remove": "manifest.json"}',
+        '{"publish": ["datapackage.json"]}',
+    ],
 )
 def test_a_journal_that_is_not_a_list_of_names_is_left_alone(tmp_path: Path, journal: str) -> None:
     db, out = tmp_path / "j.duckdb", tmp_path / "out"
@@ -525,8 +551,8 @@ def test_a_file_another_export_is_publishing_is_not_taken_for_a_foreign_one(
             print("published", flush=True)
             time.sleep(0.5)
             manifest = json.load(open(os.path.join(out, {MANIFEST_NAME!r})))
-            extra = json.load(open(os.path.join(side, {MANIFEST_NAME!r})))["datasets"]
-            manifest["datasets"] += extra
+            extra = json.load(open(os.path.join(side, {MANIFEST_NAME!r})))["resources"]
+            manifest["resources"] += extra
             with open(os.path.join(out, "m.tmp"), "w") as new:
                 json.dump(manifest, new)
             os.replace(os.path.join(out, "m.tmp"), os.path.join(out, {MANIFEST_NAME!r}))
@@ -537,7 +563,6 @@ def test_a_file_another_export_is_publishing_is_not_taken_for_a_foreign_one(
         result = export_datasets(gateway, out, "parquet", ["d0"])
     publisher.wait(timeout=30)
     assert result.ok and [f.path.name for f in result.written] == ["d0.parquet"]
-    manifest = read_manifest(out)
-    assert manifest is not None
-    entries = {e["file"] for e in manifest["datasets"]}
+    assert read_manifest(out) is not None
+    entries = {e["file"] for e in manifest_entries(out)}
     assert entries == {"d0.parquet", "d1.parquet"}
