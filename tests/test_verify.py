@@ -510,3 +510,30 @@ def test_a_duckdb_connection_without_the_pack_can_be_compared(out: Path, tmp_pat
     assert ("items.parquet", "data_rows_mismatch") in codes(report)
     assert ("items.parquet", "data_schema_mismatch") in codes(report)
     assert ("evens.jsonl", "data_missing") in codes(report)
+
+
+def test_a_value_of_another_kind_deep_in_a_jsonl_file_is_named(out: Path) -> None:
+    target = out / "items.jsonl"
+    target.write_bytes(target.read_bytes().replace(b'{"id":1500,', b'{"id":"1500",'))
+    report = verify_exports(out)
+    mismatch = next(p for p in report if p.code == "schema_mismatch")
+    assert mismatch.path == "items.jsonl"
+    assert mismatch.message.startswith("line 1501 has 'id' = '1500', not a BIGINT")
+
+
+def test_full_reads_every_line_even_when_the_hash_matches(out: Path) -> None:
+    # The package claims a kind the first line happens to satisfy (a NULL) but later lines do not.
+    target = out / "items.jsonl"
+    lines = target.read_bytes().splitlines(keepends=True)
+    lines[0] = lines[0].replace(b'"label":"item 0"', b'"label":null')
+    target.write_bytes(b"".join(lines))
+    data = target.read_bytes()
+    document = package(out)
+    items = resource(document, "items.jsonl")
+    items["schema"]["fields"][1]["ducksets:duckdbType"] = "BOOLEAN"
+    items["bytes"], items["hash"] = len(data), "sha256:" + hashlib.sha256(data).hexdigest()
+    rewrite_package(out, document)
+    assert verify_exports(out).ok  # the hash vouches; only the first line is read
+    report = verify_exports(out, full=True)
+    assert codes(report) == {("items.jsonl", "schema_mismatch")}
+    assert report.problems[0].message.startswith("line 2 has 'label' = 'item 1', not a BOOLEAN")

@@ -7,6 +7,11 @@ rows and columns come from its footer (DuckDB's ``parquet_file_metadata`` and
 ``DESCRIBE``), which a truncated file does not have. Reading every row (every
 JSONL line parsed, every Parquet column decoded) is done only when the hash
 cannot vouch for the file: it differs, none was recorded, or ``full`` asks.
+Every JSONL line is first read by DuckDB (``read_ndjson_objects``, parallel,
+about 6x faster than Python here); only when it finds a problem does Python
+read the file line by line to name the first bad line. DuckDB's reader is
+lenient where Python's is not (a trailing comma, ``nan``); a blank line
+still shows as a row count that differs.
 """
 
 from __future__ import annotations
@@ -45,6 +50,17 @@ _JSON_KINDS: dict[str, tuple[type, ...]] = {
     "DOUBLE": (int, float),
     "BOOLEAN": (bool,),
     "VARCHAR": (str,),
+}
+
+
+# The same kinds as json_type() names them (a non-negative integer is UBIGINT).
+_INT_KINDS = ("BIGINT", "UBIGINT")
+_SQL_KINDS: dict[str, tuple[str, ...]] = {
+    **{name: _INT_KINDS for name, kinds in _JSON_KINDS.items() if kinds == (int,)},
+    "FLOAT": (*_INT_KINDS, "DOUBLE"),
+    "DOUBLE": (*_INT_KINDS, "DOUBLE"),
+    "BOOLEAN": ("BOOLEAN",),
+    "VARCHAR": ("VARCHAR",),
 }
 
 
@@ -88,7 +104,7 @@ class _Scan:
 
 
 class ParquetReader:
-    """A private in-memory DuckDB that reads Parquet footers; one cursor per thread."""
+    """A private in-memory DuckDB that reads Parquet footers and JSONL; one cursor per thread."""
 
     def __init__(self) -> None:
         self._con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false"})
@@ -123,6 +139,32 @@ class ParquetReader:
             self._cursor().execute(
                 f"SELECT count(COLUMNS(*)) FROM read_parquet({quote_literal(readable)})"
             ).fetchall()
+
+    def jsonl_all_good(self, path: str, fields: Columns) -> bool:
+        """True when DuckDB finds every line a JSON object of ``fields``, each value of its kind.
+
+        Only a fast proof: ``False`` (a bad line, or anything DuckDB reads
+        otherwise than Python, such as an integer too large for UBIGINT) sends
+        the caller to the line-by-line check, which has the last word.
+        """
+        if any(name.startswith(("$", "/")) for name, _ in fields):
+            return False  # DuckDB would take the key for a JSON path
+        conditions = ["json_keys(json) IS DISTINCT FROM ?::VARCHAR[]"]
+        for name, duckdb_type in fields:
+            kinds = _SQL_KINDS.get(duckdb_type.upper())
+            if kinds is not None:
+                listed = ", ".join(quote_literal(k) for k in (*kinds, "NULL"))
+                conditions.append(f"json_type(json -> {quote_literal(name)}) NOT IN ({listed})")
+        with _globless(path) as readable:
+            sql = (
+                f"SELECT count(*) FROM read_ndjson_objects({quote_literal(readable)}) "
+                f"WHERE {' OR '.join(conditions)}"
+            )
+            try:
+                found = self._cursor().execute(sql, [[name for name, _ in fields]]).fetchall()
+            except duckdb.Error:
+                return False
+        return bool(found) and found[0][0] == 0
 
     def parquet_type(self, duckdb_type: str) -> str | None:
         """The type this DuckDB reads back after writing ``duckdb_type`` to Parquet.
@@ -192,7 +234,7 @@ def check_file(path: str, listed: Listed, reader: ParquetReader, *, full: bool) 
         )
     vouched = listed.sha256 is not None and scan.digest == listed.sha256 and not full
     if listed.format == "jsonl":
-        _check_jsonl(path, listed, scan, check, read_all=not vouched)
+        _check_jsonl(path, listed, scan, check, reader if not vouched else None)
     else:
         _check_parquet(path, listed, reader, check, read_all=not vouched)
     return check
@@ -230,17 +272,18 @@ def _scan(path: str, *, jsonl: bool) -> _Scan:
 
 
 def _check_jsonl(
-    path: str, listed: Listed, scan: _Scan, check: FileCheck, *, read_all: bool
+    path: str, listed: Listed, scan: _Scan, check: FileCheck, read_all: ParquetReader | None
 ) -> None:
-    """Rows from the newline count; the first line (every line with ``read_all``) parsed."""
+    """Rows from the newline count; the first line parsed (every line, given a reader)."""
     truncated = scan.size > 0 and scan.last_byte != ord("\n")
     check.rows = scan.newlines + (1 if truncated else 0)
     if truncated:
         check.problem("jsonl_invalid", "the last line has no newline at its end (truncated?)")
     if listed.rows is not None and check.rows != listed.rows:
         check.problem("rows_mismatch", f"{check.rows} lines, the package says {listed.rows} rows")
-    if read_all:
-        bad = _first_bad_line(path, listed.fields)
+    if read_all is not None:
+        good = read_all.jsonl_all_good(path, listed.fields)
+        bad = None if good else _first_bad_line(path, listed.fields)
     elif scan.first_line is not None:
         reason = _line_problem(scan.first_line, listed.fields)
         bad = None if reason is None else (1, reason)
