@@ -7,6 +7,7 @@ tests/scale/test_ducklake_pack.py installs it into real DuckLakes (scripts/scale
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -14,6 +15,9 @@ import pytest
 from ducksets import (
     ArgumentTypeError,
     CatalogShapeError,
+    InvalidArgumentError,
+    MissingExtensionError,
+    attach_ducklake,
     install_macros,
     pack_script,
     pack_version,
@@ -165,3 +169,34 @@ def test_ducksets_sql_ducklake_prints_the_keyless_script(
 def test_pack_script_ducklake_must_be_a_bool() -> None:
     with pytest.raises(ArgumentTypeError, match="ducklake must be True or False"):
         pack_script(ducklake="yes")  # type: ignore[arg-type]
+
+
+def test_attach_ducklake_without_the_extension_names_the_package_to_install(
+    tmp_path: Path,
+) -> None:
+    # An empty extension directory: DuckDB has no ducklake, and this venv has no
+    # duckdb-extension-ducklake wheel (there is none for DuckDB 2.x).
+    con = duckdb.connect(config={"extension_directory": str(tmp_path / "extensions")})
+    with pytest.raises(MissingExtensionError) as raised:
+        attach_ducklake(con, tmp_path / "catalog.ducklake", data_path=tmp_path / "data")
+    version = duckdb.__version__
+    assert raised.value.package == f"duckdb-extension-ducklake=={version}"
+    assert f"pip install duckdb-extension-ducklake=={version}" in str(raised.value)
+    assert "INSTALL ducklake" in str(raised.value)
+    assert isinstance(raised.value, ImportError)
+    assert not (tmp_path / "catalog.ducklake").exists()
+    attached = con.execute("SELECT count(*) FROM duckdb_databases() WHERE NOT internal").fetchone()
+    assert attached == (1,)
+
+
+def test_install_macros_refuses_the_file_that_stores_a_ducklake_catalog(db_path: Path) -> None:
+    # What a DuckLake catalog file is to plain DuckDB: a database of ducklake_* tables.
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("CREATE TABLE ducklake_metadata (key VARCHAR, value VARCHAR)")
+    with duckdb.connect(str(db_path)) as con:
+        with pytest.raises(InvalidArgumentError, match=r"is the catalog of a DuckLake.*attach_"):
+            install_macros(con)
+        schemas = con.execute(
+            "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'metadata'"
+        ).fetchone()
+        assert schemas == (0,)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ducksets.counts import RowCount, count_dataset_rows, count_datasets
     from ducksets.describe import DatasetDescription, describe_dataset
     from ducksets.drift import DriftItem, DriftReport, catalog_drift
+    from ducksets.ducklake import attach_ducklake
     from ducksets.errors import (
         ArgumentTypeError,
         CatalogConflictError,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         InvalidCursorError,
         InvalidFilenameError,
         InvalidTableKeyError,
+        MissingExtensionError,
         MissingExtraError,
         NotADatabaseError,
         PackError,
@@ -99,12 +101,14 @@ _MODULES: dict[str, str] = {
     "counts": "RowCount count_dataset_rows count_datasets",
     "describe": "DatasetDescription describe_dataset",
     "drift": "DriftItem DriftReport catalog_drift",
+    "ducklake": "attach_ducklake",
     "errors": (
         "ArgumentTypeError CatalogConflictError CatalogMissingError CatalogShapeError ConfigError "
         "DatabaseLockedError DatasetUnreadableError DemoBuildError DucksetsError ExportError "
         "GatewayClosedError InvalidArgumentError InvalidCursorError InvalidFilenameError "
-        "InvalidTableKeyError MissingExtraError NotADatabaseError PackError PackIntegrityError "
-        "PackVersionError PathExistsError ReadOnlyDatabaseError ReadTimeoutError "
+        "InvalidTableKeyError MissingExtensionError MissingExtraError NotADatabaseError "
+        "PackError PackIntegrityError PackVersionError PathExistsError ReadOnlyDatabaseError "
+        "ReadTimeoutError "
         "RelationMissingError RowValidationError SchemaError TransactionOpenError "
         "UnknownDatasetError"
     ),
@@ -192,6 +196,7 @@ __all__ = [
     "InvalidFilenameError",
     "InvalidTableKeyError",
     "Message",
+    "MissingExtensionError",
     "MissingExtraError",
     "NotADatabaseError",
     "PackError",
@@ -217,6 +222,7 @@ __all__ = [
     "VerifyProblem",
     "VerifyReport",
     "__version__",
+    "attach_ducklake",
     "bootstrap_metadata_datasets",
     "catalog_drift",
     "check_catalog_keys",

@@ -88,6 +88,8 @@ def install(target: InstallTarget, version: str, *, force: bool) -> InstallResul
     # Without the schema nothing of the pack exists: a fresh install skips the
     # checks of what is there, and the duckdb_functions() scan (about 10 ms).
     fresh = not target.schema_exists()
+    if fresh and not target.ducklake:
+        _refuse_a_lake_catalog(target)
     differs = False if fresh else _shape_before(target)
     before = (
         None
@@ -107,6 +109,33 @@ def install(target: InstallTarget, version: str, *, force: bool) -> InstallResul
     return InstallResult(
         target.database, pack_schema, before, version, action, tuple(sorted(created)), migrated
     )
+
+
+def _refuse_a_lake_catalog(target: InstallTarget) -> None:
+    """Refuse the DuckDB file that stores a DuckLake's catalog: the pack goes into the lake.
+
+    Opened directly (``ducksets install catalog.ducklake``), it is a plain DuckDB
+    database of ``ducklake_*`` tables; a pack there is invisible in the lake.
+    """
+    row = fetch_one(
+        target.con,
+        "SELECT ducksets_d.path FROM system.main.duckdb_tables() AS ducksets_t "
+        "JOIN system.main.duckdb_databases() AS ducksets_d USING (database_name) "
+        "WHERE database_name = ? AND schema_name = 'main' AND table_name = 'ducklake_metadata'",
+        [target.database],
+    )
+    if row is None:
+        return
+    path = row[0] or "<catalog>"
+    version = duckdb.__version__
+    msg = (
+        f"database {target.database!r} is the catalog of a DuckLake (it holds ducklake_metadata), "
+        f"not the lake; install into the lake: ducksets.attach_ducklake(con, {path!r}) then "
+        f"install_macros(con) (SQL: ATTACH 'ducklake:{path}' AS lake; USE lake; then the script "
+        f"of ducksets sql --ducklake), with the ducklake extension loaded (pip install "
+        f"duckdb-extension-ducklake=={version} duckdb-extensions=={version}, or INSTALL ducklake)"
+    )
+    raise InvalidArgumentError(msg, parameter="database", value=target.database)
 
 
 def _object(step: InstallStep) -> str | None:

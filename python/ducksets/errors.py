@@ -214,3 +214,11 @@ class ObjectStoreAccessError(ObjectStoreError, PermissionError):
 class BucketMissingError(ObjectStoreError, FileNotFoundError):
     """The S3 bucket of an export target does not exist; ``url`` is ``s3://bucket``."""
 
+
+class MissingExtensionError(DucksetsError, ImportError):
+    """A DuckDB extension (``ducklake``) is not available; ``package`` is the wheel to install."""
+
+    def __init__(self, message: str, *, extension: str, package: str) -> None:
+        super().__init__(message)
+        self.extension = extension
+        self.package = package

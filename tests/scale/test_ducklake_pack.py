@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
-from ducksets import install_macros, installed_version, verify_pack
+from ducksets import attach_ducklake, install_macros, installed_version, verify_pack
 from ducksets._pack_keyless import keyless_sql
-from ducksets.errors import CatalogShapeError
+from ducksets.errors import CatalogShapeError, InvalidArgumentError
 from ducksets.pack import is_ducklake, pack_script, pack_version
 
 if TYPE_CHECKING:
@@ -214,3 +214,40 @@ def test_a_keyed_pack_table_copied_into_a_ducklake_is_checked_against_the_keyles
     con.execute("ALTER TABLE metadata.dataset_columns ALTER ordinal DROP NOT NULL")
     with pytest.raises(CatalogShapeError, match="ordinal"):
         install_macros(con)
+
+
+def test_attach_ducklake_attaches_uses_and_takes_the_pack(any_lake: Lake) -> None:
+    con = duckdb.connect()
+    try:
+        assert attach_ducklake(con, any_lake.catalog, data_path=any_lake.data_path) == "lake"
+        assert is_ducklake(con)
+        assert install_macros(con).action == "installed"
+        con.execute("USE memory")
+        con.execute("DETACH lake")
+        attach_ducklake(con, "ducklake:" + any_lake.catalog, name="again", read_only=True)
+        result = install_macros(con)
+        assert (result.action, result.database) == ("present", "again")
+        assert verify_pack(con) == ()
+    finally:
+        con.close()
+
+
+def test_a_bad_catalog_is_one_typed_error(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    try:
+        with pytest.raises(InvalidArgumentError, match="could not attach the DuckLake"):
+            attach_ducklake(con, tmp_path / "no-such-dir" / "catalog.ducklake")
+    finally:
+        con.close()
+
+
+def test_installing_into_the_lakes_catalog_file_itself_is_refused(
+    ducklake_catalog: Lake,
+) -> None:
+    ducklake_catalog.connect().close()  # creates the lake
+    con = duckdb.connect(ducklake_catalog.catalog)
+    try:
+        with pytest.raises(InvalidArgumentError, match="is the catalog of a DuckLake"):
+            install_macros(con)
+    finally:
+        con.close()
