@@ -12,6 +12,13 @@
 --     missing_column         a column declared in metadata.dataset_columns is absent
 --     unexpected_column      the table has a column its declaration lacks
 --     type_mismatch          a declared column has another type in the database
+--     duplicate_key          several rows whose table_key names one relation
+--                            (or, for a key that names none, the same text);
+--                            one row per key text, the detail lists them all
+--     duplicate_name         several rows with one dataset name; one row per
+--                            key text holding it, the detail lists them all
+--   Catalogs without constraints (DuckLake) can hold duplicates that SQL
+--   writes let in; Python writes check both inside their transaction.
 --   Two-part keys name a schema in the current default database, as
 --   query_table resolves them. Names compare as DuckDB compares them, folded
 --   by metadata.fold_name: ASCII letters ignore case, nothing else does ("Ä"
@@ -31,6 +38,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
     ducksets_split_keys AS (
         SELECT
             ducksets_d.table_key,
+            ducksets_d.name,
             ducksets_d.is_view,
             metadata.split_table_key(ducksets_d.table_key) AS key_parts
         FROM metadata.datasets AS ducksets_d
@@ -38,6 +46,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
     ducksets_parted AS (
         SELECT
             ducksets_s.table_key,
+            ducksets_s.name,
             ducksets_s.is_view,
             ducksets_s.key_parts,
             coalesce(ducksets_s.key_parts.catalog_name, current_database()) AS database_name,
@@ -52,6 +61,7 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
     ducksets_registered AS MATERIALIZED (
         SELECT
             ducksets_p.table_key,
+            ducksets_p.name,
             ducksets_p.is_view,
             ducksets_p.key_parts,
             metadata.fold_name(ducksets_p.database_name) AS database_fold,
@@ -84,6 +94,42 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
                 SELECT ducksets_b.table_key
                 FROM ducksets_bare_first_keywords AS ducksets_b
             )
+    ),
+    -- A key names a relation when it resolves; otherwise only its text identifies it.
+    ducksets_key_identity AS (
+        SELECT
+            ducksets_r.table_key,
+            ducksets_r.name,
+            CASE
+                WHEN ducksets_r.table_key IN (
+                    SELECT ducksets_res.table_key
+                    FROM ducksets_resolved AS ducksets_res
+                )
+                    THEN [ducksets_r.database_fold, ducksets_r.schema_fold, ducksets_r.relation_fold]
+                ELSE [ducksets_r.table_key]
+            END AS identity
+        FROM ducksets_registered AS ducksets_r
+    ),
+    ducksets_duplicate_keys AS (
+        SELECT
+            ducksets_k.identity,
+            count(*) AS row_count,
+            string_agg(
+                ducksets_k.table_key || ' (name ' || metadata.quote_literal(ducksets_k.name) || ')',
+                ', ' ORDER BY ducksets_k.table_key, ducksets_k.name
+            ) AS listed
+        FROM ducksets_key_identity AS ducksets_k
+        GROUP BY ducksets_k.identity
+        HAVING count(*) > 1
+    ),
+    ducksets_duplicate_names AS (
+        SELECT
+            ducksets_r.name,
+            count(*) AS row_count,
+            string_agg(ducksets_r.table_key, ', ' ORDER BY ducksets_r.table_key) AS listed
+        FROM ducksets_registered AS ducksets_r
+        GROUP BY ducksets_r.name
+        HAVING count(*) > 1
     ),
     ducksets_relations_folded AS MATERIALIZED (
         SELECT *
@@ -213,6 +259,29 @@ CREATE OR REPLACE MACRO metadata.catalog_drift() AS TABLE
         'column ' || metadata.format_ident(ducksets_u.column_name) || ' (' || ducksets_u.data_type
             || ') is in the table but not declared'
     FROM ducksets_undeclared AS ducksets_u
+    UNION ALL
+    SELECT DISTINCT
+        ducksets_k.table_key,
+        'duplicate_key',
+        ducksets_dk.row_count
+            || CASE
+                WHEN len(ducksets_dk.identity) = 1 THEN ' rows have this table_key: '
+                ELSE ' rows name this relation: '
+            END
+            || ducksets_dk.listed || '; keep one of them'
+    FROM ducksets_key_identity AS ducksets_k
+    JOIN ducksets_duplicate_keys AS ducksets_dk
+        ON ducksets_dk.identity = ducksets_k.identity
+    UNION ALL
+    SELECT DISTINCT
+        ducksets_r.table_key,
+        'duplicate_name',
+        'dataset name ' || metadata.quote_literal(ducksets_r.name) || ' is given to '
+            || ducksets_dn.row_count || ' rows: ' || ducksets_dn.listed
+            || '; give each its own name'
+    FROM ducksets_registered AS ducksets_r
+    JOIN ducksets_duplicate_names AS ducksets_dn
+        ON ducksets_dn.name = ducksets_r.name
     UNION ALL
     SELECT
         concat_ws(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import duckdb
 
@@ -13,13 +14,46 @@ from ducksets._html import html_table
 from ducksets.pack import PACK_SCHEMA
 from ducksets.registry import catalog_table
 
+DriftCode = Literal[
+    "invalid_key",
+    "missing_relation",
+    "kind_mismatch",
+    "unregistered_relation",
+    "missing_column",
+    "unexpected_column",
+    "type_mismatch",
+    "duplicate_key",
+    "duplicate_name",
+]
+"""What a drift row reports (the ``drift`` column of ``catalog_drift()``).
+
+- ``invalid_key``: the key is not ``schema.name`` or ``database.schema.name``,
+  or starts with a bare keyword DuckDB refuses there.
+- ``missing_relation``: no table or view has that key.
+- ``kind_mismatch``: ``is_view`` disagrees with what the relation is.
+- ``unregistered_relation``: a table or view in a schema the catalog uses has
+  no catalog row (its canonical key is shown).
+- ``missing_column`` / ``unexpected_column`` / ``type_mismatch``: a base
+  table's columns disagree with its declared ones.
+- ``duplicate_key``: several rows name one relation (keys compared as DuckDB
+  compares names), or hold the same key text when it names none.
+- ``duplicate_name``: several rows share one dataset name.
+
+The two ``duplicate_*`` codes appear only in catalogs without constraints
+(DuckLake), where SQL writes can let duplicates in; ducksets' own writes
+check uniqueness inside their transaction.
+"""
+
+DRIFT_CODES: tuple[DriftCode, ...] = get_args(DriftCode)
+"""Every drift code, in the order the pack documents them."""
+
 
 @dataclass(frozen=True)
 class DriftItem:
-    """One disagreement: the table key, a short code and what exactly differs."""
+    """One disagreement: the table key, a short code (``DriftCode``) and what exactly differs."""
 
     table_key: str
-    drift: str
+    drift: DriftCode
     detail: str
 
 
