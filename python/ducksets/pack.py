@@ -11,13 +11,19 @@ shape forward, and is recorded), a check that every pack table now has the
 pack's shape (anything else is refused and rolled back), the macros, and the
 record of the install in ``pack_info``.
 
-A DuckLake catalog (no PRIMARY KEY or UNIQUE) fits this scheme as a variant of
-the table files without their keys: the migration records already use
-``WHERE NOT EXISTS`` rather than ``ON CONFLICT`` and need no key, migrations
-use only ``CREATE TABLE IF NOT EXISTS`` and ``ALTER TABLE ... ADD COLUMN IF NOT
-EXISTS`` (which DuckLake has), and the shape check compares with a scratch
-install of the same variant. ``90_record_install.sql`` (``ON CONFLICT (pack)``)
-would need a keyless ``UPDATE``-then-``INSERT ... WHERE NOT EXISTS`` twin.
+A DuckLake catalog (``duckdb_databases()`` type ``ducklake``) takes no PRIMARY
+KEY, UNIQUE, ``ON CONFLICT`` or ``RETURNING``. The pack keeps one text, with its
+keys; for a DuckLake target the installer runs its keyless variant, derived
+from that text by ``_pack_keyless`` (``pack_steps(ducklake=True)``): the tables
+and migrations without keys (key columns stay NOT NULL, so the columns are the
+pack's), and ``90_record_install.sql`` as an ``UPDATE`` then an ``INSERT ...
+WHERE NOT EXISTS``. The migration records already use ``WHERE NOT EXISTS``. The
+shape check compares a DuckLake's tables with that variant (``integrity``), and
+still refuses a keyless table in a database that has keys.
+``pack_script(ducklake=True)`` (``ducksets sql --ducklake``) is the same variant
+as a script; it refuses to run in a database that is not a DuckLake. The
+linter's DS014 checks that every file has a variant. Uniqueness of the
+catalog's keys and names there is the writers' check (``catalog``).
 """
 
 from __future__ import annotations
@@ -343,6 +349,9 @@ def install_macros(
 ) -> InstallResult:
     """Install or upgrade the pack, in one transaction; apply and record pending migrations.
 
+    Into a DuckLake (``attach_ducklake``, or ``ATTACH 'ducklake:...'`` and ``USE``)
+    the pack goes in its keyless variant (see the module docstring).
+
     Parameters
     ----------
     con
@@ -375,8 +384,9 @@ def install_macros(
     TransactionOpenError
         The connection has a transaction open.
     InvalidArgumentError
-        ``database`` is not attached, or an attached database is named like
-        ``pack_schema`` (DuckDB could not tell them apart).
+        ``database`` is not attached, an attached database is named like
+        ``pack_schema`` (DuckDB could not tell them apart), or the target is the
+        DuckDB file that stores a DuckLake's catalog (the pack goes into the lake).
     PackError
         A pack statement, a migration or the COMMIT failed (disk full, ...); nothing was changed.
     """
