@@ -33,7 +33,10 @@ class ExportedFile:
     """``st_mtime_ns`` of the file as written; the manifest uses it to spot later changes"""
 
     def to_dict(self) -> dict[str, Any]:
-        """The file's manifest entry (JSON-ready); ``file`` is the bare file name."""
+        """The file's manifest entry (JSON-ready); ``file`` is the bare file name.
+
+        ``datapackage.json`` lists it as a resource (``ducksets._datapackage``).
+        """
         return {
             "name": self.dataset_name,
             "table_key": self.table_key,
