@@ -537,3 +537,44 @@ def test_full_reads_every_line_even_when_the_hash_matches(out: Path) -> None:
     report = verify_exports(out, full=True)
     assert codes(report) == {("items.jsonl", "schema_mismatch")}
     assert report.problems[0].message.startswith("line 2 has 'label' = 'item 1', not a BOOLEAN")
+
+
+# --- s3:// exports -----------------------------------------------------------------------------
+
+
+def test_an_s3_export_verifies_and_its_damage_is_found(
+    gateway: Gateway, moto_s3: Any, s3_bucket: str
+) -> None:
+    url = f"s3://{s3_bucket}/exports"
+    assert export_datasets(gateway, url, ("jsonl", "parquet")).ok
+    report = verify_exports(url, database=gateway, full=True)
+    assert report.ok, report
+    assert {f.rows for f in report.files} == {ROWS, ROWS // 2}
+    assert all(f.path.count("/") == 1 for f in report.files)  # <run-id>/<file>
+    client = moto_s3.client()
+    by_name = {f.path.split("/")[1]: f.path for f in report.files}
+    parquet_key = f"exports/{by_name['items.parquet']}"
+    data = client.get_object(Bucket=s3_bucket, Key=parquet_key)["Body"].read()
+    client.put_object(Bucket=s3_bucket, Key=parquet_key, Body=data[: len(data) // 2])
+    client.delete_object(Bucket=s3_bucket, Key=f"exports/{by_name['evens.jsonl']}")
+    damaged = verify_exports(url)
+    assert codes(damaged) == {
+        (by_name["items.parquet"], "bytes_mismatch"),
+        (by_name["items.parquet"], "hash_mismatch"),
+        (by_name["items.parquet"], "parquet_unreadable"),
+        (by_name["evens.jsonl"], "file_missing"),
+    }
+
+
+def test_an_s3_prefix_without_a_package_is_one_problem(s3_bucket: str) -> None:
+    report = verify_exports(f"s3://{s3_bucket}/nothing-here")
+    assert [p.code for p in report] == ["package_missing"]
+    assert f"s3://{s3_bucket}/nothing-here/datapackage.json" in report.problems[0].message
+
+
+def test_cli_verifies_an_s3_export(gateway: Gateway, s3_bucket: str) -> None:
+    url = f"s3://{s3_bucket}/exports"
+    assert export_datasets(gateway, url, ("parquet",)).ok
+    done = run_cli("verify", url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("checked against the package: ok")

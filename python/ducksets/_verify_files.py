@@ -17,6 +17,7 @@ still shows as a row count that differs.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import stat
@@ -25,7 +26,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import TracebackType
+from typing import Any, Literal, Protocol
 
 import duckdb
 
@@ -36,6 +38,7 @@ ResourceFormat = Literal["jsonl", "parquet"]
 Columns = tuple[tuple[str, str], ...]
 
 _CHUNK = 1 << 20
+_S3_BLOCK = 8 << 20
 _FIRST_LINE_LIMIT = 64 << 20  # a first line longer than this is not checked
 _GLOB_CHARS = frozenset("*?[")
 # DuckDB types whose JSON value has one kind: anything else (dates, structs,
@@ -62,6 +65,24 @@ _SQL_KINDS: dict[str, tuple[str, ...]] = {
     "BOOLEAN": ("BOOLEAN",),
     "VARCHAR": ("VARCHAR",),
 }
+
+
+class _Stream(Protocol):
+    """What is read from: a local file or an ``s3fs`` object, as a context manager."""
+
+    def readinto(self, buffer: bytearray, /) -> int | None: ...
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+    def __enter__(self) -> _Stream: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -104,16 +125,41 @@ class _Scan:
 
 
 class ParquetReader:
-    """A private in-memory DuckDB that reads Parquet footers and JSONL; one cursor per thread."""
+    """A private in-memory DuckDB that reads Parquet footers and JSONL; one cursor per thread.
 
-    def __init__(self) -> None:
+    With ``filesystem`` (an ``s3fs`` file system), ``s3://`` URLs are read
+    through it, by DuckDB (registered on the connection) and by ``open``.
+    """
+
+    def __init__(self, filesystem: Any = None) -> None:
         self._con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false"})
+        self._fs = filesystem
+        if filesystem is not None:
+            self._con.register_filesystem(filesystem)
         self._local = threading.local()
         self._roundtrips: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self._con.close()
+
+    def open(self, path: str) -> _Stream:
+        """The file (or ``s3://`` object) at ``path``, opened for reading; only regular files.
+
+        Raises
+        ------
+        OSError
+            It cannot be opened (``FileNotFoundError`` when there is none).
+        """
+        if self._fs is not None and path.startswith("s3://"):
+            stream: _Stream = self._fs.open(path, "rb", block_size=_S3_BLOCK)
+            return stream
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)  # O_NONBLOCK: a FIFO planted here cannot hang the open
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise IsADirectoryError(0, "not a regular file")
+        return os.fdopen(fd, "rb", buffering=0)
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
@@ -201,7 +247,7 @@ class _globless:  # noqa: N801 - a context manager used like a function
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> str:
-        if not _GLOB_CHARS & set(self._path):
+        if not _GLOB_CHARS & set(self._path) or self._path.startswith("s3://"):
             return self._path
         self._scratch = tempfile.TemporaryDirectory(prefix="ducksets-verify-")
         link = Path(self._scratch.name) / "file"
@@ -217,7 +263,7 @@ def check_file(path: str, listed: Listed, reader: ParquetReader, *, full: bool) 
     """Read the file at ``path`` (inside the directory, not a symlink out) and compare it."""
     check = FileCheck()
     try:
-        scan = _scan(path, jsonl=listed.format == "jsonl")
+        scan = _scan(reader.open(path), jsonl=listed.format == "jsonl")
     except OSError as exc:
         code = "file_missing" if isinstance(exc, FileNotFoundError) else "file_unreadable"
         reason = "not found" if code == "file_missing" else (exc.strerror or first_line(exc))
@@ -240,15 +286,11 @@ def check_file(path: str, listed: Listed, reader: ParquetReader, *, full: bool) 
     return check
 
 
-def _scan(path: str, *, jsonl: bool) -> _Scan:
+def _scan(stream: _Stream, *, jsonl: bool) -> _Scan:
     """Size, SHA-256 and (JSONL) newline count, first line and last byte, in one read."""
     scan = _Scan()
     sha = hashlib.sha256()
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)  # O_NONBLOCK: a FIFO planted here cannot hang the open
-    with os.fdopen(fd, "rb", buffering=0) as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise IsADirectoryError(0, "not a regular file")
+    with stream as file:
         buffer = bytearray(_CHUNK)
         view = memoryview(buffer)
         first = bytearray() if jsonl else None
@@ -283,7 +325,7 @@ def _check_jsonl(
         check.problem("rows_mismatch", f"{check.rows} lines, the package says {listed.rows} rows")
     if read_all is not None:
         good = read_all.jsonl_all_good(path, listed.fields)
-        bad = None if good else _first_bad_line(path, listed.fields)
+        bad = None if good else _first_bad_line(read_all.open(path), listed.fields)
     elif scan.first_line is not None:
         reason = _line_problem(scan.first_line, listed.fields)
         bad = None if reason is None else (1, reason)
@@ -295,10 +337,11 @@ def _check_jsonl(
         check.problem(code, f"line {lineno} {reason}")
 
 
-def _first_bad_line(path: str, fields: Columns) -> tuple[int, str] | None:
+def _first_bad_line(stream: _Stream, fields: Columns) -> tuple[int, str] | None:
     """The first line (1-based) that is not a JSON object of the fields, and why."""
-    with Path(path).open("rb") as file:
-        for lineno, line in enumerate(file, 1):
+    with stream as file:
+        lines = io.BufferedReader(file) if isinstance(file, io.RawIOBase) else file
+        for lineno, line in enumerate(iter(lines.readline, b""), 1):
             reason = _line_problem(line, fields)
             if reason is not None:
                 return lineno, reason

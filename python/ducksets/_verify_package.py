@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -56,6 +56,12 @@ def read_package(root: str) -> Package:
     document = _document(root)
     if isinstance(document, PackageProblem):
         return Package((), (), (document,))
+    real_root = os.path.realpath(root)
+    return package_of(document, lambda path: _inside(real_root, path))
+
+
+def package_of(document: Mapping[str, Any], locate: Callable[[str], str | tuple[str]]) -> Package:
+    """The resources of ``document``; ``locate(path)`` gives each file's location, or (why not,)."""
     problems: list[PackageProblem] = []
     resources: list[Listed] = []
     for index, resource in enumerate(document["resources"], 1):
@@ -65,13 +71,12 @@ def read_package(root: str) -> Package:
         else:
             resources.append(listed)
     files, seen = [], set()
-    real_root = os.path.realpath(root)
     for listed in resources:
         if listed.path in seen:
             problems.append(_about(listed, "resource_invalid", "is listed twice in the package"))
             continue
         seen.add(listed.path)
-        target = _inside(real_root, listed.path)
+        target = locate(listed.path)
         if isinstance(target, str):
             files.append((target, listed))
         else:
@@ -181,16 +186,24 @@ def _fields(schema: object) -> Columns | str:
 
 def _inside(real_root: str, path: str) -> str | tuple[str]:
     """The absolute file ``path`` names inside ``real_root``, or (why it does not,)."""
-    posix, windows = PurePosixPath(path), PureWindowsPath(path)
-    if not path.strip() or "\x00" in path:
-        return ("is not a usable file path",)
-    if "://" in path:
-        return ("is a URL; verify reads files inside the directory only",)
-    if posix.is_absolute() or windows.is_absolute() or windows.drive or "\\" in path:
-        return ("is not a relative POSIX path inside the directory",)
-    if ".." in posix.parts:
-        return ("leads out of the directory ('..')",)
-    real = os.path.realpath(Path(real_root).joinpath(*posix.parts))
+    reason = relative_problem(path)
+    if reason is not None:
+        return (reason,)
+    real = os.path.realpath(Path(real_root).joinpath(*PurePosixPath(path).parts))
     if os.path.commonpath([real_root, real]) != real_root:
         return ("leads out of the directory through a symlink",)
     return real
+
+
+def relative_problem(path: str) -> str | None:
+    """Why ``path`` is not a relative POSIX path that stays below its directory, or ``None``."""
+    posix, windows = PurePosixPath(path), PureWindowsPath(path)
+    if not path.strip() or "\x00" in path:
+        return "is not a usable file path"
+    if "://" in path:
+        return "is a URL; verify reads files inside the directory only"
+    if posix.is_absolute() or windows.is_absolute() or windows.drive or "\\" in path:
+        return "is not a relative POSIX path inside the directory"
+    if ".." in posix.parts:
+        return "leads out of the directory ('..')"
+    return None

@@ -302,7 +302,7 @@ _VERBS = (
         "ducksets verify exports --database my.db",
         verbs.verify,
         (
-            _option("dir", help="export directory (holds datapackage.json)"),
+            _option("dir", help="export directory (holds datapackage.json), or s3://bucket/prefix"),
             _option(
                 "--database",
                 type=Path,

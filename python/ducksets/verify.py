@@ -156,7 +156,9 @@ def verify_exports(
     Parameters
     ----------
     directory
-        An export directory (``export_datasets``' output).
+        An export directory (``export_datasets``' output), or an S3 export's
+        ``s3://bucket/prefix`` (needs ``ducksets[s3]``; AWS settings from the
+        environment, as for exports).
     database
         A gateway or connection: also compare each resource's rows and
         columns with the relation its ``ducksets:tableKey`` names there now.
@@ -172,14 +174,22 @@ def verify_exports(
     ArgumentTypeError, InvalidArgumentError
         An argument of the wrong type or out of range. Anything about the
         directory's contents is a problem in the report instead.
+    MissingExtraError, ObjectStoreError
+        ``s3://`` only: ``s3fs`` is missing, or the store cannot be reached or read.
     """
     root = require_path("directory", directory, hint="give an export directory")
     require_bool("full", full)
     threads = _workers(workers)
     con = _connection(database)
-    package = read_package(root)
+    filesystem = None
+    if root[:5].lower() == "s3://":
+        from ducksets._verify_s3 import read_s3_package
+
+        package, filesystem = read_s3_package(root)
+    else:
+        package = read_package(root)
     problems = [_problem(p) for p in package.problems]
-    found = _check_files(package.files, full=full, workers=threads)
+    found = _check_files(package.files, full=full, workers=threads, filesystem=filesystem)
     for (_, listed), (_, check) in zip(package.files, found, strict=True):
         problems += [VerifyProblem(listed.path, c, m, listed.name) for c, m in check.problems]
     if con is not None:
@@ -229,12 +239,12 @@ def _connection(database: object) -> duckdb.DuckDBPyConnection | None:
 
 
 def _check_files(
-    files: tuple[tuple[str, Listed], ...], *, full: bool, workers: int
+    files: tuple[tuple[str, Listed], ...], *, full: bool, workers: int, filesystem: Any
 ) -> list[tuple[VerifiedFile, FileCheck]]:
     """Read and check every file, ``workers`` at a time; results in the order given."""
     if not files:
         return []
-    reader = ParquetReader()
+    reader = ParquetReader(filesystem)
     try:
         jobs = list(largest_first(files))
         with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
