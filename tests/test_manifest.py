@@ -37,7 +37,8 @@ ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VA
 # One row of every kind of value, then one of NULLs (all but `tag`: frictionless
 # reports a row whose every cell is empty as a "blank-row" error, whatever the schema;
 # and `arr`: pyarrow 26 cannot read the NULL fixed-size ARRAY DuckDB 2.0.1 writes to Parquet,
-# "Length spanned by list offsets (3) larger than values array").
+# "Length spanned by list offsets (3) larger than values array"). The blob is valid UTF-8:
+# DuckDB 1.2's JSON writer turns a row holding a blob like '\x80' into an empty line.
 TYPED_SELECT = """
 SELECT * FROM (VALUES
     (-5::TINYINT, -300::SMALLINT, 70000::INTEGER, 9000000000::BIGINT,
@@ -48,7 +49,7 @@ SELECT * FROM (VALUES
      TIMESTAMP '2024-01-02 03:04:05.123456', TIMESTAMPTZ '2024-01-02 03:04:05.5+00',
      TIMESTAMP_NS '2024-01-02 03:04:05.123456789', TIMESTAMP '2024-01-02 03:04:05',
      [1, 2, 3], {'a': 1, 'b': 'x'}, MAP {'k': 1}, '00000000-0000-0000-0000-000000000001'::UUID,
-     '\\x80ab'::BLOB, INTERVAL '1 day 2 hours', 'red'::ENUM('red', 'blue'),
+     '\\x00ab'::BLOB, INTERVAL '1 day 2 hours', 'red'::ENUM('red', 'blue'),
      [1, 2]::INTEGER[2], 'x'),
     (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
