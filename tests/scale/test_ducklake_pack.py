@@ -251,3 +251,28 @@ def test_installing_into_the_lakes_catalog_file_itself_is_refused(
             install_macros(con)
     finally:
         con.close()
+
+
+def test_a_lake_named_by_database_takes_the_pack_from_another_current_database(
+    ducklake_con: duckdb.DuckDBPyConnection,
+) -> None:
+    con = ducklake_con
+    con.execute("USE memory")
+    result = install_macros(con, database="lake")
+    assert (result.action, result.database) == ("installed", "lake")
+    assert verify_pack(con, database="lake") == ()
+    assert not is_ducklake(con)
+    schemas = con.execute(
+        "SELECT database_name FROM duckdb_schemas() WHERE schema_name = 'metadata'"
+    ).fetchall()
+    assert schemas == [("lake",)]
+
+
+def test_the_ducklake_script_for_a_named_lake_and_schema(
+    ducklake_con: duckdb.DuckDBPyConnection,
+) -> None:
+    con = ducklake_con
+    con.execute("USE memory")
+    con.execute(pack_script(ducklake=True, database="lake", pack_schema="cat"))
+    assert verify_pack(con, database="lake", pack_schema="cat") == ()
+    assert install_macros(con, database="lake", pack_schema="cat").action == "unchanged"
