@@ -19,13 +19,12 @@ import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from conftest import Lake
 
+from conftest import Lake
 from ducksets import (
     CatalogConflictError,
     InvalidArgumentError,
