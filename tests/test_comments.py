@@ -8,7 +8,10 @@ import duckdb
 import pytest
 
 from ducksets._comments import NO_COMMENTS, Comments, relation_comments
+from ducksets.catalog import register_dataset
+from ducksets.errors import ArgumentTypeError, InvalidArgumentError, RelationMissingError
 from ducksets.keys import parse_table_key
+from ducksets.registry import load_dataset_registry
 
 _SETUP = (
     "CREATE SCHEMA core",
@@ -69,3 +72,41 @@ def test_a_file_named_like_a_key_is_not_a_relation(
     monkeypatch.chdir(tmp_path)
     found = relation_comments(fresh_con, [parse_table_key('main."data.csv"')])
     assert list(found.values()) == [NO_COMMENTS]
+
+
+def test_register_dataset_writes_the_description_as_the_relations_comment(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    con.execute('CREATE SCHEMA "we""ird"')
+    con.execute('CREATE TABLE "we""ird"."O\'Brien" (a INTEGER)')
+    con.execute("CREATE VIEW main.v AS SELECT 1 AS x")
+    text = 'Owner\'s table; -- not SQL "quoted" \\ backslash'
+    key = register_dataset(con, '"we""ird"."O\'Brien"', name="obrien", description=text)
+    register_dataset(con, "main.v", name="v", description="a view")
+    registry = load_dataset_registry(con)
+    assert registry.dataset_for_name("obrien").description == text
+    assert registry.dataset_for_name("v").description == "a view"
+    comments = relation_comments(con, [parse_table_key(key), parse_table_key("main.v")])
+    assert [c.table for c in comments.values()] == [text, "a view"]
+    # None leaves the comment as it is; "" removes it.
+    register_dataset(con, "main.v", name="v", jsonl_filename="v.jsonl")
+    assert load_dataset_registry(con).dataset_for_name("v").description == "a view"
+    register_dataset(con, "main.v", name="v", description="")
+    assert load_dataset_registry(con).dataset_for_name("v").description is None
+
+
+def test_a_refused_registration_writes_neither_row_nor_comment(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    con.execute("CREATE TABLE main.a (x INTEGER)")
+    con.execute("CREATE TABLE main.b (x INTEGER)")
+    register_dataset(con, "main.a", name="taken")
+    with pytest.raises(InvalidArgumentError):
+        register_dataset(con, "main.b", name="taken", description="b's")
+    assert relation_comments(con, [parse_table_key("main.b")]).popitem()[1] is NO_COMMENTS
+    assert "main.b" not in load_dataset_registry(con).by_table_key
+    with pytest.raises(RelationMissingError, match="no table or view main.missing"):
+        register_dataset(con, "main.missing", is_view=False, description="none")
+    assert "main.missing" not in load_dataset_registry(con).by_table_key
+    with pytest.raises(ArgumentTypeError, match="description must be a str or None"):
+        register_dataset(con, "main.b", description=3)  # type: ignore[arg-type]

@@ -18,8 +18,10 @@ from typing import Any
 import duckdb
 
 from ducksets._introspect import _FIND_RELATIONS
-from ducksets._names import fold_name
-from ducksets.keys import TableKey
+from ducksets._names import SQL_ASCII_FOLD, fold_name
+from ducksets.errors import DucksetsError
+from ducksets.keys import TableKey, parse_table_key
+from ducksets.sqltext import qualified_name
 
 _NO_COLUMNS: Mapping[str, str] = MappingProxyType({})
 
@@ -30,7 +32,7 @@ class Comments:
 
     table: str | None = None
     """the ``COMMENT ON TABLE|VIEW`` text"""
-    columns: Mapping[str, str] = field(default_factory=lambda: _NO_COLUMNS)
+    columns: Mapping[str, str] = field(default_factory=lambda: _NO_COLUMNS, hash=False)
     """column name (as the catalog spells it) -> ``COMMENT ON COLUMN`` text, in column order;
     only columns that have a comment"""
 
@@ -41,34 +43,46 @@ class Comments:
 NO_COMMENTS = Comments()
 """What a relation without comments (or a key naming nothing) has."""
 
+# Every table and view with its comment, and the non-empty comments of the
+# columns of each relation that has any (in column order).
+_RELATIONS = """
+    SELECT database_name, schema_name, table_name AS relation_name, comment
+    FROM duckdb_tables()
+    UNION ALL
+    SELECT database_name, schema_name, view_name, comment
+    FROM duckdb_views()
+    WHERE NOT internal
+"""
+_COMMENTED_COLUMNS = """
+    SELECT database_name, schema_name, table_name AS relation_name,
+        list([column_name, comment] ORDER BY column_index) AS columns
+    FROM duckdb_columns()
+    WHERE comment <> ''
+    GROUP BY database_name, schema_name, table_name
+"""
+_SAME_RELATION = """
+        ON {0}.database_name = {1}.database_name
+        AND {0}.schema_name = {1}.schema_name
+        AND {0}.relation_name = {1}.relation_name
+"""
+
 # ``_introspect``'s key resolution (its parameters $1-$3, its columns), with
-# each relation's comment and its columns' non-empty comments joined on: one
-# statement, so one catalog state.
+# each relation's comments joined on: one statement, so one catalog state.
 _RELATION_COMMENTS = f"""
     WITH found AS ({_FIND_RELATIONS})
     SELECT found.*, relation.comment, commented.columns
     FROM found
-    LEFT JOIN (
-        SELECT database_name, schema_name, table_name AS relation_name, comment
-        FROM duckdb_tables()
-        UNION ALL
-        SELECT database_name, schema_name, view_name, comment
-        FROM duckdb_views()
-        WHERE NOT internal
-    ) AS relation
-        ON relation.database_name = found.database_name
-        AND relation.schema_name = found.schema_name
-        AND relation.relation_name = found.relation_name
-    LEFT JOIN (
-        SELECT database_name, schema_name, table_name,
-            list([column_name, comment] ORDER BY column_index) AS columns
-        FROM duckdb_columns()
-        WHERE comment <> ''
-        GROUP BY database_name, schema_name, table_name
-    ) AS commented
-        ON commented.database_name = found.database_name
-        AND commented.schema_name = found.schema_name
-        AND commented.table_name = found.relation_name
+    LEFT JOIN ({_RELATIONS}) AS relation {_SAME_RELATION.format("relation", "found")}
+    LEFT JOIN ({_COMMENTED_COLUMNS}) AS commented {_SAME_RELATION.format("commented", "found")}
+"""
+
+# Every relation that has a comment or a commented column.
+_COMMENTED = f"""
+    SELECT relation.database_name, relation.schema_name, relation.relation_name,
+        relation.comment, commented.columns, current_database()
+    FROM ({_RELATIONS}) AS relation
+    LEFT JOIN ({_COMMENTED_COLUMNS}) AS commented {_SAME_RELATION.format("commented", "relation")}
+    WHERE relation.comment <> '' OR commented.columns IS NOT NULL
 """
 
 
@@ -112,3 +126,68 @@ def _comments(table: Any, columns: list[list[str]] | None) -> Comments:
     if not table and not described:
         return NO_COMMENTS
     return Comments(str(table) if table else None, described)
+
+
+def catalog_comments(con: duckdb.DuckDBPyConnection, pack_schema: str) -> dict[str, Comments]:
+    """The comments of the relations the catalog's datasets name, by key text as written there.
+
+    For the registry, which must not parse every key: one scan lists the
+    commented relations (the pack's own tables aside); only when there are
+    some, one query over the catalog picks the key texts whose dot-joined,
+    folded parts equal one of theirs (and every quoted text), and those are
+    parsed and compared as ``TableKey``s compare (ASCII case folded; a
+    two-part key names the current database): the rule ``relation_comments``
+    resolves by. Texts that name no commented relation, or do not parse,
+    are left out.
+    """
+    by_form: dict[str, list[tuple[TableKey, Comments]]] = {}
+    for database, schema, name, table, columns, current in con.execute(_COMMENTED).fetchall():
+        if database == current and fold_name(schema) == fold_name(pack_schema):
+            continue  # the pack's tables, commented "ducksets: ..."
+        comments = _comments(table, columns)
+        names = [TableKey(database, schema, name)]
+        if database == current:
+            names.append(TableKey(None, schema, name))
+        for named in names:
+            by_form.setdefault(fold_name(".".join(named.parts)), []).append((named, comments))
+    found: dict[str, Comments] = {}
+    if not by_form:
+        return found
+    datasets = qualified_name(pack_schema, "datasets")
+    candidates = con.execute(_CANDIDATES.format(datasets=datasets), [list(by_form)]).fetchall()
+    for (text,) in candidates:
+        key = _parsed(text)
+        for named, comments in by_form.get(joined_form(text) or "", ()) if key else ():
+            if key == named:
+                found[text] = comments
+    return found
+
+
+# The catalog's key texts that may name a relation of the joined, folded
+# names $1: an unquoted text names its parts exactly as written (a bare part
+# holds no dot); a quoted one is parsed in Python.
+_CANDIDATES = f"""
+    SELECT table_key FROM {{datasets}}
+    WHERE contains(table_key, '"')
+        OR {SQL_ASCII_FOLD.format("table_key")} IN (SELECT unnest($1::VARCHAR[]))
+"""
+
+
+def joined_form(text: str) -> str | None:
+    """Key ``text``'s parts joined by dots and folded; ``None`` if it surely does not parse.
+
+    A text without double quotes names its parts exactly as written (a bare
+    part holds no dot), so only quoted texts need parsing.
+    """
+    if '"' not in text:
+        # str.lower() is DuckDB's fold for ASCII text, and the faster one.
+        return text.lower() if text.isascii() else fold_name(text)
+    key = _parsed(text)
+    return None if key is None else fold_name(".".join(key.parts))
+
+
+def _parsed(text: str) -> TableKey | None:
+    try:
+        return parse_table_key(text)
+    except DucksetsError:
+        return None

@@ -149,24 +149,30 @@ def register_dataset(
     jsonl_filename: str | None = None,
     parquet_filename: str | None = None,
     pack_schema: str = PACK_SCHEMA,
+    description: str | None = None,
 ) -> str:
     """Register (or update) one dataset; returns its canonical table key.
 
-    ``is_view`` defaults to what the relation is in the database.
+    ``is_view`` defaults to what the relation is in the database. A
+    ``description`` becomes the relation's comment (``COMMENT ON TABLE|VIEW``),
+    written in the catalog row's transaction; ``""`` removes the comment, and
+    ``None`` (the default) leaves it as it is.
 
     Raises
     ------
     RelationMissingError
-        ``is_view`` is not given and no table or view has that key.
+        ``is_view`` is not given, or a ``description`` is, and no table or
+        view has that key.
     ArgumentTypeError
         An argument has the wrong type (``con``, ``name``, ``is_view``,
-        ``schema`` or a filename).
+        ``schema``, a filename or ``description``).
     """
     require_connection("con", con)
     for parameter, value in (
         ("name", name),
         ("jsonl_filename", jsonl_filename),
         ("parquet_filename", parquet_filename),
+        ("description", description),
     ):
         if value is not None and not isinstance(value, str):
             msg = f"{parameter} must be a str or None, not {type(value).__name__} {value!r}"
@@ -191,6 +197,8 @@ def register_dataset(
         check_filename(parquet_filename),
         schema,
     )
+    if description is not None:
+        return _register_described(con, row, key, pack_schema, description)
     return upsert_rows(con, [row], pack_schema)[0]
 
 
@@ -455,3 +463,39 @@ def catalog_row(dataset: Dataset) -> CatalogRow:
         dataset.parquet_filename,
         dataset.schema,
     )
+
+
+def _register_described(
+    con: duckdb.DuckDBPyConnection,
+    row: CatalogRow,
+    key: TableKey,
+    pack_schema: str,
+    description: str,
+) -> str:
+    """``upsert_rows`` of one row, with the relation's comment set in the same transaction.
+
+    The comment names the relation as resolved now (fully quoted, so a
+    two-part key never reaches another database), by its real kind.
+    """
+    require_catalog(con, pack_schema)
+    datasets = catalog_table(pack_schema, "datasets")
+    columns = catalog_table(pack_schema, "dataset_columns")
+
+    def upsert_and_comment() -> str:
+        relation = _introspect.find_relation(con, key)
+        if relation is None:
+            msg = f"no table or view {key} to describe; create it first, or leave description out"
+            raise RelationMissingError(msg, table_key=str(key))
+        # upsert_rows' own write, repeated: it opens its own transaction, and
+        # the comment must commit or roll back with the row.
+        existing = con.execute(f"SELECT table_key, name FROM {datasets}").fetchall()
+        checked = _reuse_spelling([row], existing)
+        _check_names(checked, existing)
+        present = {str(k) for k, _ in existing}
+        with_columns = [r for r in checked if r.schema is not None]
+        _write_catalog_rows(con, checked, present, with_columns, (datasets, columns))
+        comment = quote_literal(description) if description else "NULL"
+        con.execute(f"COMMENT ON {relation.kind.upper()} {relation.sql()} IS {comment}")
+        return checked[0].table_key
+
+    return write_catalog(con, pack_schema, upsert_and_comment, subject=f"the catalog row of {key}")

@@ -12,7 +12,7 @@ import gc
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from operator import attrgetter
 from types import MappingProxyType
@@ -20,8 +20,9 @@ from typing import Any, Generic, TypeVar
 
 import duckdb
 
-from ducksets._args import require_connection, require_mapping, require_str
+from ducksets._args import require_bool, require_connection, require_mapping, require_str
 from ducksets._catalog_check import require_catalog
+from ducksets._comments import Comments, catalog_comments, joined_form
 from ducksets._html import html_table
 from ducksets._names import fold_name
 from ducksets._query import fetch_one
@@ -37,6 +38,7 @@ from ducksets.schema import Column, TableSchema
 from ducksets.sqltext import qualified_name
 
 _T = TypeVar("_T")
+_NO_DESCRIPTIONS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,12 @@ class Dataset:
     jsonl_filename: str | None = None
     parquet_filename: str | None = None
     is_view: bool = False
+    description: str | None = None
+    """the relation's comment (``COMMENT ON TABLE|VIEW``), ``None`` when it has none"""
+    column_descriptions: Mapping[str, str] = field(
+        default_factory=lambda: _NO_DESCRIPTIONS, hash=False
+    )
+    """column name -> ``COMMENT ON COLUMN`` text, in column order; only commented columns"""
 
     @property
     def key(self) -> TableKey:
@@ -71,12 +79,22 @@ class Dataset:
             ("name", self.name),
             ("table_key", self.table_key),
             ("kind", self.kind),
+            ("description", self.description),
             ("jsonl_filename", self.jsonl_filename),
             ("parquet_filename", self.parquet_filename),
         ]
-        if self.schema is not None:
-            rows += [(f"column {c.name}", _column_text(c)) for c in self.schema.columns]
+        rows += [(f"column {name}", text) for name, text in self._column_texts()]
         return html_table(("field", "value"), rows, caption=f"dataset {self.name}")
+
+    def _column_texts(self) -> list[tuple[str, str]]:
+        """Declared columns with type and description, then commented columns not declared."""
+        described = {fold_name(n): (n, d) for n, d in self.column_descriptions.items()}
+        texts = []
+        for column in self.schema.columns if self.schema is not None else ():
+            _, description = described.pop(fold_name(column.name), (None, None))
+            suffix = f" -- {description}" if description else ""
+            texts.append((column.name, _column_text(column) + suffix))
+        return texts + list(described.values())
 
 
 @dataclass(frozen=True)
@@ -146,10 +164,10 @@ class DatasetRegistry:
 
     def _repr_html_(self) -> str:
         rows = (
-            (d.name, d.table_key, d.kind, d.jsonl_filename, d.parquet_filename)
+            (d.name, d.table_key, d.kind, d.description, d.jsonl_filename, d.parquet_filename)
             for d in self.by_name.values()
         )
-        columns = ("name", "table_key", "kind", "jsonl_filename", "parquet_filename")
+        columns = ("name", "table_key", "kind", "description", "jsonl_filename", "parquet_filename")
         return html_table(columns, rows, caption=repr(self).strip("<>"))
 
     def dataset_for_name(self, name: str) -> Dataset:
@@ -249,11 +267,13 @@ def load_dataset_registry(
     schemas: Mapping[str, TableSchema] | None = None,
     row_bindings: Mapping[str, RowBinding[Any]] | None = None,
     pack_schema: str = PACK_SCHEMA,
+    descriptions: bool = True,
 ) -> DatasetRegistry:
-    """Read the catalog into a ``DatasetRegistry``, in one query.
+    """Read the catalog into a ``DatasetRegistry``, with the relations' comments as descriptions.
 
     Time grows linearly with the catalog: no catalog key is parsed unless it
-    may match a key of ``schemas`` or ``row_bindings``.
+    may match a key of ``schemas`` or ``row_bindings``, or name a relation
+    that has a comment.
 
     Parameters
     ----------
@@ -267,19 +287,33 @@ def load_dataset_registry(
         Row bindings by table key.
     pack_schema
         The schema the pack is installed in.
+    descriptions
+        Read the comments (``COMMENT ON``) of the datasets' relations and
+        columns into ``Dataset.description`` and ``column_descriptions``. That
+        costs one scan of DuckDB's catalog of relations and columns, which
+        can take longer than the rest in a database of many thousand tables;
+        ``False`` skips it (descriptions stay ``None``/empty).
 
     Raises
     ------
     CatalogMissingError
         The pack is not installed.
     ArgumentTypeError
-        ``con`` is not a connection, or ``schemas``/``row_bindings`` not mappings.
+        ``con`` is not a connection, ``schemas``/``row_bindings`` not mappings,
+        or ``descriptions`` not a bool.
     """
     require_connection("con", con)
     require_mapping("schemas", schemas, TableSchema)
     require_mapping("row_bindings", row_bindings, RowBinding)
+    require_bool("descriptions", descriptions)
     require_catalog(con, pack_schema)
-    return read_registry(con, schemas=schemas, row_bindings=row_bindings, pack_schema=pack_schema)
+    return read_registry(
+        con,
+        schemas=schemas,
+        row_bindings=row_bindings,
+        pack_schema=pack_schema,
+        descriptions=descriptions,
+    )
 
 
 def read_registry(
@@ -288,12 +322,28 @@ def read_registry(
     schemas: Mapping[str, TableSchema] | None = None,
     row_bindings: Mapping[str, RowBinding[Any]] | None = None,
     pack_schema: str = PACK_SCHEMA,
+    descriptions: bool = True,
 ) -> DatasetRegistry:
     """``load_dataset_registry`` for a caller that has checked the arguments and the catalog."""
     declared = _KeyIndex(_checked_keys(schemas))
     bindings = _KeyIndex(_checked_keys(row_bindings))
     with _collector_paused():
-        return DatasetRegistry.from_datasets(_datasets(con, pack_schema, declared, bindings))
+        datasets = _datasets(con, pack_schema, declared, bindings)
+        if descriptions:
+            datasets = _described(catalog_comments(con, pack_schema), datasets)
+        return DatasetRegistry.from_datasets(datasets)
+
+
+def _described(found: Mapping[str, Comments], datasets: list[Dataset]) -> list[Dataset]:
+    """``datasets`` with their relations' comments; a new object only where there is one."""
+    if not found:
+        return datasets
+    return [
+        replace(d, description=c.table, column_descriptions=c.columns)
+        if (c := found.get(d.table_key))
+        else d
+        for d in datasets
+    ]
 
 
 def _datasets(
@@ -382,7 +432,7 @@ class _KeyIndex(Generic[_T]):
         self._more: dict[str, list[tuple[str, _T]]] = {}
         by_joined = self._by_joined
         for text, value in items:
-            joined = _joined(text)
+            joined = joined_form(text)
             if joined is None:
                 continue
             if joined in by_joined:
@@ -398,7 +448,7 @@ class _KeyIndex(Generic[_T]):
         if not self._by_joined:
             return None
         if isinstance(key, str):
-            joined = _joined(key)
+            joined = joined_form(key)
             parsed = key_or_none(key) if joined in self._by_joined else None
             if parsed is None:
                 return None
@@ -417,15 +467,6 @@ def _checked_keys(given: Mapping[str, _T] | None) -> Iterator[tuple[str, _T]]:
     for text, value in (given or {}).items():
         parse_table_key(text)
         yield text, value
-
-
-def _joined(text: str) -> str | None:
-    """The parts of key ``text`` joined by dots and folded; ``None`` if it surely does not parse."""
-    if '"' not in text:
-        # str.lower() is DuckDB's fold for ASCII text, and the faster one.
-        return text.lower() if text.isascii() else fold_name(text)
-    key = key_or_none(text)
-    return None if key is None else fold_name(".".join(key.parts))
 
 
 def _stored_schema(stored: list[dict[str, Any]] | None) -> TableSchema | None:
