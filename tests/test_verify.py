@@ -110,6 +110,7 @@ def test_the_database_still_holding_the_exported_data_matches(out: Path, gateway
     report = verify_exports(out, database=gateway)
     assert report.ok and report.data_checked
     assert verify_exports(out, database=gateway.con).ok
+    assert gateway.con.execute("SELECT count(*) FROM main.items").fetchall() == [(ROWS,)]
 
 
 def test_every_duckdb_type_verifies_without_a_false_alarm(tmp_path: Path) -> None:

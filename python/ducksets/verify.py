@@ -181,6 +181,16 @@ def verify_exports(
     require_bool("full", full)
     threads = _workers(workers)
     con = _connection(database)
+    try:
+        return _verify(root, con, full=full, workers=threads)
+    finally:
+        if con is not None:
+            con.close()  # our own cursor of the caller's connection
+
+
+def _verify(
+    root: str, con: duckdb.DuckDBPyConnection | None, *, full: bool, workers: int
+) -> VerifyReport:
     filesystem = None
     if root[:5].lower() == "s3://":
         from ducksets._verify_s3 import read_s3_package
@@ -189,7 +199,7 @@ def verify_exports(
     else:
         package = read_package(root)
     problems = [_problem(p) for p in package.problems]
-    found = _check_files(package.files, full=full, workers=threads, filesystem=filesystem)
+    found = _check_files(package.files, full=full, workers=workers, filesystem=filesystem)
     for (_, listed), (_, check) in zip(package.files, found, strict=True):
         problems += [VerifyProblem(listed.path, c, m, listed.name) for c, m in check.problems]
     if con is not None:
