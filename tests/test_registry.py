@@ -12,13 +12,15 @@ import duckdb
 import pytest
 
 import ducksets
+from ducksets._comments import relation_comments
 from ducksets.errors import (
+    ArgumentTypeError,
     CatalogMissingError,
     InvalidTableKeyError,
     UnknownDatasetError,
 )
 from ducksets.gateway import StorageConfig, open_gateway
-from ducksets.registry import DatasetRegistry, load_dataset_registry
+from ducksets.registry import DatasetRegistry, key_or_none, load_dataset_registry
 from ducksets.schema import Column, TableSchema
 from ducksets.sync import sync_catalog
 
@@ -280,3 +282,67 @@ def test_import_ducksets_loads_nothing_until_a_name_is_used() -> None:
     assert ducksets.install_macros is install_macros
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         ducksets.nothing_here  # noqa: B018
+
+
+def test_datasets_carry_their_relations_comments(con: duckdb.DuckDBPyConnection) -> None:
+    # Keys spelled every way a catalog may hold them; the registry's
+    # descriptions are what relation_comments (introspect's rule) finds per key.
+    con.execute("ATTACH ':memory:' AS other")
+    for statement in (
+        "CREATE SCHEMA core",
+        'CREATE TABLE core."Items" (id INTEGER, "Odd col" VARCHAR)',
+        'CREATE TABLE core."a.b" (x INTEGER)',
+        "CREATE VIEW core.v AS SELECT 1 AS x",
+        "CREATE TABLE core.plain (x INTEGER)",
+        "CREATE TABLE other.main.t (x INTEGER)",
+        "COMMENT ON TABLE core.\"Items\" IS 'items'",
+        'COMMENT ON COLUMN core."Items"."Odd col" IS \'odd\'',
+        "COMMENT ON TABLE core.\"a.b\" IS 'dotted'",
+        "COMMENT ON COLUMN core.v.x IS 'view column'",
+        "COMMENT ON TABLE other.main.t IS 'elsewhere'",
+    ):
+        con.execute(statement)
+    con.execute(
+        """
+        INSERT INTO metadata.datasets VALUES
+            ('CORE."ITEMS"', 'items', FALSE, NULL, NULL),
+            ('core.ITEMS', 'items_bare', FALSE, NULL, NULL),
+            ('core."a.b"', 'dotted', FALSE, NULL, NULL),
+            ('core.a.b', 'not_dotted', FALSE, NULL, NULL),
+            ('core.v', 'v', TRUE, NULL, NULL),
+            ('core.plain', 'plain', FALSE, NULL, NULL),
+            ('other.main.t', 'other_t', FALSE, NULL, NULL),
+            ('other.t', 'not_other_t', FALSE, NULL, NULL),
+            ('memory.core.items', 'three_part', FALSE, NULL, NULL),
+            ('select.t', 'bad', FALSE, NULL, NULL)
+        """
+    )
+    registry = load_dataset_registry(con)
+    described = {
+        n: (d.description, dict(d.column_descriptions)) for n, d in registry.by_name.items()
+    }
+    assert described == {
+        "items": ("items", {"Odd col": "odd"}),
+        "items_bare": ("items", {"Odd col": "odd"}),
+        "dotted": ("dotted", {}),
+        "not_dotted": (None, {}),
+        "v": (None, {"x": "view column"}),
+        "plain": (None, {}),
+        "other_t": ("elsewhere", {}),
+        "not_other_t": (None, {}),
+        "three_part": ("items", {"Odd col": "odd"}),
+        "bad": (None, {}),
+    }
+    keys = {n: key_or_none(d.table_key) for n, d in registry.by_name.items()}
+    found = relation_comments(con, [k for k in keys.values() if k is not None])
+    for name, key in keys.items():
+        expected = (None, {}) if key is None else (found[key].table, dict(found[key].columns))
+        assert described[name] == expected, name
+    # The pack's own tables are commented too, but name no dataset here.
+    assert "metadata.datasets" not in registry.by_table_key
+    without = load_dataset_registry(con, descriptions=False)
+    assert all(
+        d.description is None and not d.column_descriptions for d in without.by_name.values()
+    )
+    with pytest.raises(ArgumentTypeError, match="descriptions must be True or False"):
+        load_dataset_registry(con, descriptions="yes")  # type: ignore[arg-type]

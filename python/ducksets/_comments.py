@@ -142,8 +142,8 @@ def catalog_comments(con: duckdb.DuckDBPyConnection, pack_schema: str) -> dict[s
     """
     by_form: dict[str, list[tuple[TableKey, Comments]]] = {}
     for database, schema, name, table, columns, current in con.execute(_COMMENTED).fetchall():
-        if database == current and fold_name(schema) == fold_name(pack_schema):
-            continue  # the pack's tables, commented "ducksets: ..."
+        if _is_pack_table(database == current, schema, pack_schema, table, columns):
+            continue  # no dataset is one of these, and they would be in every load
         comments = _comments(table, columns)
         names = [TableKey(database, schema, name)]
         if database == current:
@@ -171,6 +171,12 @@ _CANDIDATES = f"""
     WHERE contains(table_key, '"')
         OR {SQL_ASCII_FOLD.format("table_key")} IN (SELECT unnest($1::VARCHAR[]))
 """
+
+
+def _is_pack_table(current: bool, schema: str, pack_schema: str, table: Any, columns: Any) -> bool:
+    """One of the pack's tables: in its schema, commented ``ducksets: ...``, no column comments."""
+    in_pack = current and fold_name(schema) == fold_name(pack_schema)
+    return in_pack and str(table).startswith("ducksets:") and not columns
 
 
 def joined_form(text: str) -> str | None:
