@@ -124,7 +124,7 @@ class _Scan:
     last_byte: int | None = None
 
 
-class ParquetReader:
+class FileReader:
     """A private in-memory DuckDB that reads Parquet footers and JSONL; one cursor per thread.
 
     With ``filesystem`` (an ``s3fs`` file system), ``s3://`` URLs are read
@@ -259,7 +259,7 @@ class _globless:  # noqa: N801 - a context manager used like a function
             self._scratch.cleanup()
 
 
-def check_file(path: str, listed: Listed, reader: ParquetReader, *, full: bool) -> FileCheck:
+def check_file(path: str, listed: Listed, reader: FileReader, *, full: bool) -> FileCheck:
     """Read the file at ``path`` (inside the directory, not a symlink out) and compare it."""
     check = FileCheck()
     try:
@@ -314,7 +314,7 @@ def _scan(stream: _Stream, *, jsonl: bool) -> _Scan:
 
 
 def _check_jsonl(
-    path: str, listed: Listed, scan: _Scan, check: FileCheck, read_all: ParquetReader | None
+    path: str, listed: Listed, scan: _Scan, check: FileCheck, read_all: FileReader | None
 ) -> None:
     """Rows from the newline count; the first line parsed (every line, given a reader)."""
     truncated = scan.size > 0 and scan.last_byte != ord("\n")
@@ -375,7 +375,7 @@ def _short(value: object, limit: int = 80) -> str:
 
 
 def _check_parquet(
-    path: str, listed: Listed, reader: ParquetReader, check: FileCheck, *, read_all: bool
+    path: str, listed: Listed, reader: FileReader, check: FileCheck, *, read_all: bool
 ) -> None:
     """Rows and columns from the footer (every column decoded with ``read_all``)."""
     try:

@@ -14,6 +14,7 @@ the wrong type raise.
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ducksets._args import require_bool, require_int, require_path
 from ducksets._html import html_table
-from ducksets._verify_files import FileCheck, Listed, ParquetReader, check_file, largest_first
+from ducksets._verify_files import FileCheck, FileReader, Listed, check_file, largest_first
 from ducksets._verify_package import PackageProblem, read_package
 from ducksets.errors import ArgumentTypeError, InvalidArgumentError
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     import duckdb
 
     from ducksets.gateway import Gateway
+
+_S3_WORKERS = 8
 
 __all__ = ["VerifiedFile", "VerifyProblem", "VerifyReport", "verify_exports"]
 
@@ -133,15 +136,9 @@ class VerifyReport:
 
     def _repr_html_(self) -> str:
         if self.ok:
-            return f"<p>{_escaped(self.summary())}</p>"
+            return f"<p>{html.escape(self.summary())}</p>"
         rows = ((p.path, p.code, p.message) for p in self.problems)
         return html_table(("path", "code", "message"), rows, caption=self.summary())
-
-
-def _escaped(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def verify_exports(
@@ -167,7 +164,7 @@ def verify_exports(
         even when a file's SHA-256 matches; without it rows are read only
         for a file whose hash differs or was not recorded.
     workers
-        Threads that hash files in parallel (default: one per CPU).
+        Threads that hash files in parallel (default: one per CPU; 8 for ``s3://``).
 
     Raises
     ------
@@ -179,20 +176,22 @@ def verify_exports(
     """
     root = require_path("directory", directory, hint="give an export directory")
     require_bool("full", full)
-    threads = _workers(workers)
+    s3 = root[:5].lower() == "s3://"
+    # Reading objects waits on the network more than on a CPU.
+    threads = _workers(workers) if workers is not None or not s3 else _S3_WORKERS
     con = _connection(database)
     try:
-        return _verify(root, con, full=full, workers=threads)
+        return _verify(root, con, full=full, workers=threads, s3=s3)
     finally:
         if con is not None:
             con.close()  # our own cursor of the caller's connection
 
 
 def _verify(
-    root: str, con: duckdb.DuckDBPyConnection | None, *, full: bool, workers: int
+    root: str, con: duckdb.DuckDBPyConnection | None, *, full: bool, workers: int, s3: bool
 ) -> VerifyReport:
     filesystem = None
-    if root[:5].lower() == "s3://":
+    if s3:
         from ducksets._verify_s3 import read_s3_package
 
         package, filesystem = read_s3_package(root)
@@ -254,7 +253,7 @@ def _check_files(
     """Read and check every file, ``workers`` at a time; results in the order given."""
     if not files:
         return []
-    reader = ParquetReader(filesystem)
+    reader = FileReader(filesystem)
     try:
         jobs = list(largest_first(files))
         with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
