@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ import pytest
 
 from ducksets.errors import (
     BucketMissingError,
+    ConfigError,
     EndpointUnreachableError,
     ExportError,
     InvalidArgumentError,
@@ -294,3 +296,81 @@ def test_cli_exports_to_s3(moto_s3: MotoServer, s3_bucket: str, tmp_path: Path) 
     assert all(f.startswith(f"s3://{s3_bucket}/x/") for f in files) and len(files) == 2
     assert report["package"] == f"s3://{s3_bucket}/x/{MANIFEST_NAME}"
     assert not (tmp_path / "s3:").exists()
+
+
+def test_without_s3fs_an_s3_target_names_the_extra(
+    gateway: Gateway, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "s3fs", None)  # import s3fs fails as if not installed
+    with pytest.raises(MissingExtraError, match=r"pip install 'ducksets\[s3\]'") as caught:
+        export_all_parquet(gateway, f"s3://{s3_bucket}/p")
+    assert caught.value.extra == "s3"
+
+
+def test_an_unreachable_endpoint_is_named_after_bounded_retries(
+    gateway: Gateway, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", dead)
+    with pytest.raises(EndpointUnreachableError, match="cannot reach the S3 endpoint") as caught:
+        export_all_parquet(gateway, f"s3://{s3_bucket}/p")
+    assert caught.value.url == dead and dead in str(caught.value)
+    assert "AWS_ENDPOINT_URL" in str(caught.value)
+    assert isinstance(caught.value, ConnectionError) and isinstance(caught.value, ExportError)
+
+
+def test_missing_credentials_are_one_error(
+    gateway: Gateway, moto_s3: MotoServer, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(ObjectStoreAccessError, match="no S3 credentials found.*AWS_ACCESS_KEY_ID"):
+        export_all_parquet(gateway, f"s3://{s3_bucket}/p")
+    assert objects(moto_s3, s3_bucket) == {}
+
+
+def test_a_missing_bucket_is_one_error(
+    gateway: Gateway, moto_s3: MotoServer, s3_bucket: str
+) -> None:
+    with pytest.raises(BucketMissingError, match="s3://no-such-bucket does not exist") as caught:
+        export_all_parquet(gateway, "s3://no-such-bucket/p")
+    assert caught.value.url == "s3://no-such-bucket" and isinstance(caught.value, FileNotFoundError)
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("s3://", "not a valid S3 bucket name"),
+        ("s3://Upper/p", "not a valid S3 bucket name"),
+        ("s3://bucket/a//b", "empty, '.' or '..' part"),
+        ("s3://bucket/../b", "empty, '.' or '..' part"),
+        ("s3://bucket/p*", "glob"),
+        ("gs://bucket/p", "gs:// is not supported"),
+    ],
+)
+def test_a_bad_url_is_refused_before_anything(
+    gateway: Gateway, target: str, why: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgumentError, match=re.escape(why)) as caught:
+        export_all_parquet(gateway, target)
+    assert caught.value.parameter == "output_dir"
+    assert list(tmp_path.iterdir()) == []  # no local directory named like the URL
+
+
+def test_a_package_ducksets_did_not_write_is_left_alone(
+    gateway: Gateway, moto_s3: MotoServer, s3_bucket: str
+) -> None:
+    foreign = b'{"name": "theirs", "resources": []}'
+    moto_s3.client().put_object(Bucket=s3_bucket, Key=f"p/{MANIFEST_NAME}", Body=foreign)
+    with pytest.raises(ExportError, match="not a data package ducksets wrote"):
+        export_all_parquet(gateway, f"s3://{s3_bucket}/p")
+    assert objects(moto_s3, s3_bucket) == {f"p/{MANIFEST_NAME}": foreign}
+
+
+def test_a_bad_grace_setting_is_a_config_error(
+    gateway: Gateway, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DUCKSETS_S3_ORPHAN_GRACE_SECONDS", "soon")
+    with pytest.raises(ConfigError, match="DUCKSETS_S3_ORPHAN_GRACE_SECONDS"):
+        export_all_parquet(gateway, f"s3://{s3_bucket}/p")
