@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from ducksets import install_macros
 from ducksets._comments import NO_COMMENTS, Comments, relation_comments
 from ducksets.catalog import register_dataset
+from ducksets.cli import main
+from ducksets.describe import describe_dataset
 from ducksets.errors import ArgumentTypeError, InvalidArgumentError, RelationMissingError
 from ducksets.keys import parse_table_key
 from ducksets.registry import load_dataset_registry
+from ducksets.sync import sync_catalog
 
 _SETUP = (
     "CREATE SCHEMA core",
@@ -110,3 +116,99 @@ def test_a_refused_registration_writes_neither_row_nor_comment(
     assert "main.missing" not in load_dataset_registry(con).by_table_key
     with pytest.raises(ArgumentTypeError, match="description must be a str or None"):
         register_dataset(con, "main.b", description=3)  # type: ignore[arg-type]
+
+
+# What dbt-duckdb's persist_docs runs after building a model (its macros
+# duckdb__alter_relation_comment and duckdb__alter_column_comment in
+# dbt/include/duckdb/macros/persist_docs.sql), with {{ relation }} rendered as
+# dbt renders it: database, schema and identifier, each double-quoted.
+_DBT_DOLLAR = "$dbt_comment_literal_block$"
+_DBT_MODEL_DESCRIPTION = 'One row per customer.\nBuilt from "raw" orders; it\'s $5 cheaper.'
+
+
+def _persist_docs(
+    relation_type: str, relation: str, description: str, columns: dict[str, str]
+) -> list[str]:
+    statements = [
+        f"comment on {relation_type} {relation} is {_DBT_DOLLAR}{description}{_DBT_DOLLAR};"
+    ]
+    statements += [
+        f"comment on column {relation}.{column} is {_DBT_DOLLAR}{text}{_DBT_DOLLAR};"
+        for column, text in columns.items()
+    ]
+    return statements
+
+
+def test_dbt_persist_docs_descriptions_show_with_no_extra_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database built by dbt-duckdb with ``persist_docs`` shows dbt's descriptions.
+
+    dbt-duckdb (persist_docs.sql) emits, per model (one line each there)::
+
+        comment on {{ relation.type }} {{ relation }} is
+            $dbt_comment_literal_block$<description>$dbt_comment_literal_block$;
+        comment on column {{ relation }}.{{ adapter.quote(column_name)
+            if column_dict[column_name]['quote'] else column_name }} is
+            $dbt_comment_literal_block$<description>$dbt_comment_literal_block$;
+
+    and ``{{ relation }}`` renders as ``"<database>"."<schema>"."<identifier>"``.
+    Those exact statements are run here; then ``sync`` registers the models and
+    the descriptions appear on ``Dataset``, in ``ducksets show`` (text and
+    JSON) and in the notebook reprs.
+    """
+    path = tmp_path / "jaffle.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute('CREATE TABLE main.customers (customer_id INTEGER, "First Name" VARCHAR)')
+        con.execute("CREATE VIEW main.orders_v AS SELECT 1 AS order_id, 2 AS customer_id")
+        statements = _persist_docs(
+            "table",
+            '"jaffle"."main"."customers"',
+            _DBT_MODEL_DESCRIPTION,
+            {"customer_id": "The primary key.", '"First Name"': "Given name (PII)."},
+        )
+        statements += _persist_docs(
+            "view", '"jaffle"."main"."orders_v"', "Orders, as a view.", {"order_id": "Order id."}
+        )
+        for statement in statements:
+            con.execute(statement)
+        install_macros(con)
+        sync_catalog(con, ["main"])
+        registry = load_dataset_registry(con)
+        customers = registry.dataset_for_name("customers")
+        orders = registry.dataset_for_name("orders_v")
+        described = describe_dataset(con, "customers")
+    assert customers.description == _DBT_MODEL_DESCRIPTION
+    assert dict(customers.column_descriptions) == {
+        "customer_id": "The primary key.",
+        "First Name": "Given name (PII).",
+    }
+    assert (orders.description, dict(orders.column_descriptions)) == (
+        "Orders, as a view.",
+        {"order_id": "Order id."},
+    )
+    assert described.description == _DBT_MODEL_DESCRIPTION
+    assert [c.description for c in described.actual_columns] == [
+        "The primary key.",
+        "Given name (PII).",
+    ]
+    # Notebook reprs: the registry, the dataset and the description (escaped HTML).
+    escaped = html.escape(_DBT_MODEL_DESCRIPTION)
+    assert escaped in registry._repr_html_()
+    assert escaped in customers._repr_html_()
+    assert "Given name (PII)." in customers._repr_html_()
+    assert escaped in described._repr_html_()
+    # ducksets show, as JSON and as text (control characters escaped, one line).
+    assert main(["show", str(path), "customers", "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["description"] == _DBT_MODEL_DESCRIPTION
+    assert [c.get("description") for c in shown["actual_columns"]] == [
+        "The primary key.",
+        "Given name (PII).",
+    ]
+    assert main(["show", str(path), "orders_v", "--format", "table"]) == 0
+    text = capsys.readouterr().out
+    assert "description:      Orders, as a view." in text
+    assert "Order id." in text
+    assert main(["show", str(path), "customers", "--format", "table"]) == 0
+    assert "description:      One row per customer.\\nBuilt from" in capsys.readouterr().out

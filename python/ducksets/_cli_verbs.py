@@ -158,15 +158,20 @@ def show(args: argparse.Namespace) -> int:
     if output_format == "json":
         print(to_json(described.to_dict()))
         return 0
-    columns = [(c.column, c.declared_type, c.actual_type) for c in described.column_comparison]
+    header = ("column", "declared_type", "actual_type", "description")
+    columns = [
+        (c.column, c.declared_type, c.actual_type, c.description)
+        for c in described.column_comparison
+    ]
     if output_format == "csv":
-        print(render(("column", "declared_type", "actual_type"), columns, "csv"))
+        print(render(header, columns, "csv"))
         return 0
-    for field in ("name", "table_key", "kind", "jsonl_filename", "parquet_filename"):
+    fields = ("name", "table_key", "kind", "description", "jsonl_filename", "parquet_filename")
+    for field in fields:
         value = getattr(described, field)
         print(f"{field + ':':<18}{'-' if value is None else printable(str(value))}")
     print()
-    print(render(("column", "declared_type", "actual_type"), columns, "table"))
+    print(render(header, columns, "table"))
     print()
     print("drift: " + ("none" if not described.drift else ""))
     for item in described.drift:

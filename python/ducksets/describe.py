@@ -25,17 +25,24 @@ from ducksets.registry import Dataset, load_dataset_registry
 class DescribedColumn:
     """A column as the dataset's ``TableSchema`` declares it, or as the relation has it now.
 
-    ``primary_key`` is ``None`` for a column of the relation (``DESCRIBE`` does not say).
+    ``primary_key`` is ``None`` for a column of the relation (``DESCRIBE`` does not say);
+    ``description`` is the relation's column comment (``COMMENT ON COLUMN``),
+    given for the relation's columns only.
     """
 
     name: str
     type: str
     nullable: bool
     primary_key: bool | None = None
+    description: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The column as JSON-ready data; ``primary_key`` only where it is known."""
-        known = {"primary_key": self.primary_key} if self.primary_key is not None else {}
+        """The column as JSON-ready data; ``primary_key`` and ``description`` only where known."""
+        known: dict[str, Any] = {}
+        if self.primary_key is not None:
+            known["primary_key"] = self.primary_key
+        if self.description is not None:
+            known["description"] = self.description
         return {"name": self.name, "type": self.type, "nullable": self.nullable, **known}
 
 
@@ -46,6 +53,8 @@ class ColumnComparison:
     column: str
     declared_type: str | None
     actual_type: str | None
+    description: str | None = None
+    """the relation's comment on the column"""
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class DatasetDescription:
     actual_columns: tuple[DescribedColumn, ...]
     """empty when the key is invalid or names nothing, or the view no longer binds"""
     drift: tuple[DriftItem, ...]
+    description: str | None = None
+    """the relation's comment (``COMMENT ON TABLE|VIEW``; dbt's ``persist_docs`` writes it)"""
 
     @property
     def column_comparison(self) -> tuple[ColumnComparison, ...]:
@@ -71,20 +82,32 @@ class DatasetDescription:
         Names match as DuckDB matches them (ASCII case folded only).
         """
         actual = {fold_name(c.name): c for c in self.actual_columns}
-        rows = [
-            ColumnComparison(c.name, c.type, _type_of(actual.pop(fold_name(c.name), None)))
-            for c in self.declared_columns or ()
-        ]
-        rows += [ColumnComparison(c.name, None, c.type) for c in actual.values()]
+        rows = []
+        for declared in self.declared_columns or ():
+            column = actual.pop(fold_name(declared.name), None)
+            rows.append(
+                ColumnComparison(
+                    declared.name,
+                    declared.type,
+                    None if column is None else column.type,
+                    None if column is None else column.description,
+                )
+            )
+        rows += [ColumnComparison(c.name, None, c.type, c.description) for c in actual.values()]
         return tuple(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """The description as JSON-ready data (what ``ducksets show --format json`` prints)."""
+        """The description as JSON-ready data (what ``ducksets show --format json`` prints).
+
+        ``description`` (the relation's) only when there is one, as in the data package.
+        """
         declared = self.declared_columns
+        described = {"description": self.description} if self.description is not None else {}
         return {
             "name": self.name,
             "table_key": self.table_key,
             "kind": self.kind,
+            **described,
             "jsonl_filename": self.jsonl_filename,
             "parquet_filename": self.parquet_filename,
             "declared_columns": None if declared is None else [c.to_dict() for c in declared],
@@ -107,14 +130,18 @@ class DatasetDescription:
                 ("name", self.name),
                 ("table_key", self.table_key),
                 ("kind", self.kind),
+                ("description", self.description),
                 ("jsonl_filename", self.jsonl_filename),
                 ("parquet_filename", self.parquet_filename),
             ],
             caption=f"dataset {self.name}",
         )
         columns = html_table(
-            ("column", "declared_type", "actual_type"),
-            ((c.column, c.declared_type, c.actual_type) for c in self.column_comparison),
+            ("column", "declared_type", "actual_type", "description"),
+            (
+                (c.column, c.declared_type, c.actual_type, c.description)
+                for c in self.column_comparison
+            ),
             caption="columns",
         )
         drift = html_table(
@@ -151,8 +178,9 @@ def describe_dataset(
         jsonl_filename=dataset.jsonl_filename,
         parquet_filename=dataset.parquet_filename,
         declared_columns=_declared_columns(dataset),
-        actual_columns=_actual_columns(con, dataset.table_key),
+        actual_columns=_actual_columns(con, dataset),
         drift=tuple(i for i in drift if i.table_key == dataset.table_key),
+        description=dataset.description,
     )
 
 
@@ -166,10 +194,12 @@ def _declared_columns(dataset: Dataset) -> tuple[DescribedColumn, ...] | None:
     )
 
 
-def _actual_columns(con: duckdb.DuckDBPyConnection, table_key: str) -> tuple[DescribedColumn, ...]:
-    """The columns of the relation a key names; none if invalid, missing or failing (drift says)."""
+def _actual_columns(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset
+) -> tuple[DescribedColumn, ...]:
+    """The relation's columns and their comments; none if invalid, missing or failing."""
     try:
-        key = parse_table_key(table_key)
+        key = parse_table_key(dataset.table_key)
     except InvalidTableKeyError:
         return ()
     relation = find_relation(con, key)  # never a file or another database's table
@@ -179,8 +209,9 @@ def _actual_columns(con: duckdb.DuckDBPyConnection, table_key: str) -> tuple[Des
         described = con.execute(f"DESCRIBE SELECT * FROM {relation.sql()}").fetchall()
     except duckdb.Error:
         return ()  # a view that no longer binds
-    return tuple(DescribedColumn(r[0], r[1], r[2] != "NO") for r in described)
-
-
-def _type_of(column: DescribedColumn | None) -> str | None:
-    return None if column is None else column.type
+    # A view's stored column names may differ in case from what it binds to now.
+    comments = {fold_name(n): text for n, text in dataset.column_descriptions.items()}
+    return tuple(
+        DescribedColumn(r[0], r[1], r[2] != "NO", description=comments.get(fold_name(r[0])))
+        for r in described
+    )
