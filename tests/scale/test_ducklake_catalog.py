@@ -46,6 +46,7 @@ from ducksets import CatalogConflictError, InvalidArgumentError, register_datase
 
 attach_sql, extensions, start, rounds, me = sys.argv[1:6]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # stdout carries the outcomes
 for extension in extensions.split(","):
     duckdb_extensions.import_extension(extension, con=con)
 con.execute(attach_sql)
@@ -96,7 +97,7 @@ def outcomes_of(workers: list[subprocess.Popen[str]]) -> Counter[str]:
     for worker in workers:
         out, err = worker.communicate(timeout=600)
         assert worker.returncode == 0, err
-        counted.update(json.loads(out))
+        counted.update(json.loads(out.strip().splitlines()[-1]))
     return counted
 
 
@@ -155,7 +156,7 @@ def test_one_process_registers_and_the_other_reads_it(ducklake_sqlite_catalog: L
         timeout=300,
         check=True,
     )
-    assert json.loads(other.stdout) == ["k0", "mine", "n0"]
+    assert json.loads(other.stdout.strip().splitlines()[-1]) == ["k0", "mine", "n0"]
     reader.close()
 
 
@@ -164,6 +165,7 @@ import json, sys
 import duckdb, duckdb_extensions
 from ducksets import load_dataset_registry
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 for extension in sys.argv[2].split(","):
     duckdb_extensions.import_extension(extension, con=con)
 con.execute(sys.argv[1])
