@@ -374,3 +374,21 @@ def test_a_bad_grace_setting_is_a_config_error(
     monkeypatch.setenv("DUCKSETS_S3_ORPHAN_GRACE_SECONDS", "soon")
     with pytest.raises(ConfigError, match="DUCKSETS_S3_ORPHAN_GRACE_SECONDS"):
         export_all_parquet(gateway, f"s3://{s3_bucket}/p")
+
+
+def test_a_dataset_failing_mid_copy_leaves_no_object_and_the_others_publish(
+    moto_s3: MotoServer, s3_bucket: str
+) -> None:
+    boom = "SELECT CASE WHEN i = 150000 THEN error('boom') ELSE i END AS i FROM range(200000) r(i)"
+    with open_memory_gateway(
+        tables={"core.items": ITEMS},
+        views={"docs.boom": boom},
+        parquet={"core.items": "items.parquet"},
+        jsonl={"docs.boom": "boom.jsonl"},
+    ) as gateway:
+        gateway.con.execute("INSERT INTO core.items VALUES (1, 'a')")
+        result = export_datasets(gateway, f"s3://{s3_bucket}/p", ("jsonl", "parquet"))
+    assert [f.dataset_name for f in result.failed] == ["boom"]
+    assert "boom" in result.failed[0].reason
+    stored = objects(moto_s3, s3_bucket, "p/")
+    assert set(stored) == {f"p/{MANIFEST_NAME}", f"p/{result.written[0].path}"}

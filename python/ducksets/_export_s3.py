@@ -313,6 +313,11 @@ class _Copier:
         except duckdb.Error as exc:
             self.cursor.execute("ROLLBACK")
             self._begin()
+            # DuckDB closes the file it failed to finish: s3fs then uploads what it got.
+            if self.hashed:
+                self.store.fs.take_digest(url)
+            with contextlib.suppress(ObjectStoreError):
+                self.store.delete([relative])
             raise _DatasetFailedError(first_line(exc)) from exc
         size, sha256 = self._facts(relative, url)
         return S3ExportedFile(
