@@ -155,3 +155,36 @@ def test_notebook_html_escapes_and_shows_drift() -> None:
     assert repr(described) == (
         "<DatasetDescription '<b>': table main.t, undeclared, 1 actual columns, 1 drift item(s)>"
     )
+
+
+def test_descriptions_come_from_the_relations_comments(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute('CREATE TABLE main.t (id INTEGER, "Note" VARCHAR, extra INTEGER)')
+    con.execute("COMMENT ON COLUMN main.t.\"Note\" IS 'free text'")
+    con.execute("COMMENT ON COLUMN main.t.extra IS 'not declared'")
+    declared = TableSchema((Column("id", "INTEGER"), Column("NOTE", "VARCHAR")))
+    register_dataset(con, "main.t", name="t", schema=declared, description="The t table")
+    described = describe_dataset(con, "t")
+    assert described.description == "The t table"
+    assert [(c.name, c.description) for c in described.actual_columns] == [
+        ("id", None),
+        ("Note", "free text"),
+        ("extra", "not declared"),
+    ]
+    # Declared columns match the relation's as DuckDB folds names.
+    assert described.column_comparison == (
+        ColumnComparison("id", "INTEGER", "INTEGER", None),
+        ColumnComparison("NOTE", "VARCHAR", "VARCHAR", "free text"),
+        ColumnComparison("extra", None, "INTEGER", "not declared"),
+    )
+    document = described.to_dict()
+    assert document["description"] == "The t table"
+    assert document["actual_columns"][1] == {
+        "name": "Note",
+        "type": "VARCHAR",
+        "nullable": True,
+        "description": "free text",
+    }
+    assert "description" not in document["actual_columns"][0]
+    assert all("description" not in c for c in document["declared_columns"])
+    con.execute("COMMENT ON TABLE main.t IS NULL")
+    assert "description" not in describe_dataset(con, "t").to_dict()

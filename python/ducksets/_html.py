@@ -21,4 +21,11 @@ def html_table(
 
 
 def _cell(value: object) -> str:
-    return "<i>NULL</i>" if value is None else html.escape(str(value))
+    """A cell's HTML: escaped, with line breaks kept (a dbt description often has several lines).
+
+    >>> _cell("a <b>\nc"), _cell(None)
+    ('a &lt;b&gt;<br>c', '<i>NULL</i>')
+    """
+    if value is None:
+        return "<i>NULL</i>"
+    return "<br>".join(html.escape(line) for line in str(value).splitlines() or [""])
