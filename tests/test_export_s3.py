@@ -121,7 +121,9 @@ def test_export_writes_objects_and_the_package_last(
         (count,) = con.execute(f"SELECT count(*) FROM {reader}(?)", [url]).fetchall()[0]
         assert count == exported.rows
     assert {e.rows for e in result.written if e.table_key == "core.items"} == {1000}
-    assert result.package_url == f"s3://{s3_bucket}/exports/{MANIFEST_NAME}"  # type: ignore[attr-defined]
+    package_url = f"s3://{s3_bucket}/exports/{MANIFEST_NAME}"
+    assert result.package_url == package_url  # type: ignore[attr-defined]
+    assert package_url in repr(result) and "no manifest" not in repr(result)
 
 
 def run_of(result: Any) -> str:

@@ -101,6 +101,15 @@ class S3ExportResult(ExportResult):
     removed: tuple[str, ...] = ()
     """URLs of the orphans this run deleted before writing."""
 
+    def __repr__(self) -> str:
+        package = self.package_url or "no package written"
+        counts = f"{len(self.written)} written, {len(self.failed)} failed"
+        lines = [f"<ExportResult: {counts}; {package}"]
+        lines += [f"  {f.dataset_name}: {f.path} ({f.rows} rows)" for f in self.written]
+        lines += [f"  {f.dataset_name}: FAILED {f.reason}" for f in self.failed]
+        lines += [f"  removed orphan {url}" for url in self.removed]
+        return "\n".join(lines) + ">"
+
 
 def export_to_s3(
     cursor: duckdb.DuckDBPyConnection,
