@@ -23,7 +23,7 @@ def html_table(
 def _cell(value: object) -> str:
     """A cell's HTML: escaped, with line breaks kept (a dbt description often has several lines).
 
-    >>> _cell("a <b>\nc"), _cell(None)
+    >>> _cell("a <b>\\nc"), _cell(None)
     ('a &lt;b&gt;<br>c', '<i>NULL</i>')
     """
     if value is None:
