@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from ducksets._export_s3 import RETIRED
 from ducksets.errors import (
     BucketMissingError,
     ConfigError,
@@ -394,3 +395,27 @@ def test_a_dataset_failing_mid_copy_leaves_no_object_and_the_others_publish(
     assert "boom" in result.failed[0].reason
     stored = objects(moto_s3, s3_bucket, "p/")
     assert set(stored) == {f"p/{MANIFEST_NAME}", f"p/{result.written[0].path}"}
+
+
+def test_objects_dropped_recently_wait_out_the_grace_however_old(
+    gateway: Gateway, moto_s3: MotoServer, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Readers of the package a run replaced may still read its objects: the grace counts
+    # from when they were dropped, not from when they were written.
+    monkeypatch.setenv("DUCKSETS_S3_ORPHAN_GRACE_SECONDS", "3")
+    target = f"s3://{s3_bucket}/p"
+    first = export_all_parquet(gateway, target)
+    time.sleep(3.5)  # the first run's objects are older than the grace
+    second = export_all_parquet(gateway, target)  # drops them from the package
+    third = export_all_parquet(gateway, target)
+    assert third.removed == ()  # type: ignore[attr-defined]
+    stored = objects(moto_s3, s3_bucket, "p/")
+    assert all(f"p/{f.path}" in stored for f in first.written)
+    time.sleep(3.5)
+    fourth = export_all_parquet(gateway, target)
+    dropped = {f"s3://{s3_bucket}/p/{f.path}" for f in (*first.written, *second.written)}
+    assert dropped <= set(fourth.removed)  # type: ignore[attr-defined]
+    live = {f"p/{e['file']}" for e in package_entries(package(moto_s3, s3_bucket, "p"))}
+    left = {k for k in objects(moto_s3, s3_bucket, "p/") if not k.endswith(RETIRED)}
+    left.discard(f"p/{MANIFEST_NAME}")
+    assert left == live | {f"p/{f.path}" for f in third.written}  # third: dropped just now

@@ -6,9 +6,10 @@ An object store has no rename, so the package document
 1. lists the prefix (which also proves the endpoint, the credentials and the
    bucket) and reads the live package with its ETag;
 2. deletes orphans: objects under ``<prefix>/<run-id>/`` that the live package
-   does not reference and that are older than the grace period (readers of an
-   earlier package may still be reading; a run still writing must not lose its
-   objects), and reports them;
+   does not reference, once the grace period has passed since a package dropped
+   them (the run's ``RETIRED`` marker) or, without a marker, since they were
+   written (readers of an earlier package may still be reading; a run still
+   writing must not lose its objects), and reports them;
 3. writes each dataset with the pack's verified ``COPY`` (the statement
    ``dataset_export_sql`` builds, text-equal to the one rebuilt here) to
    ``<prefix>/<run-id>/<file>``, a run id never used before, all ``COPY``
@@ -20,7 +21,8 @@ An object store has no rename, so the package document
    another run's package in between is merged in, not overwritten.
 
 Until step 4 the live package and its objects are untouched; a run that fails
-deletes its own objects and leaves the package as it was.
+deletes its own objects and leaves the package as it was. After it, the runs
+whose objects the new package dropped get a ``RETIRED`` marker.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,7 @@ from ducksets.errors import (
     ObjectStoreError,
     first_line,
 )
-from ducksets.filenames import MANIFEST_NAME
+from ducksets.filenames import MANIFEST_NAME, TEMP_PREFIX
 from ducksets.gateway import Gateway
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.manifest import describe_entries
@@ -77,6 +79,8 @@ from ducksets.sqltext import qualified_name, quote_literal
 GRACE_ENV = "DUCKSETS_S3_ORPHAN_GRACE_SECONDS"
 DEFAULT_GRACE = dt.timedelta(hours=1)
 RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
+RETIRED = f"{TEMP_PREFIX}retired"
+"""Marker in a run's folder: when a package last dropped objects of it (a reserved name)."""
 _RUN_OBJECT = re.compile(rf"({RUN_ID.pattern})/[^/]+")
 _COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
 _PUBLISH_TRIES = 5
@@ -147,11 +151,12 @@ def export_to_s3(
             return S3ExportResult((), failed, None, removed=removed)
         version = installed_version(cursor, pack_schema=pack_schema)
         fresh = {f.path.name.casefold(): {**f.to_dict(), "file": str(f.path)} for f in written}
-        _publish(store, describe_entries(cursor, fresh), version, live)
+        dropped = _publish(store, describe_entries(cursor, fresh), version, live)
     except BaseException:
         with contextlib.suppress(ObjectStoreError):
             store.delete(f"{run}/{job.filename}" for job in jobs)
         raise
+    _mark_retired(store, dropped)
     return S3ExportResult(
         written, failed, None, package_url=target.url_of(MANIFEST_NAME), removed=removed
     )
@@ -190,25 +195,49 @@ def remove_orphans(
     live_entries: Sequence[dict[str, Any]],
     grace: dt.timedelta,
 ) -> tuple[str, ...]:
-    """Delete run objects the live package does not reference, older than ``grace``; their URLs.
+    """Delete run objects the live package does not reference, past the grace; their URLs.
 
     Only objects named like a ducksets run's (``<run-id>/<file>``) are candidates:
-    anything else under the prefix is not ours and is left alone.
+    anything else under the prefix is not ours and is left alone. The grace
+    counts from the run's ``RETIRED`` marker (written when a package dropped
+    some of its objects) or, without one, from the object's own time. A marker
+    goes with the last object of its run.
     """
     referenced = {entry["file"] for entry in live_entries}
     cutoff = dt.datetime.now(dt.timezone.utc) - grace
-    orphans = sorted(
+    markers = {
+        relative.split("/")[0]: info.modified
+        for relative, info in listing.items()
+        if _RUN_OBJECT.fullmatch(relative) and relative.endswith(f"/{RETIRED}")
+    }
+    orphans = [
         relative
         for relative, info in listing.items()
         if _RUN_OBJECT.fullmatch(relative)
+        and not relative.endswith(f"/{RETIRED}")
         and relative not in referenced
-        and info.modified <= cutoff
-    )
+        and markers.get(relative.split("/")[0], info.modified) <= cutoff
+    ]
+    runs_left = {r.split("/")[0] for r in listing if r not in orphans and not r.endswith(RETIRED)}
+    orphans += [f"{run}/{RETIRED}" for run in markers if run not in runs_left]
+    orphans.sort()
     if orphans:
         store.delete(orphans)
         for relative in orphans:
             del listing[relative]
-    return tuple(store.target.url_of(relative) for relative in orphans)
+    return tuple(store.target.url_of(r) for r in orphans if not r.endswith(f"/{RETIRED}"))
+
+
+def _mark_retired(store: ObjectStore, dropped: Iterable[str]) -> None:
+    """Write the ``RETIRED`` marker of each run some of whose objects ``dropped`` names.
+
+    Best effort, after the package is written: without a marker the grace
+    counts from the objects' own times.
+    """
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    for run in sorted({path.split("/")[0] for path in dropped if _RUN_OBJECT.fullmatch(path)}):
+        with contextlib.suppress(ObjectStoreError):
+            store.write_marker(f"{run}/{RETIRED}", f'{{"retired": "{now}"}}\n')
 
 
 @contextlib.contextmanager
@@ -395,12 +424,13 @@ def _publish(
     fresh: dict[str, dict[str, Any]],
     version: str | None,
     live: tuple[str, str] | None,
-) -> None:
+) -> list[str]:
     """Write the package: ``fresh`` entries (by casefolded file name) plus the live package's
     entries whose objects are still there with their size, if the package is unchanged.
 
     When another run committed since ``live`` was read, its package is merged in
-    instead (re-read, re-listed) and the write is tried again.
+    instead (re-read, re-listed) and the write is tried again. Returns the paths
+    the replaced package listed and the new one does not.
     """
     url = store.target.url_of(MANIFEST_NAME)
     for _ in range(_PUBLISH_TRIES):
@@ -414,7 +444,8 @@ def _publish(
                 entries[name] = entry
         text = package_text(sorted(entries.values(), key=lambda e: str(e["file"])), version)
         if store.write_text(MANIFEST_NAME, text, replacing=live[1] if live else None):
-            return
+            kept = {str(entry["file"]) for entry in entries.values()}
+            return [str(e["file"]) for e in earlier if e["file"] not in kept]
         live = store.read_text(MANIFEST_NAME)  # another run committed: merge its package
     msg = (
         f"{url} kept changing while this run tried to write it ({_PUBLISH_TRIES} tries); "

@@ -235,6 +235,18 @@ class ObjectStore:
                 raise
         return True
 
+    def write_marker(self, relative: str, text: str) -> None:
+        """Write a small object unconditionally (a marker of ducksets' own)."""
+        url = self.target.url_of(relative)
+        with self.translating(url, "write"):
+            self.fs.call_s3(
+                "put_object",
+                Bucket=self.target.bucket,
+                Key=self.target.key(relative),
+                Body=text.encode("utf-8"),
+                ContentType="application/json",
+            )
+
     def delete(self, relatives: Iterable[str]) -> None:
         """Delete these objects (missing ones are no error)."""
         keys = [self.target.key(r) for r in relatives]
