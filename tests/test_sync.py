@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import duckdb
 import pytest
 
+from ducksets import install_macros
 from ducksets.catalog import (
     register_dataset,
 )
@@ -88,3 +92,45 @@ def test_the_report_as_rows_and_as_json_data(con: duckdb.DuckDBPyConnection) -> 
         False,
     )
     assert data["skipped"] == [{"relation": 'a."a/b"', "reason": reason}]
+
+
+def test_concurrent_syncs_name_around_each_other(tmp_path: Path) -> None:
+    """Two syncs that plan the same name for two relations both succeed.
+
+    Each plans from the catalog it read; the one that writes second finds
+    the name taken. Its plan is made again inside its write (after the
+    catalog's write lock), so it takes the other name instead of failing.
+    """
+    path = str(tmp_path / "app.duckdb")
+    first = duckdb.connect(path)
+    install_macros(first)
+    second = duckdb.connect(path)
+    rounds = 8
+    errors: list[str] = []
+    for j in range(rounds):
+        first.execute(f"CREATE SCHEMA a{j}; CREATE SCHEMA b{j}")
+        first.execute(f"CREATE TABLE a{j}.t{j} (x INT); CREATE TABLE b{j}.t{j} (x INT)")
+        barrier = threading.Barrier(2)
+
+        def sync(con: duckdb.DuckDBPyConnection, schema: str, barrier: threading.Barrier) -> None:
+            barrier.wait()
+            try:
+                sync_catalog(con, [schema])
+            except Exception as exc:  # the assert below shows it
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        threads = [
+            threading.Thread(target=sync, args=(con.cursor(), f"{s}{j}", barrier))
+            for con, s in ((first, "a"), (second, "b"))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    names = first.execute("SELECT table_key, name FROM metadata.datasets ORDER BY 1").fetchall()
+    for j in range(rounds):
+        got = {name for key, name in names if key in (f"a{j}.t{j}", f"b{j}.t{j}")}
+        assert got in ({f"t{j}", f"a{j}_t{j}"}, {f"t{j}", f"b{j}_t{j}"})
+    first.close()
+    second.close()

@@ -238,22 +238,32 @@ def upsert_rows(
     """Write ``rows`` and their columns (``catalog_checked``: the caller ran require_catalog)."""
     if not catalog_checked:
         require_catalog(con, pack_schema)
-    datasets = catalog_table(pack_schema, "datasets")
-    columns = catalog_table(pack_schema, "dataset_columns")
-
-    def upsert() -> tuple[str, ...]:
-        # Read inside the write's transaction, after write_catalog's lock: no
-        # other writer can add a row these checks miss before this commits.
-        existing = con.execute(f"SELECT table_key, name FROM {datasets}").fetchall()
-        checked = _reuse_spelling(rows, existing)
-        _check_names(checked, existing)
-        with_columns = [r for r in checked if r.schema is not None]
-        present = {str(key) for key, _ in existing}
-        _write_catalog_rows(con, checked, present, with_columns, (datasets, columns))
-        return tuple(r.table_key for r in checked)
-
+    if not rows:
+        return ()  # no lock taken: an empty write changes nothing (a DuckLake snapshot would)
     keys = ", ".join(r.table_key for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
-    return write_catalog(con, pack_schema, upsert, subject=f"the catalog rows of {keys}")
+    return write_catalog(
+        con,
+        pack_schema,
+        lambda: write_rows(con, rows, pack_schema),
+        subject=f"the catalog rows of {keys}",
+    )
+
+
+def write_rows(
+    con: duckdb.DuckDBPyConnection, rows: Sequence[CatalogRow], pack_schema: str
+) -> tuple[str, ...]:
+    """``upsert_rows``' checks and statements, run by a ``write_catalog`` caller."""
+    datasets = catalog_table(pack_schema, "datasets")
+    # Read inside the write's transaction, after write_catalog's lock: no
+    # other writer can add a row these checks miss before this commits.
+    existing = con.execute(f"SELECT table_key, name FROM {datasets}").fetchall()
+    checked = _reuse_spelling(rows, existing)
+    _check_names(checked, existing)
+    with_columns = [r for r in checked if r.schema is not None]
+    present = {str(key) for key, _ in existing}
+    tables = (datasets, catalog_table(pack_schema, "dataset_columns"))
+    _write_catalog_rows(con, checked, present, with_columns, tables)
+    return tuple(r.table_key for r in checked)
 
 
 _T = TypeVar("_T")

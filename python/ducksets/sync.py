@@ -12,7 +12,7 @@ import duckdb
 from ducksets._args import require_connection, require_str
 from ducksets._catalog_check import require_catalog
 from ducksets._names import SQL_ASCII_FOLD, fold_name
-from ducksets.catalog import CatalogRow, catalog_row, upsert_rows
+from ducksets.catalog import CatalogRow, catalog_row, write_catalog, write_rows
 from ducksets.errors import (
     ArgumentTypeError,
     DucksetsError,
@@ -74,15 +74,22 @@ def sync_catalog(
         A schema does not exist.
     ArgumentTypeError
         ``schemas`` is not a list of names (a single str is refused too).
+    CatalogConflictError
+        Other transactions kept writing the catalog; nothing was written.
     """
     require_connection("con", con)
     _require_schema_names(schemas)
-    require_catalog(con, pack_schema)  # once: the registry and the upsert below trust it
+    require_catalog(con, pack_schema)  # once: the registry and the writes below trust it
     relations = _relations_in_schemas(con, schemas)
-    registry = read_registry(con, pack_schema=pack_schema)
-    added, updated, left, skipped = _sort_relations(relations, registry)
-    if not dry_run and (added or updated):
-        upsert_rows(con, [*added, *updated], pack_schema, catalog_checked=True)
+    plan = _sort_relations(relations, read_registry(con, pack_schema=pack_schema))
+    if not dry_run and (plan[0] or plan[1]):
+        # Planned again inside the write, on the catalog as it is once the
+        # lock is held: a name another writer took since the read above is
+        # then seen as taken (sync picks the other name or skips), not refused.
+        plan = write_catalog(
+            con, pack_schema, lambda: _plan_and_write(con, relations, pack_schema), subject="sync"
+        )
+    added, updated, left, skipped = plan
     return SyncReport(
         tuple(r.table_key for r in added),
         tuple(r.table_key for r in updated),
@@ -90,6 +97,20 @@ def sync_catalog(
         dry_run,
         tuple(skipped),
     )
+
+
+_Plan = tuple[list[CatalogRow], list[CatalogRow], list[str], list[tuple[str, str]]]
+
+
+def _plan_and_write(
+    con: duckdb.DuckDBPyConnection, relations: Sequence[tuple[str, str, bool]], pack_schema: str
+) -> _Plan:
+    """Sort ``relations`` against the catalog as the lock holder reads it, and write the plan."""
+    plan = _sort_relations(relations, read_registry(con, pack_schema=pack_schema))
+    added, updated, _, _ = plan
+    if added or updated:
+        write_rows(con, [*added, *updated], pack_schema)
+    return plan
 
 
 def _require_schema_names(schemas: object) -> None:
@@ -101,9 +122,7 @@ def _require_schema_names(schemas: object) -> None:
         require_str("schemas", schema_name, what="a schema name")
 
 
-def _sort_relations(
-    relations: Sequence[tuple[str, str, bool]], registry: DatasetRegistry
-) -> tuple[list[CatalogRow], list[CatalogRow], list[str], list[tuple[str, str]]]:
+def _sort_relations(relations: Sequence[tuple[str, str, bool]], registry: DatasetRegistry) -> _Plan:
     """Relations by outcome: rows to add, rows to update, keys left, ``(key, reason)`` skipped."""
     registered = {
         key: d for d in registry.by_name.values() if (key := key_or_none(d.table_key)) is not None
