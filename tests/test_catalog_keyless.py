@@ -161,3 +161,26 @@ def test_concurrent_writers_leave_no_duplicate(tmp_path: Path) -> None:
     assert keys is not None and keys[0] >= rounds
     first.close()
     second.close()
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["pack catalog", "keyless catalog"])
+def test_a_writer_holding_the_lock_makes_others_wait_then_fail_cleanly(keyed: bool) -> None:
+    con = duckdb.connect()
+    if keyed:
+        install_macros(con)
+    else:
+        make_keyless(con)
+    write(con, row("s.a"))
+    holder, other = con.cursor(), con.cursor()
+    holder.execute("BEGIN")
+    write_lock = "COMMENT ON TABLE metadata.datasets IS 'ducksets: held'"
+    holder.execute(write_lock)  # what a catalog write holds until it commits
+    with pytest.raises(CatalogConflictError, match="another transaction wrote .*; retry it"):
+        write(other, row("s.b"))
+    with pytest.raises(CatalogConflictError):
+        unregister_dataset(other, "a")
+    assert catalog(con) == [("s.a", "a", None)]
+    holder.execute("ROLLBACK")
+    assert write(other, row("s.b")) == ("s.b",)
+    assert unregister_dataset(other, "a") == "s.a"
+    assert catalog(con) == [("s.b", "b", None)]
