@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from ducksets._export_s3 import RETIRED
+from ducksets._s3_runs import RETIRED
 from ducksets.errors import (
     BucketMissingError,
     ConfigError,
