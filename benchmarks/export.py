@@ -10,18 +10,22 @@ noisy; ratios are what to read). Goals (issue 11): one large dataset with
 checksums <= 1.20x; a multi-dataset run with checksums <= 1.10x the same run
 without; 200 tiny datasets <= 1.2x a bare COPY loop. pandas and pyarrow
 writers are timed too when they are installed (they are not dependencies).
-Last, the table is exported again under ``memory_limit = '64MB'`` to show the
-export streams.
+Then the peak memory (``ru_maxrss``) of a process exporting the table, against
+one running the bare COPY, interleaved (goal <= 1.05x). Last, the table is
+exported again under ``memory_limit = '64MB'`` to show the export streams.
 
 Run: .venv/bin/python benchmarks/export.py [ROWS] [RUNS]   (default 5,000,000 rows, 5 runs)
-Only part of it: ``... export.py tiny [RUNS]`` (200 tiny datasets) or
-``... export.py multi [ROWS] [RUNS]`` (several datasets, with vs without checksums).
+Only part of it: ``... export.py tiny [RUNS]`` (200 tiny datasets),
+``... export.py multi [ROWS] [RUNS]`` (several datasets, with vs without checksums),
+``... export.py one [ROWS] [RUNS]`` (one large dataset, with vs without checksums, and
+the peak memory).
 """
 
 from __future__ import annotations
 
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,12 +36,12 @@ from pathlib import Path
 import duckdb
 
 from ducksets import Column, Gateway, StorageConfig, TableSchema, open_gateway, register_dataset
+from ducksets._hashing import file_digest
 from ducksets.export import (
     export_dataset_to_jsonl,
     export_dataset_to_parquet,
     export_datasets,
 )
-from ducksets.manifest import file_digest
 
 RUNS = 5
 SCHEMA = TableSchema(
@@ -103,10 +107,59 @@ def compare(
     }
     times = interleaved(root, sides, RUNS)
     bare = statistics.median(times["bare COPY"])
-    print(f"{fmt:8} one dataset: bare COPY {bare:6.2f}s (median); ratio to it (goal <= 1.20):")
+    print(f"{fmt:8} one dataset: bare COPY {bare:6.2f}s (median); ratio to it:")
     for side in ("ducksets", "ducksets, checksums=False"):
         print(f"{'':8} {side:<26} {ratio(times, side, 'bare COPY')}")
+    print(
+        f"{'':8} with checksums, ratio to without (goal <= 1.20): "
+        f"{ratio(times, 'ducksets', 'ducksets, checksums=False')}"
+    )
     return bare
+
+
+# One process doing one thing to the table, then printing its peak RSS in KiB
+# (Linux ru_maxrss). Both sides open the database through ducksets the same way.
+_MEMORY_SCRIPT = """
+import resource, sys
+from pathlib import Path
+from ducksets import StorageConfig, open_gateway
+from ducksets.export import export_datasets
+db, out, fmt, side = sys.argv[1:]
+option = {"jsonl": "FORMAT JSON", "parquet": "FORMAT PARQUET"}[fmt]
+with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+    if side == "bare COPY":
+        gateway.con.execute(
+            f"COPY (SELECT * FROM bench.events) TO '{out}/events.{fmt}' ({option})"
+        ).fetchall()
+    else:
+        result = export_datasets(gateway, Path(out), fmt, ["events"])
+        assert result.ok and result.written[0].sha256, result
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_memory(db: Path, root: Path) -> None:
+    """Peak RSS of a process exporting the table (with checksums), against the bare COPY's."""
+    for fmt in ("jsonl", "parquet"):
+        peaks: dict[str, list[float]] = {"bare COPY": [], "ducksets": []}
+        for _ in range(RUNS):
+            for side, values in peaks.items():
+                out = fresh_dir(root, "out")
+                run = subprocess.run(
+                    [sys.executable, "-c", _MEMORY_SCRIPT, str(db), str(out), fmt, side],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                values.append(float(run.stdout.split()[-1]))
+        ratios = [a / b for a, b in zip(peaks["ducksets"], peaks["bare COPY"], strict=True)]
+        print(
+            f"{fmt:8} peak RSS: bare COPY {statistics.median(peaks['bare COPY']) / 1024:,.0f} MiB, "
+            f"ducksets {statistics.median(peaks['ducksets']) / 1024:,.0f} MiB (medians); "
+            f"ratio (goal <= 1.05): {statistics.median(ratios):.3f}x "
+            f"[{min(ratios):.3f}..{max(ratios):.3f}]"
+        )
+    shutil.rmtree(root / "out", ignore_errors=True)
 
 
 def multi_dataset(gateway: Gateway, root: Path, parts: int = 8) -> None:
@@ -252,6 +305,7 @@ def main(rows: int) -> None:
             )
             compare_dataframe_writers(gateway.con, root, parquet)
             multi_dataset(gateway, root)
+        peak_memory(db, root)
         many_tiny(root)
         larger_than_memory(db, root)
     finally:
@@ -300,6 +354,33 @@ def only_multi(rows: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def only_one(rows: int) -> None:
+    root = Path(tempfile.mkdtemp(prefix="ducksets-bench-export-"))
+    db = root / "export-benchmark.duckdb"
+    config = StorageConfig(
+        db,
+        tables={"bench.events": SCHEMA},
+        jsonl={"bench.events": "events.jsonl"},
+        parquet={"bench.events": "events.parquet"},
+    )
+    try:
+        with open_gateway(config) as gateway:
+            gateway.con.execute(
+                "INSERT INTO bench.events SELECT i, 'label ' || (i % 1000), i / 7, "
+                "TIMESTAMP '2026-01-01' + to_seconds(i), i % 3 = 0, md5(i::VARCHAR) "
+                "FROM range(?) AS r(i)",
+                [rows],
+            )
+            print(f"duckdb {duckdb.__version__}; {rows:,} rows; {RUNS} interleaved runs")
+            compare(gateway.con, root, "jsonl", partial(export_dataset_to_jsonl, gateway, "events"))
+            compare(
+                gateway.con, root, "parquet", partial(export_dataset_to_parquet, gateway, "events")
+            )
+        peak_memory(db, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def only_tiny() -> None:
     root = Path(tempfile.mkdtemp(prefix="ducksets-bench-export-"))
     try:
@@ -311,11 +392,11 @@ def only_tiny() -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    part = args.pop(0) if args and args[0] in ("tiny", "multi") else None
+    part = args.pop(0) if args and args[0] in ("tiny", "multi", "one") else None
     if part == "tiny":
         RUNS = int(args[0]) if args else RUNS
         only_tiny()
     else:
         RUNS = int(args[1]) if len(args) > 1 else RUNS
         rows = int(args[0]) if args else 5_000_000
-        only_multi(rows) if part == "multi" else main(rows)
+        {"multi": only_multi, "one": only_one}.get(part or "", main)(rows)

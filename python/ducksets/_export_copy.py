@@ -7,9 +7,10 @@ quoted, the staged path as a literal), so a tampered pack cannot run other
 SQL. The staging runs in one transaction: every key is resolved by
 ``find_relations`` in one catalog query, and each ``COPY`` reads the very
 relation found, from the same snapshot, even while other connections drop or
-replace tables. A file's SHA-256 is computed in a thread while the next
-``COPY`` runs (``hashlib`` and file reads release the GIL, so the two
-overlap); a small file is hashed at once, cheaper than handing it over.
+replace tables. A file's SHA-256 is computed in a thread while its own
+``COPY`` writes it (``_hashing.Tail``: ``hashlib`` and file reads release the
+GIL), and what is left of it once the ``COPY`` returns while the next ``COPY``
+runs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import contextlib
 import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +27,14 @@ import duckdb
 
 from ducksets._export_plan import Job
 from ducksets._export_results import ExportedFile
+from ducksets._hashing import Tail
 from ducksets._introspect import Relation, database_path, find_relations
 from ducksets._query import fetch_one
 from ducksets.errors import InvalidTableKeyError, first_line
 from ducksets.keys import TableKey, parse_table_key
-from ducksets.manifest import file_digest
 from ducksets.sqltext import qualified_name, quote_literal
 
 _COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
-SMALL_FILE = 1 << 20
-"""Files up to this size are hashed at once: a thread hand-off costs more than the hash."""
 
 Finish = Callable[[], ExportedFile]
 """Completes a staged job (waits for its checksum); raises ``DatasetFailedError``."""
@@ -72,7 +71,7 @@ class Stager:
     jobs
         Every job of the run: their statements are asked for in one query.
     hasher
-        Runs ``file_digest`` beside the next ``COPY``; ``None``: no checksums.
+        Hashes each file beside its ``COPY`` and the next one; ``None``: no checksums.
     """
 
     def __init__(
@@ -146,21 +145,25 @@ class Stager:
         if relation is None:
             msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
             raise DatasetFailedError(msg)
+        produced = self.files / job.filename
+        digest: Tail | None = None
         try:
             copy_sql = self._verified_copy(job, key)
+            if self.hasher is not None:
+                digest = Tail.start(self.hasher, produced)
             rows = _rows_written(self.cursor.execute(copy_sql).fetchall())
             columns = self.table_columns.get(relation) or _columns(self.cursor, key)
-        except duckdb.Error as exc:
+        except BaseException as exc:
+            if digest is not None:
+                digest.cancel()  # else its thread would wait for the COPY forever
+            if not isinstance(exc, duckdb.Error):
+                raise
             self._recover()
             raise DatasetFailedError(first_line(exc)) from exc
-        produced = self.files / job.filename
-        size = _regular_file_size(produced)
-        if size is None:
+        if digest is not None:
+            digest.writer_done()
+        if _regular_file_size(produced) is None:
             raise DatasetFailedError(f"DuckDB wrote no file {job.filename!r}")
-        digest: Future[tuple[int, str]] | tuple[int, str] | None = None
-        if self.hasher is not None:
-            digest = _digest_now(produced) if size <= SMALL_FILE else None
-            digest = digest or self.hasher.submit(file_digest, produced)
 
         def finish() -> ExportedFile:
             size, sha256, mtime_ns = _file_facts(produced, digest)
@@ -235,23 +238,12 @@ def _regular_file_size(path: Path) -> int | None:
     return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
-def _digest_now(produced: Path) -> tuple[int, str] | None:
-    """The file's size and SHA-256 hashed here; ``None`` when it cannot be read (reported later)."""
-    try:
-        return file_digest(produced)
-    except OSError:
-        return None
-
-
-def _file_facts(
-    produced: Path, digest: Future[tuple[int, str]] | tuple[int, str] | None
-) -> tuple[int, str | None, int]:
+def _file_facts(produced: Path, digest: Tail | None) -> tuple[int, str | None, int]:
     """Size, SHA-256 (``None`` without a checksum) and ``st_mtime_ns`` of a staged file."""
     try:
-        if isinstance(digest, Future):
-            digest = digest.result()
+        hashed = digest.result() if digest is not None else None
         status = produced.stat()
-        size, sha256 = digest if digest is not None else (status.st_size, None)
+        size, sha256 = hashed if hashed is not None else (status.st_size, None)
         return size, sha256, status.st_mtime_ns
     except OSError as exc:
         raise DatasetFailedError(f"cannot read back {produced}: {exc}") from exc
