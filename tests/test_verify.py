@@ -579,3 +579,19 @@ def test_cli_verifies_an_s3_export(gateway: Gateway, s3_bucket: str) -> None:
     done = run_cli("verify", url)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("checked against the package: ok")
+
+
+def test_a_type_in_the_package_cannot_smuggle_sql(out: Path, tmp_path: Path) -> None:
+    # A downloaded package is untrusted: its DuckDB types must never reach SQL as text.
+    pwned = tmp_path / "pwned.csv"
+    smuggled = (
+        f"INTEGER) AS c) TO '{tmp_path / 'x.parquet'}' (FORMAT PARQUET); "
+        f"COPY (SELECT 42 AS pwned) TO '{pwned}' (FORMAT CSV); "
+        "COPY (SELECT CAST(NULL AS INTEGER"
+    )
+    document = package(out)
+    resource(document, "items.parquet")["schema"]["fields"][0]["ducksets:duckdbType"] = smuggled
+    rewrite_package(out, document)
+    report = verify_exports(out)
+    assert codes(report) == {("items.parquet", "schema_mismatch")}
+    assert not pwned.exists()

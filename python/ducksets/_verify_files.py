@@ -31,7 +31,8 @@ from typing import Any, Literal, Protocol
 
 import duckdb
 
-from ducksets.errors import first_line
+from ducksets.errors import SchemaError, first_line
+from ducksets.schema import duckdb_type_name
 from ducksets.sqltext import quote_literal
 
 ResourceFormat = Literal["jsonl", "parquet"]
@@ -216,26 +217,31 @@ class FileReader:
         """The type this DuckDB reads back after writing ``duckdb_type`` to Parquet.
 
         HUGEINT comes back DOUBLE, ENUM VARCHAR, ``TIMESTAMP_MS`` TIMESTAMP...;
-        ``None`` when the type cannot be built here (an unknown name).
+        ``None`` when ``duckdb_type`` is no type DuckDB knows. The package is
+        untrusted text: only DuckDB's own spelling of a type that parsed as
+        exactly one type (``duckdb_type_name``) reaches the SQL.
         """
-        with self._lock:
-            if duckdb_type in self._roundtrips:
-                return self._roundtrips[duckdb_type]
-        result: str | None = None
+        with self._lock:  # rare, and duckdb_type_name uses DuckDB's default connection
+            if duckdb_type not in self._roundtrips:
+                self._roundtrips[duckdb_type] = self._roundtrip(duckdb_type)
+            return self._roundtrips[duckdb_type]
+
+    def _roundtrip(self, duckdb_type: str) -> str | None:
+        try:
+            spelled = duckdb_type_name(duckdb_type)
+        except SchemaError:
+            return None
         with tempfile.TemporaryDirectory(prefix="ducksets-verify-") as scratch:
             target = quote_literal(str(Path(scratch) / "t.parquet"))
             cursor = self._cursor()
             try:
                 cursor.execute(
-                    f"COPY (SELECT CAST(NULL AS {duckdb_type}) AS c) TO {target} (FORMAT PARQUET)"
+                    f"COPY (SELECT CAST(NULL AS {spelled}) AS c) TO {target} (FORMAT PARQUET)"
                 )
                 described = cursor.execute(f"DESCRIBE SELECT * FROM read_parquet({target})")
-                result = str(described.fetchall()[0][1])
+                return str(described.fetchall()[0][1])
             except duckdb.Error:
-                result = None
-        with self._lock:
-            self._roundtrips[duckdb_type] = result
-        return result
+                return None
 
 
 class _globless:  # noqa: N801 - a context manager used like a function
