@@ -595,3 +595,20 @@ def test_a_type_in_the_package_cannot_smuggle_sql(out: Path, tmp_path: Path) -> 
     report = verify_exports(out)
     assert codes(report) == {("items.parquet", "schema_mismatch")}
     assert not pwned.exists()
+
+
+def test_an_s3_resource_path_with_a_glob_is_refused_unread(
+    gateway: Gateway, moto_s3: Any, s3_bucket: str
+) -> None:
+    # DuckDB expands * ? [ in an s3:// URL: the package would name other objects than it lists.
+    url = f"s3://{s3_bucket}/exports"
+    assert export_datasets(gateway, url, ("parquet",)).ok
+    client = moto_s3.client()
+    key = "exports/datapackage.json"
+    document = json.loads(client.get_object(Bucket=s3_bucket, Key=key)["Body"].read())
+    items = next(r for r in document["resources"] if r["path"].endswith("/items.parquet"))
+    run = items["path"].split("/")[0]
+    items["path"] = f"{run}/i*.parquet"
+    client.put_object(Bucket=s3_bucket, Key=key, Body=json.dumps(document).encode())
+    report = verify_exports(url)
+    assert codes(report) == {(f"{run}/i*.parquet", "path_unsafe")}

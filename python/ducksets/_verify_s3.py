@@ -10,11 +10,14 @@ on its connection) and by the hashing workers.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ducksets._verify_package import Package, PackageProblem, package_of, relative_problem
 from ducksets.errors import ExportError, InvalidArgumentError, MissingExtraError, first_line
 from ducksets.filenames import MANIFEST_NAME
+
+_GLOB = re.compile(r"[*?\[\]{}]")
 
 
 def read_s3_package(url: str) -> tuple[Package, Any]:
@@ -58,6 +61,9 @@ def read_s3_package(url: str) -> tuple[Package, Any]:
 
     def locate(path: str) -> str | tuple[str]:
         reason = relative_problem(path)
+        if reason is None and _GLOB.search(path):
+            # DuckDB expands these in an s3:// URL: it would read other objects than listed.
+            reason = "holds a glob character (* ? [ ] { }), which readers of s3:// expand"
         return target.url_of(path) if reason is None else (reason,)
 
     return package_of(json.loads(text), locate), filesystem
