@@ -38,7 +38,7 @@ from ducksets.errors import (
 )
 
 ATTEMPTS = 3
-"""Tries per request (botocore's standard retry mode, then s3fs' own retry once)."""
+"""Tries per request (botocore's standard retry mode; s3fs does not retry on top)."""
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 60.0
 _CHUNK = 8 << 20

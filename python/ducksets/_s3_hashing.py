@@ -25,7 +25,7 @@ Digest = tuple[int, str]
 class HashingS3FileSystem(s3fs.S3FileSystem):  # type: ignore[misc]
     """``S3FileSystem`` whose files opened for writing record their size and SHA-256."""
 
-    retries = 2  # s3fs' own retries on top of botocore's: keep a dead endpoint's wait short
+    retries = 1  # no s3fs retry loop on top of botocore's ATTEMPTS: a dead endpoint fails fast
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
