@@ -193,7 +193,7 @@ def test_dbt_persist_docs_descriptions_show_with_no_extra_step(
         "Given name (PII).",
     ]
     # Notebook reprs: the registry, the dataset and the description (escaped HTML).
-    escaped = html.escape(_DBT_MODEL_DESCRIPTION)
+    escaped = "<br>".join(html.escape(line) for line in _DBT_MODEL_DESCRIPTION.splitlines())
     assert escaped in registry._repr_html_()
     assert escaped in customers._repr_html_()
     assert "Given name (PII)." in customers._repr_html_()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from ducksets.errors import (
     UnknownDatasetError,
 )
 from ducksets.gateway import StorageConfig, open_gateway
-from ducksets.registry import DatasetRegistry, key_or_none, load_dataset_registry
+from ducksets.registry import Dataset, DatasetRegistry, key_or_none, load_dataset_registry
 from ducksets.schema import Column, TableSchema
 from ducksets.sync import sync_catalog
 
@@ -346,3 +347,18 @@ def test_datasets_carry_their_relations_comments(con: duckdb.DuckDBPyConnection)
     )
     with pytest.raises(ArgumentTypeError, match="descriptions must be True or False"):
         load_dataset_registry(con, descriptions="yes")  # type: ignore[arg-type]
+
+
+def test_datasets_read_from_the_catalog_equal_constructed_ones(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # The registry builds datasets without Dataset's __init__ (speed); they
+    # must be the same values, with the same defaults, hash and repr.
+    con.execute("INSERT INTO metadata.datasets VALUES ('core.t', 't', TRUE, 't.jsonl', NULL)")
+    read = load_dataset_registry(con).dataset_for_name("t")
+    made = Dataset("core.t", "t", None, None, "t.jsonl", None, True)
+    assert read == made and hash(read) == hash(made) and repr(read) == repr(made)
+    assert read.description is None and read.column_descriptions == {}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read.name = "u"  # type: ignore[misc]
+    assert dataclasses.replace(read, description="d").description == "d"

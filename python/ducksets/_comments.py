@@ -10,7 +10,7 @@ comments, so dbt's descriptions need no extra step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -23,7 +23,28 @@ from ducksets.errors import DucksetsError
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.sqltext import qualified_name
 
-_NO_COLUMNS: Mapping[str, str] = MappingProxyType({})
+
+class _NoColumnComments(Mapping[str, str]):
+    """The empty, hashable mapping: a dataclass default needs no factory call per object."""
+
+    def __getitem__(self, key: str) -> str:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
+NO_COLUMN_COMMENTS: Mapping[str, str] = _NoColumnComments()
+"""The ``columns`` of a relation none of whose columns has a comment."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +53,7 @@ class Comments:
 
     table: str | None = None
     """the ``COMMENT ON TABLE|VIEW`` text"""
-    columns: Mapping[str, str] = field(default_factory=lambda: _NO_COLUMNS, hash=False)
+    columns: Mapping[str, str] = field(default=NO_COLUMN_COMMENTS, hash=False)
     """column name (as the catalog spells it) -> ``COMMENT ON COLUMN`` text, in column order;
     only columns that have a comment"""
 
@@ -122,7 +143,7 @@ def relation_comments(
 
 
 def _comments(table: Any, columns: list[list[str]] | None) -> Comments:
-    described = MappingProxyType({c[0]: c[1] for c in columns}) if columns else _NO_COLUMNS
+    described = MappingProxyType({c[0]: c[1] for c in columns}) if columns else NO_COLUMN_COMMENTS
     if not table and not described:
         return NO_COMMENTS
     return Comments(str(table) if table else None, described)
