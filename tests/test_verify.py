@@ -612,3 +612,28 @@ def test_an_s3_resource_path_with_a_glob_is_refused_unread(
     client.put_object(Bucket=s3_bucket, Key=key, Body=json.dumps(document).encode())
     report = verify_exports(url)
     assert codes(report) == {(f"{run}/i*.parquet", "path_unsafe")}
+
+
+def test_a_deeply_nested_jsonl_line_is_a_problem_not_a_crash(out: Path) -> None:
+    target = out / "items.jsonl"
+    lines = target.read_bytes().splitlines(keepends=True)
+    lines[3] = b"[" * 100_000 + b"]" * 100_000 + b"\n"
+    target.write_bytes(b"".join(lines))
+    report = verify_exports(out)
+    invalid = next(p for p in report if p.code == "jsonl_invalid")
+    assert invalid.message.startswith("line 4 is not JSON")
+
+
+def test_an_endless_jsonl_line_is_not_read_into_memory(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ducksets import _verify_files
+
+    monkeypatch.setattr(_verify_files, "_LINE_LIMIT", 1 << 20)
+    target = out / "items.jsonl"
+    lines = target.read_bytes().splitlines(keepends=True)
+    lines[1] = b'{"id": "' + b"x" * (3 << 20) + b'"}\n'
+    target.write_bytes(b"".join(lines))
+    report = verify_exports(out)
+    invalid = next(p for p in report if p.code == "jsonl_invalid")
+    assert invalid.message == "line 2 is longer than 1 MiB; verify does not parse it"

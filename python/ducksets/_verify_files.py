@@ -40,7 +40,7 @@ Columns = tuple[tuple[str, str], ...]
 
 _CHUNK = 1 << 20
 _S3_BLOCK = 8 << 20
-_FIRST_LINE_LIMIT = 64 << 20  # a first line longer than this is not checked
+_LINE_LIMIT = 64 << 20  # a line longer than this is not parsed (a file of one endless line)
 _GLOB_CHARS = frozenset("*?[")
 # DuckDB types whose JSON value has one kind: anything else (dates, structs,
 # maps, ...) is not checked value by value.
@@ -310,7 +310,7 @@ def _scan(stream: _Stream, *, jsonl: bool) -> _Scan:
             if first is not None:
                 end = buffer.find(b"\n", 0, n)
                 first += view[: n if end < 0 else end]
-                if end >= 0 or len(first) > _FIRST_LINE_LIMIT:
+                if end >= 0 or len(first) > _LINE_LIMIT:
                     scan.first_line = bytes(first) if end >= 0 else None
                     first = None
         if first:  # one line without a newline at the end
@@ -347,7 +347,9 @@ def _first_bad_line(stream: _Stream, fields: Columns) -> tuple[int, str] | None:
     """The first line (1-based) that is not a JSON object of the fields, and why."""
     with stream as file:
         lines = io.BufferedReader(file) if isinstance(file, io.RawIOBase) else file
-        for lineno, line in enumerate(iter(lines.readline, b""), 1):
+        for lineno, line in enumerate(iter(lambda: lines.readline(_LINE_LIMIT + 1), b""), 1):
+            if len(line) > _LINE_LIMIT:
+                return lineno, f"is longer than {_LINE_LIMIT >> 20} MiB; verify does not parse it"
             reason = _line_problem(line, fields)
             if reason is not None:
                 return lineno, reason
@@ -358,7 +360,7 @@ def _line_problem(line: bytes, fields: Columns) -> str | None:
     """Why ``line`` is not one row of ``fields`` as DuckDB writes it; ``None`` when it is."""
     try:
         row: Any = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         return f"is not JSON ({first_line(exc)})"
     if not isinstance(row, dict):
         return f"is JSON but not an object (a {type(row).__name__})"
