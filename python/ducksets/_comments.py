@@ -18,9 +18,9 @@ from typing import Any
 import duckdb
 
 from ducksets._introspect import _FIND_RELATIONS
+from ducksets._key_index import joined_form, key_or_none
 from ducksets._names import SQL_ASCII_FOLD, fold_name
-from ducksets.errors import DucksetsError
-from ducksets.keys import TableKey, parse_table_key
+from ducksets.keys import TableKey
 from ducksets.sqltext import qualified_name
 
 
@@ -177,7 +177,7 @@ def catalog_comments(con: duckdb.DuckDBPyConnection, pack_schema: str) -> dict[s
     datasets = qualified_name(pack_schema, "datasets")
     candidates = con.execute(_CANDIDATES.format(datasets=datasets), [list(by_form)]).fetchall()
     for (text,) in candidates:
-        key = _parsed(text)
+        key = key_or_none(text)
         for named, comments in by_form.get(joined_form(text) or "", ()) if key else ():
             if key == named:
                 found[text] = comments
@@ -198,23 +198,3 @@ def _is_pack_table(current: bool, schema: str, pack_schema: str, table: Any, col
     """One of the pack's tables: in its schema, commented ``ducksets: ...``, no column comments."""
     in_pack = current and fold_name(schema) == fold_name(pack_schema)
     return in_pack and str(table).startswith("ducksets:") and not columns
-
-
-def joined_form(text: str) -> str | None:
-    """Key ``text``'s parts joined by dots and folded; ``None`` if it surely does not parse.
-
-    A text without double quotes names its parts exactly as written (a bare
-    part holds no dot), so only quoted texts need parsing.
-    """
-    if '"' not in text:
-        # str.lower() is DuckDB's fold for ASCII text, and the faster one.
-        return text.lower() if text.isascii() else fold_name(text)
-    key = _parsed(text)
-    return None if key is None else fold_name(".".join(key.parts))
-
-
-def _parsed(text: str) -> TableKey | None:
-    try:
-        return parse_table_key(text)
-    except DucksetsError:
-        return None

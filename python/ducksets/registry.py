@@ -16,19 +16,20 @@ from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
 from ducksets._args import require_bool, require_connection, require_mapping, require_str
 from ducksets._catalog_check import require_catalog
-from ducksets._comments import NO_COLUMN_COMMENTS, Comments, catalog_comments, joined_form
+from ducksets._comments import NO_COLUMN_COMMENTS, Comments, catalog_comments
 from ducksets._html import html_table
+from ducksets._key_index import KeyIndex
+from ducksets._key_index import key_or_none as key_or_none  # the catalog modules' import
 from ducksets._names import fold_name
 from ducksets._query import fetch_one
 from ducksets.errors import (
     CatalogMissingError,
-    DucksetsError,
     UnknownDatasetError,
 )
 from ducksets.keys import TableKey, parse_table_key
@@ -197,9 +198,9 @@ class DatasetRegistry:
         return self.resolve(name)
 
     @cached_property
-    def _by_key(self) -> _KeyIndex[Dataset]:
+    def _by_key(self) -> KeyIndex[Dataset]:
         # Built on the first lookup by key, without parsing every key.
-        return _KeyIndex(self.by_table_key.items())
+        return KeyIndex(self.by_table_key.items())
 
     # Deprecated names, kept for one release (GatewayDatasets was merged into this class).
 
@@ -322,8 +323,8 @@ def read_registry(
     descriptions: bool = True,
 ) -> DatasetRegistry:
     """``load_dataset_registry`` for a caller that has checked the arguments and the catalog."""
-    declared = _KeyIndex(_checked_keys(schemas))
-    bindings = _KeyIndex(_checked_keys(row_bindings))
+    declared = KeyIndex(_checked_keys(schemas))
+    bindings = KeyIndex(_checked_keys(row_bindings))
     with _collector_paused():
         datasets = _datasets(con, pack_schema, declared, bindings)
         if descriptions:
@@ -346,8 +347,8 @@ def _described(found: Mapping[str, Comments], datasets: list[Dataset]) -> list[D
 def _datasets(
     con: duckdb.DuckDBPyConnection,
     pack_schema: str,
-    declared: _KeyIndex[TableSchema],
-    bindings: _KeyIndex[RowBinding[Any]],
+    declared: KeyIndex[TableSchema],
+    bindings: KeyIndex[RowBinding[Any]],
 ) -> list[Dataset]:
     # Per-row calls are what a million rows cost, so empty lookups are skipped
     # (is_view is a NOT NULL BOOLEAN: DuckDB gives True or False).
@@ -428,54 +429,6 @@ def _catalog_rows(con: duckdb.DuckDBPyConnection, pack_schema: str) -> list[tupl
     ).fetchall()
 
 
-class _KeyIndex(Generic[_T]):
-    """Values by table key, found as DuckDB compares names, parsing as few keys as can be.
-
-    A key text without double quotes names its parts exactly as written (a
-    bare part holds no dot), so it can equal another key only when both, with
-    parts joined by dots, fold alike. The index files each text under that
-    joined form (unquoted texts need no parsing for it) and parses only the
-    texts filed under the form looked up. So a catalog of any size loads and
-    indexes in linear time, and a row whose key does not parse matches nothing
-    (drift reports it).
-    """
-
-    def __init__(self, items: Iterable[tuple[str, _T]]) -> None:
-        # Texts by joined form: nearly always one, so a list only for the rest.
-        self._by_joined: dict[str, tuple[str, _T]] = {}
-        self._more: dict[str, list[tuple[str, _T]]] = {}
-        by_joined = self._by_joined
-        for text, value in items:
-            joined = joined_form(text)
-            if joined is None:
-                continue
-            if joined in by_joined:
-                self._more.setdefault(joined, []).append((text, value))
-            else:
-                by_joined[joined] = (text, value)
-
-    def __bool__(self) -> bool:
-        return bool(self._by_joined)
-
-    def get(self, key: TableKey | str) -> _T | None:
-        """The value given for ``key`` (a ``TableKey``, or a text parsed only when it may match)."""
-        if not self._by_joined:
-            return None
-        if isinstance(key, str):
-            joined = joined_form(key)
-            parsed = key_or_none(key) if joined in self._by_joined else None
-            if parsed is None:
-                return None
-            key = parsed
-        joined = fold_name(".".join(key.parts))
-        first = self._by_joined.get(joined)
-        found = None
-        for text, value in (first, *self._more.get(joined, ())) if first else ():
-            if key_or_none(text) == key:
-                found = value  # the last one given, as a dict built from the items keeps
-        return found
-
-
 def _checked_keys(given: Mapping[str, _T] | None) -> Iterator[tuple[str, _T]]:
     """The items of a mapping keyed by table key, each key checked (``InvalidTableKeyError``)."""
     for text, value in (given or {}).items():
@@ -526,11 +479,3 @@ def lookup_table_key(
         known = [r[0] for r in con.execute(f"SELECT name FROM {datasets}").fetchall()]
         raise unknown_dataset(name, known)
     return str(row[0])
-
-
-def key_or_none(table_key: str) -> TableKey | None:
-    """The parsed key, or ``None`` for a key that does not parse (a catalog row written by SQL)."""
-    try:
-        return parse_table_key(table_key)
-    except DucksetsError:
-        return None
