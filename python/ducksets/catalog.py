@@ -287,6 +287,7 @@ def write_catalog(
     meanwhile. A bounded, jittered retry absorbs the usual burst; a conflict
     that outlasts it is a CatalogConflictError saying to retry.
     """
+    started = time.monotonic()
     attempt = 1
     while True:
         try:
@@ -296,10 +297,11 @@ def write_catalog(
         except duckdb.Error as exc:
             if not _is_write_conflict(exc):
                 raise
-            if attempt == _WRITE_ATTEMPTS:
+            waited = time.monotonic() - started
+            if attempt == _WRITE_ATTEMPTS or waited > _WRITE_SECONDS:
                 msg = (
-                    f"another transaction wrote {subject} at the same time "
-                    f"({_WRITE_ATTEMPTS} attempts); nothing was written by this call; retry it"
+                    f"another transaction wrote {subject} at the same time ({attempt} "
+                    f"attempts in {waited:.1f} s); nothing was written by this call; retry it"
                 )
                 raise CatalogConflictError(msg) from exc
             time.sleep(random.uniform(0, min(0.1, 0.005 * 2**attempt)))
@@ -307,6 +309,9 @@ def write_catalog(
 
 
 _WRITE_ATTEMPTS = 20
+# A DuckLake catalog in SQLite that another process holds makes one attempt
+# wait seconds (DuckLake retries its commit itself): bound the time too.
+_WRITE_SECONDS = 10.0
 
 
 _CONFLICT_MARKERS = ("conflict", "duplicate key", "constraint violation", "database is locked")

@@ -35,6 +35,7 @@ from ducksets import (
     sync_catalog,
     unregister_dataset,
 )
+from ducksets.catalog import CatalogRow, write_catalog, write_rows
 
 # One process's work: attach the lake, wait for the common start, register
 # keys every process registers (the same key) and keys of its own that want
@@ -251,3 +252,91 @@ def test_concurrent_registrations_from_threads_on_a_duckdb_file_catalog(
     assert duplicates(ducklake_con) == []
     count = ducklake_con.execute("SELECT count(*) FROM metadata.datasets").fetchone()
     assert count == (2 * rounds,)
+
+
+# Registers core.k as another writer; prints its outcome. argv: attach SQL, extensions.
+REGISTER_K = r"""
+import sys
+import duckdb, duckdb_extensions
+from ducksets import CatalogConflictError, register_dataset
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+for extension in sys.argv[2].split(","):
+    duckdb_extensions.import_extension(extension, con=con)
+con.execute(sys.argv[1])
+con.execute("USE lake")
+try:
+    register_dataset(con, "core.k", name="k", is_view=False, jsonl_filename="other.jsonl")
+    print("written")
+except CatalogConflictError:
+    print("conflict, retry")
+"""
+
+
+def write_k_while(con: duckdb.DuckDBPyConnection, other_writes: Any) -> int:
+    """Register core.k through write_catalog; in its first attempt, before it
+    commits, ``other_writes()`` registers core.k too. Returns the attempts made."""
+    attempts = []
+
+    def write() -> tuple[str, ...]:
+        attempts.append(1)
+        row = CatalogRow("core.k", "k", False, "mine.jsonl", None, None)
+        keys = write_rows(con, [row], "metadata")
+        if len(attempts) == 1:
+            other_writes()
+        return keys
+
+    write_catalog(con, "metadata", write, subject="core.k")
+    return len(attempts)
+
+
+def test_a_registration_racing_an_open_write_waits_or_loses_never_duplicates(
+    ducklake_sqlite_catalog: Lake,
+) -> None:
+    """SQLite catalog: the other process meets the open write's lock and gives up cleanly."""
+    lake = ducklake_sqlite_catalog
+    con = lake.connect()
+    install_macros(con)
+    outcome: list[str] = []
+
+    def other_process_registers() -> None:
+        done = subprocess.run(
+            [sys.executable, "-c", REGISTER_K, lake.attach_sql, ",".join(lake.extensions)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        outcome.append(done.stdout.strip().splitlines()[-1])
+
+    assert write_k_while(con, other_process_registers) == 1
+    assert outcome == ["conflict, retry"]
+    rows = con.execute("SELECT table_key, name, jsonl_filename FROM metadata.datasets")
+    assert rows.fetchall() == [("core.k", "k", "mine.jsonl")]
+    con.close()
+
+
+def test_a_registration_that_commits_first_wins_and_the_open_write_updates_it(
+    ducklake_con: duckdb.DuckDBPyConnection,
+) -> None:
+    """DuckDB-file catalog: the other writer commits first; the open write runs
+    again, sees its row and updates it (two INSERTs would both commit)."""
+    install_macros(ducklake_con)
+    other = ducklake_con.cursor()
+    other.execute("USE lake")
+    outcome: list[str] = []
+
+    def other_thread_registers() -> None:
+        def register() -> None:
+            register_dataset(other, "core.k", name="k", is_view=False, jsonl_filename="o.jsonl")
+            outcome.append("written")
+
+        thread = threading.Thread(target=register)
+        thread.start()
+        thread.join()
+
+    assert write_k_while(ducklake_con, other_thread_registers) == 2
+    assert outcome == ["written"]
+    rows = ducklake_con.execute("SELECT table_key, name, jsonl_filename FROM metadata.datasets")
+    assert rows.fetchall() == [("core.k", "k", "mine.jsonl")]
+    assert duplicates(ducklake_con) == []
