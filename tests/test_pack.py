@@ -28,6 +28,7 @@ from ducksets import (
     pack_version,
 )
 from ducksets._pack_source import PHASES, InstallStep, join_script
+from ducksets.integrity import verify_pack
 from ducksets.pack import pack_steps, parse_version, render_sql
 
 PACK_OBJECTS = {f.object_name for f in pack_files() if f.kind != "row"} - {None}
@@ -461,7 +462,6 @@ def test_an_attached_database_named_like_the_pack_schema_is_refused(
         install_macros(con, pack_schema="Meta")
 
 
-
 _VERSION_TEXT = st.one_of(
     st.tuples(*[st.integers(0, 2_000_000_000)] * 3).map(lambda p: ".".join(map(str, p))),
     st.tuples(*[st.integers(0, 12)] * 3).map(lambda p: ".".join(map(str, p))),
@@ -491,3 +491,30 @@ def test_python_and_the_sql_guard_agree_on_every_recorded_version(
         assert guard == ("newer",)
     else:
         assert guard == (True,)
+
+
+def _macro_oids(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = con.execute(
+        "SELECT function_name, function_oid FROM duckdb_functions() "
+        "WHERE schema_name = 'metadata' AND function_type IN ('macro', 'table_macro')"
+    ).fetchall()
+    return {name: oid for name, oid in rows}
+
+
+def test_a_reinstall_remakes_only_the_macros_that_are_missing_or_changed(
+    fresh_con: duckdb.DuckDBPyConnection,
+) -> None:
+    con = fresh_con
+    install_macros(con)
+    install_macros(con)  # a process's first re-install re-creates every macro
+    con.execute("CREATE OR REPLACE MACRO metadata.fold_name(name_text) AS (name_text)")
+    con.execute("DROP MACRO metadata.dataset_exists")
+    before = _macro_oids(con)
+
+    result = install_macros(con)
+
+    after = _macro_oids(con)
+    assert (result.action, result.created) == ("unchanged", ("dataset_exists",))
+    assert verify_pack(con) == ()
+    remade = {name for name in after if before.get(name) != after[name]}
+    assert remade == {"fold_name", "dataset_exists"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -167,7 +167,7 @@ def _keyless_file(f: PackFile) -> PackFile:
 def clear_shape_caches() -> None:
     """Forget the pack's shapes read so far (a test that swaps the pack directory)."""
     _shapes.clear()
-    expected_shape.cache_clear()
+    _expected.clear()
 
 
 def _make_shapes(
@@ -242,9 +242,27 @@ def table_body(table: str, sql: str) -> str:
     return sql[start + len(table) + 1 :] if start >= 0 else sql
 
 
-@cache
+_expected: dict[tuple[str, str | None], PackShape] = {}  # by target; the pack is one
+
+
 def expected_shape(pack_schema: str = PACK_SCHEMA, database: str | None = None) -> PackShape:
-    """The whole pack as a scratch install makes it (macros qualified as they would be)."""
+    """The whole pack as a scratch install makes it (macros qualified as they would be).
+
+    Made once per process and target (about as long as an install).
+    """
+    key = (pack_schema, database)
+    shape = _expected.get(key)
+    if shape is None:
+        shape = _expected.setdefault(key, _scratch_shape(pack_schema, database))
+    return shape
+
+
+def known_shape(pack_schema: str, database: str | None) -> PackShape | None:
+    """``expected_shape`` if this process has made it already, else ``None``."""
+    return _expected.get((pack_schema, database))
+
+
+def _scratch_shape(pack_schema: str, database: str | None) -> PackShape:
     scratch = duckdb.connect()
     try:
         target = "memory"

@@ -103,7 +103,7 @@ class InstallResult:
     """What ``install_macros`` did.
 
     ``action`` is ``installed`` (no pack before), ``upgraded``, ``unchanged``
-    (same version, objects re-created), ``downgraded`` (``force=True``),
+    (same version; objects missing or changed re-created), ``downgraded`` (``force=True``),
     ``repaired`` (``force=True`` over an unreadable recorded version) or
     ``present`` (read-only database whose pack ``verify_pack`` finds intact).
     ``migrated`` names the migrations this install applied and recorded.
