@@ -12,7 +12,7 @@ import gc
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from operator import attrgetter
 from types import MappingProxyType
@@ -336,12 +336,16 @@ def _described(found: Mapping[str, Comments], datasets: list[Dataset]) -> list[D
     """``datasets`` with their relations' comments; a new object only where there is one."""
     if not found:
         return datasets
-    return [
-        replace(d, description=c.table, column_descriptions=c.columns)
-        if (c := found.get(d.table_key))
-        else d
-        for d in datasets
-    ]
+    return [_commented(d, c) if (c := found.get(d.table_key)) else d for d in datasets]
+
+
+def _commented(dataset: Dataset, comments: Comments) -> Dataset:
+    """``dataclasses.replace`` with the comments, at ``_catalog_dataset``'s speed."""
+    commented = _new_object(Dataset)
+    commented.__dict__.update(
+        dataset.__dict__, description=comments.table, column_descriptions=comments.columns
+    )
+    return commented
 
 
 def _datasets(
