@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from ducksets import Column, Gateway, StorageConfig, TableSchema, open_gateway, register_dataset
+from ducksets import _hashing as hashing
 from ducksets._hashing import file_digest
 from ducksets.export import (
     export_dataset_to_jsonl,
@@ -104,17 +105,28 @@ def compare(
         "bare COPY": lambda out: run_sql(con, target.format((out / f"events.{fmt}").as_posix())),
         "ducksets": partial(export_one, checksums=True),
         "ducksets, checksums=False": partial(export_one, checksums=False),
+        "ducksets, hashed after": partial(hashed_after_copy, export_one),
     }
     times = interleaved(root, sides, RUNS)
     bare = statistics.median(times["bare COPY"])
     print(f"{fmt:8} one dataset: bare COPY {bare:6.2f}s (median); ratio to it:")
-    for side in ("ducksets", "ducksets, checksums=False"):
+    for side in ("ducksets", "ducksets, checksums=False", "ducksets, hashed after"):
         print(f"{'':8} {side:<26} {ratio(times, side, 'bare COPY')}")
-    print(
-        f"{'':8} with checksums, ratio to without (goal <= 1.20): "
-        f"{ratio(times, 'ducksets', 'ducksets, checksums=False')}"
-    )
+    print(f"{'':8} with checksums, ratio to without (goal <= 1.20):")
+    without = "ducksets, checksums=False"
+    after = ratio(times, "ducksets, hashed after", without)
+    print(f"{'':8}   hashed while written (ducksets) {ratio(times, 'ducksets', without)}")
+    print(f"{'':8}   hashed after the COPY (0.6)     {after}")
     return bare
+
+
+def hashed_after_copy(export_one: Callable[..., object], out: Path) -> None:
+    """The export as before the tail: each file hashed once its COPY has returned."""
+    hashing.TAILING = False
+    try:
+        export_one(out, checksums=True)
+    finally:
+        hashing.TAILING = True
 
 
 # One process doing one thing to the table, then printing its peak RSS in KiB
