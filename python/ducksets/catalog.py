@@ -96,7 +96,8 @@ def bootstrap_metadata_datasets(
     ArgumentTypeError
         An argument has the wrong type.
     CatalogConflictError
-        Another transaction kept writing the same rows. In every case nothing is written.
+        Other catalog writes kept running for 20 attempts or 10 s. In every case nothing
+        is written.
     """
     require_connection("con", con)
     require_mapping("tables", tables, TableSchema, optional=False)
