@@ -26,7 +26,8 @@ Adding tests here (other helpers: H2 ``test_ducklake_catalog.py``, H3
 - The fixtures of ``tests/conftest.py`` work here too (``fresh_con``, ``con``, ...).
 - Only real engines: no mocks of DuckDB, no skips. Anything imported here must
   be in the venv ``scripts/scale-tests`` builds; a new test dependency goes in
-  its ``pip install`` line (the venv is rebuilt when that script changes).
+  its ``REQUIREMENTS`` list (the venv is rebuilt when that list changes).
+  The code under test is the checkout's (``PYTHONPATH=python``), subprocesses too.
 """
 
 from __future__ import annotations
