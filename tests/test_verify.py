@@ -637,3 +637,17 @@ def test_an_endless_jsonl_line_is_not_read_into_memory(
     report = verify_exports(out)
     invalid = next(p for p in report if p.code == "jsonl_invalid")
     assert invalid.message == "line 2 is longer than 1 MiB; verify does not parse it"
+
+
+def test_a_damaged_parquet_page_is_found_when_no_hash_vouches(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    # Same size, footer intact: only decoding every page finds it.
+    directory = tmp_path / "bare"
+    assert export_datasets(gateway, directory, ("parquet",), checksums=False).ok
+    target = directory / "items.parquet"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 4 : len(data) // 4 + 64] = b"\xff" * 64
+    target.write_bytes(bytes(data))
+    report = verify_exports(directory)
+    assert codes(report) == {("items.parquet", "parquet_unreadable")}
