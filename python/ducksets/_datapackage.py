@@ -116,17 +116,22 @@ def _unique(name: str, taken: set[str]) -> str:
 def _resource(entry: Mapping[str, Any], name: str) -> dict[str, Any]:
     fmt = str(entry["format"])
     parquet = fmt == "parquet"
+    parts = entry.get("parts")
     resource: dict[str, Any] = {
         "name": name,
-        "path": entry["file"],
+        "path": [f"{entry['file']}/{p['path']}" for p in parts] if parts else entry["file"],
         "format": fmt,
         "mediatype": MEDIATYPES.get(fmt, "application/octet-stream"),
-        "rows": entry["rows"],
     }
+    # frictionless reads only the first file of a multipart Parquet resource, so
+    # the total would fail its row check there: kept as ducksets:rows.
+    resource["ducksets:rows" if parts else "rows"] = entry["rows"]
     # frictionless checks JSONL's bytes and hash, and fails any Parquet resource with bytes.
     resource["ducksets:bytes" if parquet else "bytes"] = entry["bytes"]
     if entry.get("sha256"):
         resource["ducksets:hash" if parquet else "hash"] = _HASH_PREFIX + str(entry["sha256"])
+    if parts:
+        resource["ducksets:files"] = [_part(entry["file"], p) for p in parts]
     resource["title"] = entry["name"]
     if entry.get("description"):
         resource["description"] = entry["description"]
@@ -136,6 +141,18 @@ def _resource(entry: Mapping[str, Any], name: str) -> dict[str, Any]:
     resource["ducksets:mtimeNs"] = entry.get("mtime_ns")
     resource["schema"] = {"fields": [_field(column, fmt) for column in entry["columns"]]}
     return resource
+
+
+def _part(folder: str, part: Mapping[str, Any]) -> dict[str, Any]:
+    listed: dict[str, Any] = {
+        "path": f"{folder}/{part['path']}",
+        "bytes": part["bytes"],
+        "rows": part["rows"],
+    }
+    if part.get("sha256"):
+        listed["hash"] = _HASH_PREFIX + str(part["sha256"])
+    listed["ducksets:mtimeNs"] = part.get("mtime_ns")
+    return listed
 
 
 def _field(column: Mapping[str, Any], fmt: str) -> dict[str, Any]:
@@ -177,6 +194,9 @@ def resource_entry(resource: object) -> dict[str, Any] | None:
     schema = resource.get("schema")
     fields = schema.get("fields") if isinstance(schema, dict) else None
     path, dataset = resource.get("path"), resource.get("ducksets:dataset")
+    parts = None
+    if isinstance(path, list):
+        path, parts = _parts(path, resource.get("ducksets:files"))
     if not (isinstance(path, str) and isinstance(dataset, str) and isinstance(fields, list)):
         return None
     if not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in fields):
@@ -191,7 +211,7 @@ def resource_entry(resource: object) -> dict[str, Any] | None:
         "kind": resource.get("ducksets:kind"),
         "file": path,
         "format": resource.get("format"),
-        "rows": resource.get("rows"),
+        "rows": resource.get("ducksets:rows" if parts else "rows"),
         "bytes": resource.get("ducksets:bytes" if parquet else "bytes"),
         "sha256": sha256,
         "mtime_ns": resource.get("ducksets:mtimeNs"),
@@ -199,7 +219,55 @@ def resource_entry(resource: object) -> dict[str, Any] | None:
     }
     if isinstance(resource.get("description"), str):
         entry["description"] = resource["description"]
+    if parts:
+        entry["parts"] = parts
     return entry
+
+
+def _parts(paths: list[Any], files: object) -> tuple[str | None, list[dict[str, Any]] | None]:
+    """The folder and part entries of a multipart resource; ``(None, None)`` when malformed.
+
+    Every path must be ``<folder>/<plain relative path>`` with one folder, and
+    ``ducksets:files`` must list exactly those paths: a path that could leave
+    the folder (``..``, absolute, backslash) makes the whole resource foreign.
+    """
+    if not paths or not isinstance(files, list) or len(files) != len(paths):
+        return None, None
+    folder = paths[0].split("/", 1)[0] if isinstance(paths[0], str) else None
+    parts = []
+    for path, listed in zip(paths, files, strict=True):
+        if not (
+            isinstance(path, str)
+            and isinstance(listed, dict)
+            and listed.get("path") == path
+            and path.startswith(f"{folder}/")
+            and _safe_relative(path)
+        ):
+            return None, None
+        digest = listed.get("hash")
+        parts.append(
+            {
+                "path": path[len(f"{folder}/") :],
+                "rows": listed.get("rows"),
+                "bytes": listed.get("bytes"),
+                "sha256": digest[len(_HASH_PREFIX) :]
+                if isinstance(digest, str) and digest.startswith(_HASH_PREFIX)
+                else None,
+                "mtime_ns": listed.get("ducksets:mtimeNs"),
+            }
+        )
+    return folder, parts
+
+
+def _safe_relative(path: str) -> bool:
+    """A relative posix path of plain names (no ``.``, ``..``, empty part, backslash, NUL)."""
+    return (
+        bool(path)
+        and not path.startswith("/")
+        and "\\" not in path
+        and "\0" not in path
+        and all(p not in {"", ".", ".."} for p in path.split("/"))
+    )
 
 
 def _column(field: Mapping[str, Any]) -> dict[str, Any]:

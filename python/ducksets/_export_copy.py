@@ -145,6 +145,10 @@ class Stager:
         if relation is None:
             msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
             raise DatasetFailedError(msg)
+        if job.parts is not None:  # H8 hook: a directory of Parquet files (_export_parts)
+            from ducksets._export_parts import stage_parts
+
+            return stage_parts(self, job, key, relation)
         produced = self.files / job.filename
         digest: Tail | None = None
         try:

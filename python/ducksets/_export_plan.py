@@ -19,13 +19,14 @@ from pathlib import Path
 import duckdb
 
 from ducksets._args import require_bool, require_instance, require_path, require_str
+from ducksets._export_parts import PartOptions
 from ducksets._export_results import FORMATS, ExportFailure, ExportFormat
 from ducksets.errors import (
     ArgumentTypeError,
     InvalidArgumentError,
     InvalidFilenameError,
 )
-from ducksets.filenames import check_filename
+from ducksets.filenames import MANIFEST_NAME, check_filename
 from ducksets.gateway import Gateway
 from ducksets.manifest import manifest_entries
 from ducksets.registry import catalog_table, unknown_dataset
@@ -40,6 +41,8 @@ class Job:
     is_view: bool
     fmt: ExportFormat
     filename: str
+    parts: PartOptions | None = None
+    """Set: export to a directory of Parquet files named ``filename`` (``_export_parts``)."""
 
     @property
     def kind(self) -> str:
@@ -152,16 +155,19 @@ def check_claims(jobs: Sequence[Job]) -> None:
 def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequence[Job]) -> None:
     """Refuse the run when a target is not a file this export may replace.
 
-    Also refuses a ``manifest.json`` that ducksets did not write (``ExportError``).
+    Also refuses a ``datapackage.json`` that ducksets did not write (``ExportError``).
     """
-    listed = {e["file"].casefold(): e["file"] for e in manifest_entries(directory)}
+    entries = manifest_entries(directory)
+    listed = {e["file"].casefold(): e["file"] for e in entries}
+    # A directory of Parquet files (``parts``) is replaced only when listed as one.
+    folders = {e["file"].casefold() for e in entries if e.get("parts")}
     protected = _protected_paths(cursor)
     present = _present_names(directory)
     base = f"{directory.resolve()}{os.sep}"
     for job in jobs:
         target = directory / job.filename
         if present is None or _fs_fold(job.filename) in present:
-            why = _forbidden(target, protected, listed)
+            why = _forbidden(target, protected, listed, folders)
         else:
             # Nothing by that name (a dangling symlink is listed too): only the
             # path itself can be forbidden; it resolves beside the directory.
@@ -211,7 +217,7 @@ def _protected(resolved: str, protected: Sequence[tuple[Path, str]]) -> str | No
 
 
 def _forbidden(
-    target: Path, protected: Sequence[tuple[Path, str]], listed: dict[str, str]
+    target: Path, protected: Sequence[tuple[Path, str]], listed: dict[str, str], folders: set[str]
 ) -> str | None:
     """Why ``target`` may not be written, or ``None`` when it may."""
     why = _protected(str(target.resolve()), protected)
@@ -224,11 +230,17 @@ def _forbidden(
         return "is a symbolic link"
     if not target.exists():
         return None
+    if target.is_dir() and target.name.casefold() in folders:
+        return (
+            None
+            if _same_file(target, target.with_name(listed[target.name.casefold()]))
+            else ("is a directory not listed in this directory's " + MANIFEST_NAME)
+        )
     if not target.is_file():
         return "is a directory or other non-file"
     spelled = listed.get(target.name.casefold())
     if spelled is None or not _same_file(target, target.with_name(spelled)):
-        return "exists and is not listed in this directory's manifest.json (not a ducksets file)"
+        return f"exists and is not listed in this directory's {MANIFEST_NAME} (not a ducksets file)"
     return None
 
 

@@ -13,8 +13,30 @@ FORMATS: tuple[ExportFormat, ...] = ("jsonl", "parquet")
 
 
 @dataclass(frozen=True)
+class ExportedPart:
+    """One file of a dataset exported as a directory of Parquet files."""
+
+    path: str
+    """posix path relative to the dataset's directory, e.g. ``year=2024/data_0.parquet``"""
+    rows: int
+    bytes: int
+    sha256: str | None
+    mtime_ns: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The part's manifest entry (JSON-ready)."""
+        return {
+            "path": self.path,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "mtime_ns": self.mtime_ns,
+        }
+
+
+@dataclass(frozen=True)
 class ExportedFile:
-    """One dataset written to one file."""
+    """One dataset written to one file, or to a directory of Parquet files (``parts``)."""
 
     dataset_name: str
     table_key: str
@@ -31,13 +53,16 @@ class ExportedFile:
     """(name, DuckDB type) of each column, as the relation binds now"""
     mtime_ns: int | None = None
     """``st_mtime_ns`` of the file as written; the manifest uses it to spot later changes"""
+    parts: tuple[ExportedPart, ...] = ()
+    """The files of a partitioned or size-split export (``path`` is then their directory;
+    ``rows`` and ``bytes`` are totals, ``sha256`` is ``None``); empty for a single file."""
 
     def to_dict(self) -> dict[str, Any]:
         """The file's manifest entry (JSON-ready); ``file`` is the bare file name.
 
         ``datapackage.json`` lists it as a resource (``ducksets._datapackage``).
         """
-        return {
+        entry: dict[str, Any] = {
             "name": self.dataset_name,
             "table_key": self.table_key,
             "kind": self.kind,
@@ -49,10 +74,14 @@ class ExportedFile:
             "mtime_ns": self.mtime_ns,
             "columns": [{"name": name, "type": type_} for name, type_ in self.columns],
         }
+        if self.parts:
+            entry["parts"] = [part.to_dict() for part in self.parts]
+        return entry
 
     def __repr__(self) -> str:
+        files = f", {len(self.parts)} files" if self.parts else ""
         return (
-            f"<ExportedFile {self.dataset_name!r} -> {self.path}: "
+            f"<ExportedFile {self.dataset_name!r} -> {self.path}{files}: "
             f"{self.rows} rows, {self.bytes} bytes, {self.seconds:.2f}s>"
         )
 

@@ -289,8 +289,11 @@ def publish(
     names = [*filenames, MANIFEST_NAME]
     journal = staging.path / JOURNAL
     journal_temp = staging.path / f"{JOURNAL}.tmp"
+    # A directory of Parquet files (or a file it replaces, or that replaces it)
+    # cannot be hard-linked aside: the old one is renamed into old/ just before.
+    dirs = [n for n in filenames if _is_dir(staging.files / n) or _is_dir(directory / n)]
     try:
-        record = {"publish": names, "remove": list(remove)}
+        record = {"publish": names, "remove": list(remove), "dirs": dirs}
         journal_temp.write_text(json.dumps(record), encoding="utf-8")
         journal_temp.replace(journal)
         files, backups = staging.files, staging.path / BACKUPS
@@ -301,7 +304,11 @@ def publish(
                         (directory / gone).replace(backups / gone)
             source = staging.manifest if name == MANIFEST_NAME else files / name
             target = directory / name
-            _backup(target, backups / name)
+            if name in dirs:
+                if os.path.lexists(target):
+                    target.replace(backups / name)
+            else:
+                _backup(target, backups / name)
             source.replace(target)
     except BaseException as exc:
         if not isinstance(exc, OSError):
@@ -323,6 +330,22 @@ def publish(
         journal.unlink(missing_ok=True)
         msg = f"cannot publish the export into {where}: {exc.strerror or exc}; nothing was changed"
         raise ExportError(msg) from exc
+
+
+def _is_dir(path: Path) -> bool:
+    """A real directory (a symlink to one is not)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    """Remove a published file, or a published directory with what it holds."""
+    if _is_dir(path):
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _backup(target: Path, backup: Path) -> None:
@@ -353,19 +376,28 @@ def rollback(directory: Path, staging_path: Path) -> bool:
     journal = _journal_names(directory, staging_path)
     if journal is None:
         return False
-    names, removed = journal
+    names, removed, dirs = journal
     manifest = names[-1]
     if not (staging_path / manifest).exists():
         return True
     for name in names:
         source = staging_path / (manifest if name == manifest else f"{FILES}/{name}")
+        backup = staging_path / BACKUPS / name
+        target = directory / name
+        if name in dirs:
+            # The old one is renamed aside before the new one comes in: either
+            # may be done alone.
+            if not os.path.lexists(source):
+                _remove(target)
+            if os.path.lexists(backup) and not os.path.lexists(target):
+                backup.replace(target)
+            continue
         if source.exists():
             continue  # never moved
-        backup = staging_path / BACKUPS / name
         if backup.exists():
-            backup.replace(directory / name)
+            backup.replace(target)
         else:
-            (directory / name).unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
     for name in removed:
         backup = staging_path / BACKUPS / name
         if backup.exists() and not os.path.lexists(directory / name):
@@ -373,7 +405,9 @@ def rollback(directory: Path, staging_path: Path) -> bool:
     return True
 
 
-def _journal_names(directory: Path, staging_path: Path) -> tuple[list[str], list[str]] | None:
+def _journal_names(
+    directory: Path, staging_path: Path
+) -> tuple[list[str], list[str], list[str]] | None:
     """The targets and removals of ``staging_path``'s journal, or None when it is not ducksets'.
 
     ducksets writes a regular file holding ``{"publish": [...], "remove":
@@ -394,8 +428,10 @@ def _journal_names(directory: Path, staging_path: Path) -> tuple[list[str], list
         record = {"publish": record, "remove": []}
     if not isinstance(record, dict):
         return None
-    names, removed = record.get("publish"), record.get("remove")
-    if not isinstance(names, list) or not isinstance(removed, list):
+    names, removed, dirs = record.get("publish"), record.get("remove"), record.get("dirs", [])
+    if not isinstance(names, list) or not isinstance(removed, list) or not isinstance(dirs, list):
+        return None
+    if not all(d in names[:-1] for d in dirs):
         return None
     if not names or names[-1] not in {MANIFEST_NAME, LEGACY_MANIFEST_NAME}:
         return None
@@ -403,9 +439,10 @@ def _journal_names(directory: Path, staging_path: Path) -> tuple[list[str], list
         return None
     for name in [*names, *removed]:
         backup = staging_path / BACKUPS / name
-        if backup.is_symlink() or (backup.exists() and not backup.is_file()):
+        foreign = backup.is_symlink() or (backup.exists() and not backup.is_file())
+        if foreign and not (name in dirs and _is_dir(backup)):
             return None
-    return names, removed
+    return names, removed, dirs
 
 
 def _is_target(directory: Path, name: object) -> bool:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +42,7 @@ import duckdb
 
 from ducksets._args import require_instance, require_path, require_str
 from ducksets._export_copy import DatasetFailedError, Finish, Stager
+from ducksets._export_parts import check_part_options, check_partition_columns, with_parts
 from ducksets._export_plan import Job, check_arguments, check_claims, check_targets, plan_run
 from ducksets._export_results import (
     FORMATS,
@@ -132,6 +133,8 @@ class ExportAll(Protocol):
         *,
         progress: Callable[[ExportOutcome], None] | None = None,
         checksums: bool = True,
+        partition_by: Mapping[str, Sequence[str]] | None = None,
+        max_file_bytes: int | None = None,
     ) -> ExportResult: ...
 
 
@@ -164,6 +167,8 @@ def export_datasets(
     *,
     progress: Callable[[ExportOutcome], None] | None = None,
     checksums: bool = True,
+    partition_by: Mapping[str, Sequence[str]] | None = None,
+    max_file_bytes: int | None = None,
 ) -> ExportResult:
     """Export datasets to one file each per format, then publish them with ``datapackage.json``.
 
@@ -185,6 +190,13 @@ def export_datasets(
         Called with each ``ExportedFile`` or ``ExportFailure``, in order, as it is staged.
     checksums
         Hash every file (SHA-256, in the manifest); ``False`` leaves ``sha256`` null.
+    partition_by
+        Parquet only: ``{"dataset": ["col", ...]}`` exports those datasets as a
+        directory named as their Parquet file (``events.parquet/year=2024/data_0.parquet``),
+        one folder per value (hive layout); the package lists every file.
+    max_file_bytes
+        Parquet only: every dataset of the run goes to a directory of files of
+        about this size (checked per row group, so a file may exceed it by one).
 
     Returns
     -------
@@ -207,6 +219,10 @@ def export_datasets(
     formats, directory, names = check_arguments(
         gateway, output_dir, fmt, datasets, progress, checksums
     )
+    split = check_part_options(formats, names, partition_by, max_file_bytes)
+    if split is not None and is_url(output_dir):
+        msg = "partition_by and max_file_bytes are not supported for s3:// targets yet"
+        raise InvalidArgumentError(msg, parameter="output_dir", value=output_dir)
     if is_url(output_dir):  # s3://bucket/prefix: objects, then the package (_export_s3)
         from ducksets._export_s3 import export_to_url
 
@@ -214,6 +230,9 @@ def export_datasets(
     cursor = gateway.cursor()
     try:
         plan = plan_run(cursor, gateway.config.pack_schema, formats, names)
+        if split is not None:
+            plan = [with_parts(item, split) for item in plan]
+            check_partition_columns(cursor, [item for item in plan if isinstance(item, Job)])
         _check_targets_now(cursor, directory, [item for item in plan if isinstance(item, Job)])
         return _run(cursor, gateway.config.pack_schema, directory, plan, progress, checksums)
     finally:

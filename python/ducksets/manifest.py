@@ -148,7 +148,13 @@ def _plain(file: object) -> bool:
 
 
 def still_exact(directory: Path, entry: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``entry`` (``mtime_ns`` refreshed if needed) when its file still matches, else ``None``."""
+    """``entry`` (``mtime_ns`` refreshed if needed) when its file still matches, else ``None``.
+
+    An entry with ``parts`` (a directory of Parquet files) matches when its
+    directory is a real directory and every part still matches.
+    """
+    if entry.get("parts"):
+        return _parts_still_exact(directory, entry)
     path = directory / entry["file"]
     try:
         status = path.lstat()
@@ -166,6 +172,27 @@ def still_exact(directory: Path, entry: Mapping[str, Any]) -> dict[str, Any] | N
     except OSError:
         return None
     return {**entry, "mtime_ns": status.st_mtime_ns} if digest == recorded else None
+
+
+def _parts_still_exact(directory: Path, entry: Mapping[str, Any]) -> dict[str, Any] | None:
+    folder = directory / entry["file"]
+    try:
+        if not stat.S_ISDIR(folder.lstat().st_mode):
+            return None
+    except OSError:
+        return None
+    parts = []
+    for part in entry["parts"]:
+        # The part's own path must not pass through a symlink out of the folder.
+        inner = Path(folder, part["path"])
+        if any(p.is_symlink() for p in [inner, *inner.parents][: part["path"].count("/") + 1]):
+            return None
+        kept = still_exact(folder, {**part, "file": part["path"]})
+        if kept is None:
+            return None
+        kept.pop("file")
+        parts.append(kept)
+    return {**entry, "parts": parts}
 
 
 def merge_entries(
