@@ -25,6 +25,7 @@ from ducksets import (
 )
 from ducksets._pack_keyless import keyless_sql
 from ducksets.cli import main as cli_main
+from ducksets.ducklake import prepare_ducklake_path
 from ducksets.pack import pack_steps
 
 # DuckDB without the ducklake extension, its derivation and its SQL).
@@ -200,3 +201,12 @@ def test_install_macros_refuses_the_file_that_stores_a_ducklake_catalog(db_path:
             "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'metadata'"
         ).fetchone()
         assert schemas == (0,)
+
+
+def test_prepare_ducklake_path_without_the_extension_names_the_package(tmp_path: Path) -> None:
+    config = {"extension_directory": str(tmp_path / "extensions")}
+    with pytest.raises(MissingExtensionError, match="pip install duckdb-extension-ducklake=="):
+        prepare_ducklake_path(f"ducklake:{tmp_path / 'catalog.ducklake'}", config=config)
+    with pytest.raises(MissingExtensionError, match="'ducklake'"):
+        prepare_ducklake_path(f"ducklake:sqlite:{tmp_path / 'c.sqlite'}", config=config)
+    assert not (tmp_path / "catalog.ducklake").exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -67,6 +68,32 @@ def load_extension(con: duckdb.DuckDBPyConnection, extension: str) -> None:
     raise MissingExtensionError(msg, extension=extension, package=f"{package}=={version}")
 
 
+def prepare_ducklake_path(path: str, *, config: Mapping[str, str] | None = None) -> None:
+    """Make ``duckdb.connect('ducklake:<catalog>')`` able to load the lake's extensions.
+
+    DuckDB autoloads an installed extension when it opens a ``ducklake:`` path,
+    but does not know the ``duckdb-extension-*`` wheels: loading them once into
+    a scratch connection (with the same ``config``, such as its
+    ``extension_directory``) installs them where DuckDB looks.
+
+    Raises
+    ------
+    MissingExtensionError
+        The ``ducklake`` (or ``sqlite``/``postgres``) extension is not available.
+    """
+    scratch = duckdb.connect(config=dict(config or {}))
+    try:
+        for extension in _extensions(path.removeprefix(PREFIX)):
+            load_extension(scratch, extension)
+    finally:
+        scratch.close()
+
+
+def _extensions(catalog: str) -> list[str]:
+    """The extensions a lake with this catalog needs: ducklake, and its catalog's database's."""
+    return ["ducklake"] + [e for p, e in _CATALOG_EXTENSIONS.items() if catalog.startswith(p)]
+
+
 def attach_ducklake(
     con: duckdb.DuckDBPyConnection,
     catalog: str | os.PathLike[str],
@@ -113,10 +140,8 @@ def attach_ducklake(
         msg = f"catalog must be a DuckLake catalog path or 'sqlite:<file>', not {catalog!r}"
         raise InvalidArgumentError(msg, parameter="catalog", value=catalog)
     text = text.removeprefix(PREFIX)
-    load_extension(con, "ducklake")
-    for prefix, extension in _CATALOG_EXTENSIONS.items():
-        if text.startswith(prefix):
-            load_extension(con, extension)
+    for extension in _extensions(text):
+        load_extension(con, extension)
     options = [] if data_path is None else [f"DATA_PATH {quote_literal(_directory(data_path))}"]
     if read_only:
         options.append("READ_ONLY")

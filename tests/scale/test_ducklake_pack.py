@@ -17,6 +17,7 @@ import pytest
 
 from ducksets import attach_ducklake, install_macros, installed_version, verify_pack
 from ducksets._pack_keyless import keyless_sql
+from ducksets.ducklake import prepare_ducklake_path
 from ducksets.errors import CatalogShapeError, InvalidArgumentError
 from ducksets.pack import is_ducklake, pack_script, pack_version
 
@@ -276,3 +277,25 @@ def test_the_ducklake_script_for_a_named_lake_and_schema(
     con.execute(pack_script(ducklake=True, database="lake", pack_schema="cat"))
     assert verify_pack(con, database="lake", pack_schema="cat") == ()
     assert install_macros(con, database="lake", pack_schema="cat").action == "unchanged"
+
+
+def test_prepare_ducklake_path_lets_duckdb_open_a_ducklake_path(tmp_path: Path) -> None:
+    # A fresh extension directory: DuckDB alone cannot open the lake; the
+    # duckdb-extension-ducklake wheel, loaded once, installs it there.
+    config = {
+        "extension_directory": str(tmp_path / "extensions"),
+        "autoinstall_known_extensions": "false",
+    }
+    path = f"ducklake:{tmp_path / 'catalog.ducklake'}"
+    with pytest.raises(duckdb.IOException, match="ducklake"):
+        duckdb.connect(path, config=config)
+
+    prepare_ducklake_path(path, config=config)
+
+    con = duckdb.connect(path, config=config)
+    try:
+        assert is_ducklake(con)
+        assert install_macros(con).action == "installed"
+        assert verify_pack(con) == ()
+    finally:
+        con.close()
