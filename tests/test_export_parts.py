@@ -14,7 +14,9 @@ import frictionless
 import pytest
 
 from ducksets._datapackage import resource_entry
+from ducksets._export_parts import parse_size
 from ducksets.catalog import register_dataset
+from ducksets.cli import main
 from ducksets.errors import (
     ArgumentTypeError,
     ExportError,
@@ -29,6 +31,7 @@ from ducksets.export import (
     read_manifest,
 )
 from ducksets.gateway import Gateway, open_memory_gateway
+from ducksets.pack import install_macros
 
 EVENTS = """
     CREATE OR REPLACE TABLE core.events AS
@@ -110,7 +113,8 @@ def test_partitioned_export_lists_every_file(gateway: Gateway, tmp_path: Path) -
     con = duckdb.connect()
     files = [str(out / p) for p in paths]
     got = con.execute(
-        "SELECT count(*), count(DISTINCT id), sum(year) FROM read_parquet(?, hive_partitioning=false)",
+        "SELECT count(*), count(DISTINCT id), sum(year) "
+        "FROM read_parquet(?, hive_partitioning=false)",
         [files],
     ).fetchone()
     assert got == (3000, 3000, 1500 * 2024 + 1500 * 2025)
@@ -128,9 +132,7 @@ def test_max_file_bytes_splits_every_parquet_dataset(gateway: Gateway, tmp_path:
         check_listed(out, resource)
 
 
-def test_an_empty_partitioned_dataset_gets_one_empty_file(
-    gateway: Gateway, tmp_path: Path
-) -> None:
+def test_an_empty_partitioned_dataset_gets_one_empty_file(gateway: Gateway, tmp_path: Path) -> None:
     gateway.con.execute("DELETE FROM core.events")
     result = export_all_parquet(gateway, tmp_path, ["events"], partition_by={"events": ["year"]})
     (events,) = result.written
@@ -186,9 +188,10 @@ def test_a_fault_midway_leaves_the_old_set_and_package(
         name, staged = Path(target).name, TEMP_PREFIX in str(self)
         if fault.startswith("disk") and staged and name == MANIFEST_NAME:
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
-        if fault.startswith("interrupt") and staged and name == "events.parquet":
-            if "/files/" in self.as_posix():  # the old set is already moved aside
-                raise Interrupted
+        # From files/: the old set is already moved aside when the new one comes in.
+        moving_in = staged and name == "events.parquet" and "/files/" in self.as_posix()
+        if fault.startswith("interrupt") and moving_in:
+            raise Interrupted
         return real_replace(self, target)
 
     monkeypatch.setattr(Path, "replace", failing_replace)
@@ -209,7 +212,11 @@ def test_a_directory_publish_cut_short_is_rolled_back_by_the_next_export(
     for sub in ("files", "old"):
         (crashed / sub).mkdir(parents=True)
     (crashed / ".lock").write_bytes(b"")
-    record = {"publish": ["events.parquet", MANIFEST_NAME], "remove": [], "dirs": ["events.parquet"]}
+    record = {
+        "publish": ["events.parquet", MANIFEST_NAME],
+        "remove": [],
+        "dirs": ["events.parquet"],
+    }
     (crashed / "publish.json").write_text(json.dumps(record))
     (tmp_path / "events.parquet").replace(crashed / "old" / "events.parquet")
     (tmp_path / "events.parquet" / "year=1999").mkdir(parents=True)
@@ -244,7 +251,11 @@ def bad_options() -> list[tuple[dict[str, Any], type[Exception], str]]:
         ({"fmt": "jsonl", "partition_by": {"events": ["year"]}}, InvalidArgumentError, "Parquet"),
         ({"fmt": ["parquet", "jsonl"], "max_file_bytes": 10**6}, InvalidArgumentError, "Parquet"),
         ({"partition_by": {"events": ["nope"]}}, InvalidArgumentError, "'nope'"),
-        ({"partition_by": {"ghost": ["year"]}, "datasets": ["events"]}, InvalidArgumentError, "'ghost'"),
+        (
+            {"partition_by": {"ghost": ["year"]}, "datasets": ["events"]},
+            InvalidArgumentError,
+            "'ghost'",
+        ),
         ({"partition_by": {"events": []}}, InvalidArgumentError, "at least one column"),
         ({"partition_by": {"events": ["year", "YEAR"]}}, InvalidArgumentError, "twice"),
         ({"partition_by": {"events": "year"}}, ArgumentTypeError, "list of column names"),
@@ -301,3 +312,61 @@ def test_a_multipart_resource_that_could_leave_its_folder_is_not_read(paths: lis
         "schema": {"fields": [{"name": "id"}]},
     }
     assert resource_entry(resource) is None
+
+
+def cli_database(tmp_path: Path) -> Path:
+    """A database file with ``events`` and ``small`` registered (as the fixture)."""
+    db = tmp_path / "cli.duckdb"
+    with duckdb.connect(str(db)) as con:
+        install_macros(con)
+        con.execute("CREATE SCHEMA core")
+        con.execute(EVENTS.format(years="2024 + i % 2", rows=300_000))
+        con.execute("CREATE TABLE core.small AS SELECT * FROM range(3) r(id)")
+        register_dataset(con, "core.events", parquet_filename="events.parquet")
+        register_dataset(con, "core.small", jsonl_filename="small.jsonl")
+    return db
+
+
+def test_cli_partition_by_and_max_file_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, out = cli_database(tmp_path), tmp_path / "out"
+    argv = ["export", str(db), "--out", str(out), "--format", "json"]
+    # Parquet is the default file format with these options (JSONL cannot be split).
+    assert main([*argv, "--partition-by", "events=year, kind", "--dataset", "events"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (written,) = report["written"]
+    assert written["file"] == str(out / "events.parquet") and len(written["parts"]) == 4
+    check_listed(out, resources(out)["events"])
+    assert main([*argv, "--max-file-size", "1MB", "--dataset", "events"]) == 0
+    (written,) = json.loads(capsys.readouterr().out)["written"]
+    assert len(written["parts"]) >= 2
+    assert all(p["path"].startswith("data_") for p in written["parts"])
+    check_listed(out, resources(out)["events"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--partition-by", "events"], "is not NAME=COL"),
+        (["--partition-by", "events=year", "--partition-by", "events=kind"], "given twice"),
+        (["--max-file-size", "lots"], "is not a size"),
+        (["--max-file-size", "0MB"], "is not a size"),
+        (["--max-file-size", "1MB", "--file-format", "both"], "Parquet exports only"),
+        (["--partition-by", "events=nope"], "no column 'nope'"),
+    ],
+)
+def test_cli_bad_split_options_give_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], says: str
+) -> None:
+    db, out = cli_database(tmp_path), tmp_path / "out"
+    assert main(["export", str(db), "--out", str(out), *extra]) == 1
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists() or snapshot(out) == {}
+
+
+def test_parse_size_spellings() -> None:
+    assert [parse_size(s) for s in ("256MB", "1 GiB", "1000", "1.5KB", "2kib")] == [
+        256_000_000, 2**30, 1000, 1500, 2048
+    ]  # fmt: skip

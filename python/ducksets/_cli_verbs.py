@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 
@@ -226,11 +226,16 @@ def rows(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
+    from ducksets._export_parts import parse_partition_by, parse_size
     from ducksets.export import export_datasets
     from ducksets.gateway import StorageConfig, open_gateway
 
+    partition_by = parse_partition_by(args.partition_by) if args.partition_by else None
+    max_file_bytes = parse_size(args.max_file_size) if args.max_file_size is not None else None
+    split = partition_by is not None or max_file_bytes is not None
+    file_format: str = args.file_format or ("parquet" if split else "both")
     formats: tuple[ExportFormat, ...] = (
-        ("jsonl", "parquet") if args.file_format == "both" else (args.file_format,)
+        ("jsonl", "parquet") if file_format == "both" else (cast("ExportFormat", file_format),)
     )
     output_format = args.format or default_format()
 
@@ -243,7 +248,14 @@ def export(args: argparse.Namespace) -> int:
     config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.pack_schema)
     with open_gateway(config) as gateway:
         result = export_datasets(
-            gateway, args.out, formats, args.datasets, progress=progress, checksums=args.checksums
+            gateway,
+            args.out,
+            formats,
+            args.datasets,
+            progress=progress,
+            checksums=args.checksums,
+            partition_by=partition_by,
+            max_file_bytes=max_file_bytes,
         )
     written, failed = result.written, result.failed
     if output_format == "table":
@@ -265,6 +277,8 @@ def _progress_line(outcome: ExportOutcome, args: argparse.Namespace) -> str:
 
     if isinstance(outcome, ExportedFile):
         name, file = printable(outcome.dataset_name), printable(outcome.path.name)
+        if outcome.parts:
+            file += f"/ ({len(outcome.parts)} files)"
         return (
             f"  {name:<32} {outcome.format:<8} {outcome.rows:>12,} rows"
             f"  {outcome.seconds:6.2f}s  {file}"

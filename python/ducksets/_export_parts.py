@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import stat
 import time
 from collections.abc import Mapping, Sequence
@@ -333,3 +334,35 @@ def with_parts(item: T, options: dict[str, PartOptions] | PartOptions) -> T:
         return item
     parts = options_for(options, item.name)
     return item if parts is None else dataclasses.replace(item, parts=parts)
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes in ``text`` like ``256MB`` (10^6) or ``1GiB`` (2^30), as DuckDB spells sizes.
+
+    >>> parse_size("256MB"), parse_size("1 GiB"), parse_size("1000")
+    (256000000, 1073741824, 1000)
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).upper() if match else ""
+    if match is None or unit not in _UNITS or float(match.group(1)) * _UNITS[unit] < 1:
+        msg = f"--max-file-size {text!r} is not a size; write e.g. 256MB, 1GiB or 1000000"
+        raise InvalidArgumentError(msg, parameter="max_file_bytes", value=text)
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def parse_partition_by(options: Sequence[str]) -> dict[str, list[str]]:
+    """``{"events": ["year", "kind"]}`` from ``["events=year,kind"]`` (``--partition-by``)."""
+    parsed: dict[str, list[str]] = {}
+    for option in options:
+        name, sep, columns = option.partition("=")
+        listed = [c.strip() for c in columns.split(",")]
+        if not sep or not name or not all(listed) or name in parsed:
+            why = "is given twice" if name in parsed else "is not NAME=COL[,COL]"
+            msg = f"--partition-by {option!r} {why}; write e.g. --partition-by events=year,month"
+            raise InvalidArgumentError(msg, parameter="partition_by", value=option)
+        parsed[name] = listed
+    return parsed

@@ -8,6 +8,12 @@ and a journal (``publish.json``) lists the targets, so a failed publish, or
 one cut short by ``kill -9``, is rolled back: in-process at once, otherwise by
 the next export into that directory.
 
+A dataset exported as a directory of Parquet files (``ducksets._export_parts``)
+is a directory target: hard links cannot set a directory aside, so the old one
+(file or directory) is renamed into ``old/`` just before the new one is renamed
+in, and the journal's ``dirs`` names these targets so a rollback removes the
+new directory and renames the old one back.
+
 Each staging directory holds a lock file, ``flock``-ed for the directory's
 whole life. An export removes staging directories whose lock it can take:
 their owner is dead (the kernel drops a dead process' locks). Staging

@@ -257,7 +257,8 @@ _VERBS = (
     ),
     _Verb(
         "export",
-        f"Export datasets to JSONL and/or Parquet files with a manifest.json. {READ_ONLY}",
+        "Export datasets to JSONL and/or Parquet files with a datapackage.json "
+        f"(Frictionless Data Package). {READ_ONLY}",
         "ducksets export my.db --file-format parquet --out exports --dataset goids",
         verbs.export,
         (
@@ -265,8 +266,9 @@ _VERBS = (
             _option(
                 "--file-format",
                 choices=FILE_FORMATS,
-                default="both",
-                help="files to write (default: both)",
+                default=None,
+                help="files to write (default: both; parquet with --partition-by or "
+                "--max-file-size)",
             ),
             _option("--out", required=True, help="output directory, or s3://bucket/prefix"),
             _option(
@@ -280,7 +282,23 @@ _VERBS = (
                 "--no-checksums",
                 dest="checksums",
                 action="store_false",
-                help="skip the SHA-256 of each file (manifest sha256: null), for bare COPY speed",
+                help="skip the SHA-256 of each file (no hash in datapackage.json), for bare "
+                "COPY speed",
+            ),
+            _option(
+                "--partition-by",
+                dest="partition_by",
+                action="append",
+                metavar="NAME=COL[,COL]",
+                help="export dataset NAME as a directory of Parquet files, one folder per value "
+                "of the columns (hive layout; repeatable)",
+            ),
+            _option(
+                "--max-file-size",
+                dest="max_file_size",
+                metavar="SIZE",
+                help="export every Parquet dataset as a directory of files of about SIZE "
+                "(e.g. 256MB, 1GiB; checked per row group)",
             ),
             *_pack_schema(),
             _option(
