@@ -651,3 +651,10 @@ def test_a_damaged_parquet_page_is_found_when_no_hash_vouches(
     target.write_bytes(bytes(data))
     report = verify_exports(directory)
     assert codes(report) == {("items.parquet", "parquet_unreadable")}
+
+
+def test_an_export_below_a_hive_style_folder_verifies(gateway: Gateway, tmp_path: Path) -> None:
+    # DuckDB would read year=2024 in the path as a column of every file below it.
+    directory = tmp_path / "year=2024" / "out"
+    assert export_datasets(gateway, directory, ("parquet",)).ok
+    assert verify_exports(directory, full=True).ok

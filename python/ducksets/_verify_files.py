@@ -128,6 +128,9 @@ class _Scan:
 class FileReader:
     """A private in-memory DuckDB that reads Parquet footers and JSONL; one cursor per thread.
 
+    A file is read as it is: ``hive_partitioning = false``, or a ``k=v`` folder
+    anywhere in its path would add a column to it.
+
     With ``filesystem`` (an ``s3fs`` file system), ``s3://`` URLs are read
     through it, by DuckDB (registered on the connection) and by ``open``.
     """
@@ -177,7 +180,9 @@ class FileReader:
             rows = cursor.execute(
                 f"SELECT sum(num_rows) FROM parquet_file_metadata({literal})"
             ).fetchall()
-            described = cursor.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()
+            described = cursor.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({literal}, hive_partitioning = false)"
+            ).fetchall()
         return int(rows[0][0] or 0), tuple((str(d[0]), str(d[1])) for d in described)
 
     def decode_all(self, path: str) -> None:
@@ -188,7 +193,8 @@ class FileReader:
         """
         with _globless(path) as readable:
             self._cursor().execute(
-                f"SELECT bit_xor(hash(COLUMNS(*))) FROM read_parquet({quote_literal(readable)})"
+                f"SELECT bit_xor(hash(COLUMNS(*))) FROM read_parquet({quote_literal(readable)}, "
+                "hive_partitioning = false)"
             ).fetchall()
 
     def jsonl_all_good(self, path: str, fields: Columns) -> bool:
