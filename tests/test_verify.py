@@ -658,3 +658,60 @@ def test_an_export_below_a_hive_style_folder_verifies(gateway: Gateway, tmp_path
     directory = tmp_path / "year=2024" / "out"
     assert export_datasets(gateway, directory, ("parquet",)).ok
     assert verify_exports(directory, full=True).ok
+
+
+# --- Parquet exported as a folder of files -------------------------------------------------------
+
+
+@pytest.fixture
+def parted(gateway: Gateway, tmp_path: Path) -> Path:
+    """``items`` partitioned by ``id % 3`` (a folder of files), ``evens`` a single file."""
+    gateway.con.execute("ALTER TABLE main.items ADD COLUMN part INTEGER")
+    gateway.con.execute("UPDATE main.items SET part = id % 3")
+    gateway.refresh()
+    directory = tmp_path / "parted"
+    result = export_datasets(gateway, directory, ("parquet",), partition_by={"items": ["part"]})
+    assert result.ok
+    return directory
+
+
+def test_a_folder_of_parquet_files_verifies_file_by_file(parted: Path, gateway: Gateway) -> None:
+    report = verify_exports(parted, database=gateway, full=True)
+    assert report.ok, report
+    parts = [f for f in report.files if f.path.startswith("items.parquet/")]
+    assert len(parts) == 3 and sum(f.rows or 0 for f in parts) == ROWS
+
+
+def test_a_damaged_part_is_named_by_its_path(parted: Path) -> None:
+    part = next(p for p in sorted((parted / "items.parquet").rglob("*.parquet")))
+    part.write_bytes(part.read_bytes()[:100])
+    report = verify_exports(parted)
+    relative = part.relative_to(parted).as_posix()
+    assert codes(report) == {
+        (relative, "bytes_mismatch"),
+        (relative, "hash_mismatch"),
+        (relative, "parquet_unreadable"),
+        ("items.parquet", "bytes_mismatch"),  # the folder's total
+    }
+
+
+def test_a_folder_total_the_files_do_not_add_up_to_is_named(parted: Path) -> None:
+    document = package(parted)
+    items = next(r for r in document["resources"] if isinstance(r["path"], list))
+    items["ducksets:rows"] += 5
+    rewrite_package(parted, document)
+    report = verify_exports(parted)
+    assert codes(report) == {("items.parquet", "rows_mismatch")}
+    assert report.problems[0].message == (
+        f"its 3 files hold {ROWS} rows, the package says {ROWS + 5}"
+    )
+
+
+def test_a_file_the_package_does_not_list_in_a_folder_is_named(parted: Path) -> None:
+    # Readers of the folder (read_parquet('items.parquet/**')) would read its rows too.
+    first = next(iter(sorted((parted / "items.parquet").rglob("*.parquet"))))
+    stray = first.with_name("stray.parquet")
+    stray.write_bytes(first.read_bytes())
+    report = verify_exports(parted)
+    assert codes(report) == {("items.parquet", "file_unlisted")}
+    assert stray.relative_to(parted).as_posix() in report.problems[0].message

@@ -100,6 +100,9 @@ class Listed:
     fields: Columns
     """(name, DuckDB type) of each field"""
     table_key: str | None = None
+    parts: tuple[Listed, ...] = ()
+    """the files of a resource exported as a folder (``path`` is the folder, the
+    counts its totals); empty for a resource of one file"""
 
 
 @dataclass
@@ -248,7 +251,9 @@ class FileReader:
                 cursor.execute(
                     f"COPY (SELECT CAST(NULL AS {spelled}) AS c) TO {target} (FORMAT PARQUET)"
                 )
-                described = cursor.execute(f"DESCRIBE SELECT * FROM read_parquet({target})")
+                described = cursor.execute(
+                    f"DESCRIBE SELECT * FROM read_parquet({target}, hive_partitioning = false)"
+                )
                 return str(described.fetchall()[0][1])
             except duckdb.Error:
                 return None

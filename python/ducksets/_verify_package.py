@@ -10,9 +10,10 @@ directory through a symlink.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -57,11 +58,23 @@ def read_package(root: str) -> Package:
     if isinstance(document, PackageProblem):
         return Package((), (), (document,))
     real_root = os.path.realpath(root)
-    return package_of(document, lambda path: _inside(real_root, path))
+    return package_of(
+        document,
+        lambda path: _inside(real_root, path),
+        lambda listed: _unlisted(real_root, listed),
+    )
 
 
-def package_of(document: Mapping[str, Any], locate: Callable[[str], str | tuple[str]]) -> Package:
-    """The resources of ``document``; ``locate(path)`` gives each file's location, or (why not,)."""
+def package_of(
+    document: Mapping[str, Any],
+    locate: Callable[[str], str | tuple[str]],
+    unlisted: Callable[[Listed], list[str]] | None = None,
+) -> Package:
+    """The resources of ``document``; ``locate(path)`` gives each file's location, or (why not,).
+
+    ``unlisted(resource)`` names the files in a folder resource's folder that
+    the package does not list.
+    """
     problems: list[PackageProblem] = []
     resources: list[Listed] = []
     for index, resource in enumerate(document["resources"], 1):
@@ -71,17 +84,42 @@ def package_of(document: Mapping[str, Any], locate: Callable[[str], str | tuple[
         else:
             resources.append(listed)
     files, seen = [], set()
-    for listed in resources:
-        if listed.path in seen:
-            problems.append(_about(listed, "resource_invalid", "is listed twice in the package"))
-            continue
-        seen.add(listed.path)
-        target = locate(listed.path)
-        if isinstance(target, str):
-            files.append((target, listed))
-        else:
-            problems.append(_about(listed, "path_unsafe", target[0]))
+    for resource in resources:
+        for listed in resource.parts or (resource,):
+            if listed.path in seen:
+                problems.append(_about(listed, "resource_invalid", "is listed twice"))
+                continue
+            seen.add(listed.path)
+            target = locate(listed.path)
+            if isinstance(target, str):
+                files.append((target, listed))
+            else:
+                problems.append(_about(listed, "path_unsafe", target[0]))
+        strays = unlisted(resource) if resource.parts and unlisted is not None else []
+        if strays:
+            message = (
+                f"holds {', '.join(strays[:3])}{' ...' if len(strays) > 3 else ''}, which the "
+                "package does not list (a reader of the folder reads it too)"
+            )
+            problems.append(_about(resource, "file_unlisted", message))
     return Package(tuple(resources), tuple(files), tuple(problems))
+
+
+def _unlisted(real_root: str, resource: Listed) -> list[str]:
+    """The files below a folder resource's folder that it does not list (hidden ones aside)."""
+    folder = _inside(real_root, resource.path)
+    if not isinstance(folder, str) or not Path(folder).is_dir():
+        return []
+    listed = {part.path for part in resource.parts}
+    found = []
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            relative = Path(here, name).relative_to(folder).as_posix()
+            path = f"{resource.path}/{relative}"
+            if not name.startswith(".") and path not in listed:
+                found.append(path)
+    return found
 
 
 def _about(listed: Listed, code: str, message: str) -> PackageProblem:
@@ -118,6 +156,9 @@ def _listed(index: int, resource: object) -> Listed | PackageProblem:
     if not isinstance(resource, dict):
         return PackageProblem(None, "resource_invalid", f"resource {index} is not an object")
     path, name = resource.get("path"), resource.get("name")
+    paths = path if isinstance(path, list) else None
+    if paths is not None:
+        path = _folder(paths)
     where = path if isinstance(path, str) else None
     label = name if isinstance(name, str) else None
 
@@ -125,13 +166,14 @@ def _listed(index: int, resource: object) -> Listed | PackageProblem:
         return PackageProblem(where, "resource_invalid", f"resource {index} {reason}", label)
 
     if not isinstance(path, str):
-        return bad(f"has path {path!r}, not one file path")
+        return bad(f"has path {resource.get('path')!r}, not a file path or a folder's file paths")
     fmt = resource.get("format")
     if fmt not in _KEYS:
         return bad(f"has format {fmt!r}; ducksets writes 'jsonl' or 'parquet'")
     size_key, hash_key = _KEYS[fmt]
-    rows, size = resource.get("rows"), resource.get(size_key)
-    for key, value in (("rows", rows), (size_key, size)):
+    rows_key = "ducksets:rows" if paths is not None else "rows"
+    rows, size = resource.get(rows_key), resource.get(size_key)
+    for key, value in ((rows_key, rows), (size_key, size)):
         if value is not None and not _count(value):
             return bad(f"has {key!r} {value!r}, not a count")
     digest = _digest(resource.get(hash_key))
@@ -141,7 +183,7 @@ def _listed(index: int, resource: object) -> Listed | PackageProblem:
     if isinstance(fields, str):
         return bad(fields)
     table_key = resource.get("ducksets:tableKey")
-    return Listed(
+    listed = Listed(
         name=label or path,
         path=path,
         format=_format(fmt),
@@ -151,6 +193,36 @@ def _listed(index: int, resource: object) -> Listed | PackageProblem:
         fields=fields,
         table_key=table_key if isinstance(table_key, str) else None,
     )
+    if paths is None:
+        return listed
+    parts = _parts(listed, paths, resource.get("ducksets:files"))
+    return bad(parts) if isinstance(parts, str) else replace(listed, parts=parts)
+
+
+def _folder(paths: list[Any]) -> str | None:
+    """The folder holding every path of a folder resource; ``None`` when there is none."""
+    if not paths or not all(isinstance(p, str) and "/" in p for p in paths):
+        return None
+    common = posixpath.commonpath(paths) if len(paths) > 1 else posixpath.dirname(paths[0])
+    return common or None
+
+
+def _parts(resource: Listed, paths: list[str], files: object) -> tuple[Listed, ...] | str:
+    """A folder resource's files as ``ducksets:files`` lists them, or what is wrong with it."""
+    if (
+        not isinstance(files, list)
+        or [f.get("path") if isinstance(f, dict) else None for f in files] != paths
+    ):
+        return "has a 'ducksets:files' list that does not list its paths one by one"
+    parts = []
+    for file in files:
+        rows, size, digest = file.get("rows"), file.get("bytes"), _digest(file.get("hash"))
+        if not all(v is None or _count(v) for v in (rows, size)) or digest is None:
+            return f"lists file {file['path']!r} without counts or with a malformed hash"
+        parts.append(
+            replace(resource, path=file["path"], rows=rows, bytes=size, sha256=digest or None)
+        )
+    return tuple(parts)
 
 
 def _count(value: object) -> bool:

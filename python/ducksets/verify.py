@@ -208,10 +208,38 @@ def _verify(
             VerifyProblem(listed.path, code, message, listed.name)
             for listed, code, message in data_problems(con, package.resources)
         ]
-    order = {listed.path: i for i, listed in enumerate(package.resources)}
+    problems += _total_problems(package.resources, found)
+    order = {
+        listed.path: i
+        for i, resource in enumerate(package.resources)
+        for listed in (resource, *resource.parts)
+    }
     problems.sort(key=lambda p: (p.path is not None, order.get(p.path or "", -1)))
     files = tuple(f for f, _ in found)
     return VerifyReport(root, files, tuple(problems), data_checked=con is not None)
+
+
+def _total_problems(
+    resources: tuple[Listed, ...], found: list[tuple[VerifiedFile, FileCheck]]
+) -> list[VerifyProblem]:
+    """A folder resource whose files, each read, add up to other totals than it states."""
+    by_path = {verified.path: verified for verified, _ in found}
+    problems = []
+    for resource in resources:
+        read = [by_path.get(part.path) for part in resource.parts]
+        if not resource.parts or any(v is None for v in read):
+            continue
+        for what, stated in (("rows", resource.rows), ("bytes", resource.bytes)):
+            counts = [getattr(v, what) for v in read]
+            if stated is None or None in counts or sum(counts) == stated:
+                continue
+            message = (
+                f"its {len(counts)} files hold {sum(counts)} {what}, the package says {stated}"
+            )
+            problems.append(
+                VerifyProblem(resource.path, f"{what}_mismatch", message, resource.name)
+            )
+    return problems
 
 
 def _problem(problem: PackageProblem) -> VerifyProblem:
