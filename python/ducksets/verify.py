@@ -42,7 +42,8 @@ class VerifyProblem:
     """One thing that differs: where (resource path), a short code, and what exactly.
 
     Codes: ``package_missing``, ``package_invalid``, ``resource_invalid``,
-    ``path_unsafe``, ``file_missing``, ``file_unreadable``, ``bytes_mismatch``,
+    ``path_unsafe``, ``file_missing``, ``file_unreadable``, ``file_unlisted``
+    (a file in a folder resource's folder the package does not list), ``bytes_mismatch``,
     ``hash_mismatch``, ``rows_mismatch``, ``parquet_unreadable``,
     ``jsonl_invalid``, ``schema_mismatch``; with a database also
     ``data_missing``, ``data_unreadable``, ``data_rows_mismatch``,
