@@ -287,3 +287,15 @@ def test_an_exported_multi_megabyte_file_carries_the_sha256_of_its_bytes(
     for exported in result.written:
         assert (exported.bytes, exported.sha256) == sha256_of(exported.path)
     assert max(f.bytes for f in result.written) > 4_000_000
+
+
+def test_a_fifo_in_the_files_place_is_refused_without_blocking(
+    hasher: ThreadPoolExecutor, tmp_path: Path
+) -> None:
+    target = tmp_path / "fifo.jsonl"
+    tail = Tail.start(hasher, target)
+    os.mkfifo(target)
+    tail.writer_done()
+    with pytest.raises(OSError, match="not a regular file"):
+        tail.result()
+    hasher.submit(lambda: None).result(timeout=10)  # the thread is free again

@@ -63,7 +63,8 @@ _ZERO_RUN = bytes(ZERO_RUN)
 TAILING = True
 """``False`` hashes every file after its ``COPY`` instead (for benchmarks)."""
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+# O_NONBLOCK: opening a FIFO put in the file's place must not block the thread.
+_TAIL_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def file_digest(path: Path) -> Digest:
@@ -159,6 +160,8 @@ class Tail:
         if fd is None:
             return None
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(f"{self.path} is not a regular file")  # reported by the caller
             reader = _Reader(fd, self._done, lambda: self._cancelled)
             digest = reader.digest()
             self.rechecked = sum(region[1] for region in reader.recheck)
@@ -177,7 +180,7 @@ class Tail:
         while not self._cancelled:
             complete = self._done.is_set()
             try:
-                return os.open(self.path, _OPEN_FLAGS)
+                return os.open(self.path, _TAIL_FLAGS)
             except FileNotFoundError:
                 if complete:
                     raise  # the COPY returned without writing it: reported by the caller
