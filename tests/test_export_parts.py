@@ -256,6 +256,7 @@ def bad_options() -> list[tuple[dict[str, Any], type[Exception], str]]:
             InvalidArgumentError,
             "'ghost'",
         ),
+        ({"partition_by": {"ghost": ["year"]}}, InvalidArgumentError, "'ghost'"),
         ({"partition_by": {"events": []}}, InvalidArgumentError, "at least one column"),
         ({"partition_by": {"events": ["year", "YEAR"]}}, InvalidArgumentError, "twice"),
         ({"partition_by": {"events": "year"}}, ArgumentTypeError, "list of column names"),
@@ -370,3 +371,14 @@ def test_parse_size_spellings() -> None:
     assert [parse_size(s) for s in ("256MB", "1 GiB", "1000", "1.5KB", "2kib")] == [
         256_000_000, 2**30, 1000, 1500, 2048
     ]  # fmt: skip
+
+
+def test_without_checksums_no_file_has_a_hash(gateway: Gateway, tmp_path: Path) -> None:
+    result = export_all_parquet(
+        gateway, tmp_path, ["events"], partition_by={"events": ["year"]}, checksums=False
+    )
+    assert [p.sha256 for p in result.written[0].parts] == [None, None]
+    listed = resources(tmp_path)["events"]["ducksets:files"]
+    assert [sorted(f) for f in listed] == [["bytes", "ducksets:mtimeNs", "path", "rows"]] * 2
+    assert export_all_parquet(gateway, tmp_path, ["small"]).ok  # the entry is kept
+    assert sorted(resources(tmp_path)) == ["events", "small"]

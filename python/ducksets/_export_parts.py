@@ -326,6 +326,25 @@ def stage_parts(stager: Stager, job: Job, key: TableKey, relation: Relation) -> 
     return finish
 
 
+def apply_parts(plan: list[T], options: dict[str, PartOptions] | PartOptions) -> list[T]:
+    """The planned jobs with their split options; refuses a ``partition_by`` name not planned.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``partition_by`` names a dataset this run does not export as Parquet.
+    """
+    planned = {getattr(item, "dataset_name", getattr(item, "name", None)) for item in plan}
+    for name in options if isinstance(options, dict) else ():
+        if name not in planned:
+            msg = (
+                f"partition_by names {name!r}, which is no dataset this run exports to Parquet; "
+                "fix the name, or give the dataset a parquet_filename"
+            )
+            raise InvalidArgumentError(msg, parameter="partition_by", value=name)
+    return [with_parts(item, options) for item in plan]
+
+
 def with_parts(item: T, options: dict[str, PartOptions] | PartOptions) -> T:
     """``item`` (a planned job or failure) with its dataset's split options."""
     from ducksets._export_plan import Job

@@ -42,7 +42,7 @@ import duckdb
 
 from ducksets._args import require_instance, require_path, require_str
 from ducksets._export_copy import DatasetFailedError, Finish, Stager
-from ducksets._export_parts import check_part_options, check_partition_columns, with_parts
+from ducksets._export_parts import apply_parts, check_part_options, check_partition_columns
 from ducksets._export_plan import Job, check_arguments, check_claims, check_targets, plan_run
 from ducksets._export_results import (
     FORMATS,
@@ -231,7 +231,7 @@ def export_datasets(
     try:
         plan = plan_run(cursor, gateway.config.pack_schema, formats, names)
         if split is not None:
-            plan = [with_parts(item, split) for item in plan]
+            plan = apply_parts(plan, split)
             check_partition_columns(cursor, [item for item in plan if isinstance(item, Job)])
         _check_targets_now(cursor, directory, [item for item in plan if isinstance(item, Job)])
         return _run(cursor, gateway.config.pack_schema, directory, plan, progress, checksums)
