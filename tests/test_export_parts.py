@@ -382,3 +382,9 @@ def test_without_checksums_no_file_has_a_hash(gateway: Gateway, tmp_path: Path) 
     assert [sorted(f) for f in listed] == [["bytes", "ducksets:mtimeNs", "path", "rows"]] * 2
     assert export_all_parquet(gateway, tmp_path, ["small"]).ok  # the entry is kept
     assert sorted(resources(tmp_path)) == ["events", "small"]
+
+
+def test_split_options_are_refused_for_s3_targets(gateway: Gateway) -> None:
+    with pytest.raises(InvalidArgumentError, match="s3:// targets") as caught:
+        export_all_parquet(gateway, "s3://bucket/prefix", max_file_bytes=10**6)
+    assert caught.value.parameter == "output_dir"

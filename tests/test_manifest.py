@@ -269,6 +269,32 @@ def test_the_document_renders_and_parses_back() -> None:
     assert document_entries(document) == expected
 
 
+def test_a_folder_of_parquet_files_renders_as_one_multipart_resource() -> None:
+    parts = [
+        {"path": "year=2024/data_0.parquet", "rows": 2, "bytes": 5, "sha256": "ab", "mtime_ns": 1},
+        {"path": "year=2025/data_0.parquet", "rows": 3, "bytes": 7, "sha256": None, "mtime_ns": 2},
+    ]
+    folder = {**entry("events", "events.parquet", "parquet"), "rows": 5, "bytes": 12}
+    folder.update(sha256=None, mtime_ns=None, parts=parts)
+    document = json.loads(manifest_text([folder], None))
+    (resource,) = document["resources"]
+    assert resource["path"] == [
+        "events.parquet/year=2024/data_0.parquet",
+        "events.parquet/year=2025/data_0.parquet",
+    ]
+    assert (resource["ducksets:rows"], resource["ducksets:bytes"]) == (5, 12)
+    assert "rows" not in resource and "ducksets:hash" not in resource
+    assert resource["ducksets:files"][0] == {
+        "path": "events.parquet/year=2024/data_0.parquet",
+        "bytes": 5,
+        "rows": 2,
+        "hash": "sha256:ab",
+        "ducksets:mtimeNs": 1,
+    }
+    assert "hash" not in resource["ducksets:files"][1]
+    assert document_entries(document) == [folder]
+
+
 def test_a_resource_ducksets_did_not_write_is_not_an_entry() -> None:
     document = json.loads(manifest_text([entry("a", "a.jsonl", "jsonl")], None))
     document["resources"] += [{"name": "theirs", "path": "theirs.csv"}, "junk", {"schema": 1}]
