@@ -3,7 +3,8 @@
 Every target of a run is checked before anything is written: two datasets may
 not claim one file (compared ignoring case, across all formats of the run),
 and no target may be an attached database file or its ``.wal``, a symlink, a
-directory, or an existing file the directory's manifest does not list.
+directory (unless the manifest lists it as a folder of Parquet files, see
+``_export_parts``), or an existing file the directory's manifest does not list.
 Paths are compared resolved (symlinks followed) and ignoring case, since
 macOS and Windows file systems ignore case.
 """

@@ -15,8 +15,11 @@ Nothing is lost, nothing written outside what was asked:
 
 - Before any ``COPY``, every target of the run (all formats) is checked: two
   datasets may not claim one file, and no target may be an attached
-  database file or its ``.wal``, a symlink, a directory, or an existing file
-  the directory's manifest does not list. Any of these refuses the whole run.
+  database file or its ``.wal``, a symlink, a directory (but a folder of
+  Parquet files the manifest lists), or an existing file the directory's
+  manifest does not list. Any of these refuses the whole run.
+- ``partition_by``/``max_file_bytes`` make a Parquet dataset a folder of files
+  named as its file (``ducksets._export_parts``), published all or nothing too.
 - A run writes everything, data files and manifest, into a staging directory
   ``.ducksets-tmp-*``, then publishes it all or nothing, manifest last (see
   ``ducksets._staging``). Staging left by a killed process is rolled back and
