@@ -388,3 +388,16 @@ def test_split_options_are_refused_for_s3_targets(gateway: Gateway) -> None:
     with pytest.raises(InvalidArgumentError, match="s3:// targets") as caught:
         export_all_parquet(gateway, "s3://bucket/prefix", max_file_bytes=10**6)
     assert caught.value.parameter == "output_dir"
+
+
+def test_both_options_together_need_duckdb_2(gateway: Gateway, tmp_path: Path) -> None:
+    """DuckDB 1.2-1.5 cannot combine FILE_SIZE_BYTES and PARTITION_BY: refused up front there."""
+    options: dict[str, Any] = {"partition_by": {"events": ["year"]}, "max_file_bytes": 10**6}
+    if int(duckdb.__version__.split(".")[0]) >= 2:
+        result = export_all_parquet(gateway, tmp_path, **options)
+        check_listed(tmp_path, resources(tmp_path)["events"])
+        assert [p.path for p in result.written[1].parts] == ["data_0.parquet"]  # small: size only
+    else:
+        with pytest.raises(InvalidArgumentError, match="DuckDB 2.0"):
+            export_all_parquet(gateway, tmp_path, **options)
+        assert snapshot(tmp_path) == {}
