@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     )
     from ducksets.export import (
         ExportedFile,
+        ExportedPart,
         ExportFailure,
         ExportResult,
         export_all_jsonl,
@@ -113,7 +114,7 @@ _MODULES: dict[str, str] = {
         "UnknownDatasetError"
     ),
     "export": (
-        "ExportedFile ExportFailure ExportResult export_all_jsonl export_all_parquet "
+        "ExportedFile ExportedPart ExportFailure ExportResult export_all_jsonl export_all_parquet "
         "export_dataset_to_jsonl export_dataset_to_parquet export_datasets write_dataset_manifest"
     ),
     "gateway": "Gateway StorageConfig open_gateway open_memory_gateway",
@@ -187,6 +188,7 @@ __all__ = [
     "ExportFailure",
     "ExportResult",
     "ExportedFile",
+    "ExportedPart",
     "Gateway",
     "GatewayClosedError",
     "GatewayDatasets",

@@ -50,6 +50,7 @@ from ducksets._export_plan import Job, check_arguments, check_claims, check_targ
 from ducksets._export_results import (
     FORMATS,
     ExportedFile,
+    ExportedPart,
     ExportFailure,
     ExportFormat,
     ExportOutcome,
@@ -85,6 +86,7 @@ __all__ = [
     "ExportOutcome",
     "ExportResult",
     "ExportedFile",
+    "ExportedPart",
     "export_all_jsonl",
     "export_all_parquet",
     "export_dataset_to_jsonl",
