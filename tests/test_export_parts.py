@@ -5,6 +5,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from ducksets.export import (
     export_datasets,
     read_manifest,
 )
-from ducksets.gateway import Gateway, open_memory_gateway
+from ducksets.gateway import Gateway, StorageConfig, open_gateway, open_memory_gateway
 from ducksets.pack import install_macros
 
 EVENTS = """
@@ -401,3 +404,59 @@ def test_both_options_together_need_duckdb_2(gateway: Gateway, tmp_path: Path) -
         with pytest.raises(InvalidArgumentError, match="DuckDB 2.0"):
             export_all_parquet(gateway, tmp_path, **options)
         assert snapshot(tmp_path) == {}
+
+
+KILL_DURING_PUBLISH = """
+import os, signal, sys
+from pathlib import Path
+from ducksets import StorageConfig, open_gateway
+from ducksets.export import export_all_parquet
+db, out, moment = sys.argv[1], sys.argv[2], sys.argv[3]
+replace = Path.replace
+
+def replace_or_die(self, target):
+    # Only picks the moment: the kill itself is a real SIGKILL of this process.
+    staged = "/files/" in self.as_posix() and Path(target).name == "events.parquet"
+    if (moment == "directory" and staged) or (
+        moment == "package" and Path(target).name == "datapackage.json"
+    ):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return replace(self, target)
+
+Path.replace = replace_or_die
+with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+    export_all_parquet(gateway, out, partition_by={"events": ["year"]})
+"""
+
+
+@pytest.mark.parametrize("moment", ["directory", "package"])
+def test_kill_9_during_a_directory_publish_is_rolled_back(tmp_path: Path, moment: str) -> None:
+    db, out = tmp_path / "k.duckdb", tmp_path / "out"
+    with duckdb.connect(str(db)) as con:
+        install_macros(con)
+        con.execute("CREATE SCHEMA core")
+        con.execute(EVENTS.format(years="2024 + i % 2", rows=100))
+        register_dataset(con, "core.events", parquet_filename="events.parquet")
+        con.execute("CREATE TABLE core.other AS SELECT 1 AS id")
+        register_dataset(con, "core.other", parquet_filename="other.parquet")
+    with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+        assert export_all_parquet(gateway, out, partition_by={"events": ["year"]}).ok
+    before = snapshot(out)
+    with duckdb.connect(str(db)) as con:
+        con.execute(EVENTS.format(years="2040", rows=7))
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_DURING_PUBLISH, str(db), str(out), moment],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert [p for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)]  # left for the next run
+    with open_gateway(StorageConfig(db, read_only=True)) as gateway:
+        assert export_all_parquet(gateway, out, ["other"]).ok  # rolls back first
+    after = snapshot(out)
+    assert after["other.parquet"] == before["other.parquet"]  # the same table, the same bytes
+    del after[MANIFEST_NAME], before[MANIFEST_NAME]
+    assert after == before  # the old set, none of the killed run's files
+    check_listed(out, resources(out)["events"])
+    assert not [p for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)]
