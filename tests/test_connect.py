@@ -16,6 +16,7 @@ from ducksets.errors import (
     DatabaseLockedError,
     DucksetsError,
     InvalidArgumentError,
+    MissingExtensionError,
     NotADatabaseError,
 )
 
@@ -186,3 +187,21 @@ def test_a_path_that_is_not_unicode_text_is_refused(tmp_path: Path) -> None:
         connect(str(tmp_path / "base\ud800.duckdb"), read_only=False)
     assert caught.value.parameter == "path"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ducklake_path_without_the_extension_names_the_package(tmp_path: Path) -> None:
+    # The main suite's DuckDB has no ducklake extension (it cannot be downloaded
+    # here, and the wheels load only into 1.5.5): one typed error, not DuckDB's
+    # "Extension not found", and not a NotADatabaseError about a missing file.
+    catalog = tmp_path / "catalog.ducklake"
+    with pytest.raises(MissingExtensionError, match="duckdb-extension-ducklake") as info:
+        connect(f"ducklake:{catalog}", read_only=False)
+    assert info.value.extension == "ducklake"
+    assert not catalog.exists()
+
+
+def test_a_read_only_ducklake_path_needs_its_catalog_file(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.ducklake"
+    with pytest.raises(NotADatabaseError, match="no DuckLake catalog") as info:
+        connect(f"ducklake:{catalog}", read_only=True)
+    assert info.value.path == f"ducklake:{catalog}"

@@ -11,7 +11,9 @@ checks the path first:
 - an empty file is refused too, as DuckDB itself refuses it (1.2, 1.5 and
   2.0 alike); delete it and DuckDB creates a new database at that path;
 - a missing file is created only by a writable open;
-- ``:memory:`` is opened only when asked for by name.
+- ``:memory:`` is opened only when asked for by name;
+- a ``ducklake:`` path opens that DuckLake, its extensions loaded from what
+  is installed or from the ``duckdb-extension-*`` packages.
 
 Every connection sets ``autoinstall_known_extensions`` to false, so nothing
 is ever downloaded behind the caller's back (an explicit ``INSTALL`` still
@@ -39,6 +41,7 @@ from ducksets.errors import (
 )
 
 MEMORY = ":memory:"
+DUCKLAKE_PREFIX = "ducklake:"
 _MAGIC = b"DUCK"
 _MAGIC_OFFSET = 8
 _NO_DOWNLOADS = {"autoinstall_known_extensions": "false"}
@@ -52,7 +55,8 @@ def connect(
     Parameters
     ----------
     path
-        A database file, or ``":memory:"`` for a new in-memory database.
+        A database file, ``"ducklake:<catalog>"`` for a DuckLake, or
+        ``":memory:"`` for a new in-memory database.
     read_only
         Open read-only; the file must then exist.
     config
@@ -66,6 +70,8 @@ def connect(
         empty file, or (read-only) a file that does not exist.
     DatabaseLockedError
         Another process holds the file's lock.
+    MissingExtensionError
+        A ``ducklake:`` path, and the ducklake extension cannot be loaded.
     ArgumentTypeError, InvalidArgumentError
         ``path`` is not a ``str`` or path object, or is empty.
     """
@@ -76,6 +82,14 @@ def connect(
     }
     if text == MEMORY:
         return duckdb.connect(MEMORY, read_only=read_only, config=settings)
+    if text.startswith(DUCKLAKE_PREFIX):
+        # A lake is not a file: its catalog may be SQLite or Postgres. DuckDB
+        # checks it, once its extensions load (MissingExtensionError if not).
+        from ducksets.ducklake import prepare_ducklake_path
+
+        check_database_path(Path(text), read_only=read_only)
+        prepare_ducklake_path(text, config=config)
+        return duckdb.connect(text, read_only=read_only, config=settings)
     check_database_path(Path(text), read_only=read_only)
     try:
         return duckdb.connect(text, read_only=read_only, config=settings)
@@ -111,7 +125,18 @@ def _path_text(path: object) -> str:
 
 
 def check_database_path(path: Path, *, read_only: bool) -> None:
-    """Raise ``NotADatabaseError`` unless ``path`` is a DuckDB file (writable: or can be one)."""
+    """Raise ``NotADatabaseError`` unless ``path`` is a DuckDB file (writable: or can be one).
+
+    A ``ducklake:`` path passes when its catalog can be there: DuckDB's
+    DuckLake checks the catalog itself as it opens it.
+    """
+    text = str(path)
+    if text.startswith(DUCKLAKE_PREFIX):
+        catalog = Path(text[len(DUCKLAKE_PREFIX) :])
+        if read_only and ":" not in str(catalog) and not catalog.exists():
+            msg = f"no DuckLake catalog {catalog}; check the path after 'ducklake:'"
+            raise NotADatabaseError(msg, path=text)
+        return
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
