@@ -12,7 +12,7 @@ import gc
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
 from types import MappingProxyType
@@ -374,8 +374,16 @@ def _datasets(
     ]
 
 
-def _catalog_dataset(*values: Any) -> Dataset:
-    """``Dataset(*values)`` (its first seven fields) without the generated ``__init__``.
+def _catalog_dataset(
+    table_key: str,
+    name: str,
+    schema: TableSchema | None,
+    row_binding: RowBinding[Any] | None,
+    jsonl_filename: str | None,
+    parquet_filename: str | None,
+    is_view: bool,
+) -> Dataset:
+    """``Dataset(...)`` of a catalog row, without the generated ``__init__``.
 
     A frozen dataclass sets each field through ``object.__setattr__``: the two
     description fields alone made 100k datasets 10% slower to build
@@ -383,12 +391,19 @@ def _catalog_dataset(*values: Any) -> Dataset:
     replaces the few datasets that have one.
     """
     dataset = _new_object(Dataset)
-    dataset.__dict__.update(zip(_CATALOG_FIELDS, values, strict=True))
+    dataset.__dict__.update(
+        table_key=table_key,
+        name=name,
+        schema=schema,
+        row_binding=row_binding,
+        jsonl_filename=jsonl_filename,
+        parquet_filename=parquet_filename,
+        is_view=is_view,
+    )
     return dataset
 
 
 _new_object = object.__new__
-_CATALOG_FIELDS = tuple(f.name for f in fields(Dataset))[:7]
 
 
 @contextmanager
