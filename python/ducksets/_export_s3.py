@@ -47,14 +47,7 @@ from ducksets._export_results import (
 )
 from ducksets._introspect import Relation, database_path, find_relations
 from ducksets._query import fetch_one
-from ducksets._s3 import (
-    ObjectStore,
-    S3Target,
-    filesystem_options,
-    import_s3fs,
-    is_s3_url,
-    parse_s3_url,
-)
+from ducksets._s3 import ObjectStore, S3Target, is_s3_url, open_store, parse_s3_url
 from ducksets._s3_package import entries_of_package, package_text
 from ducksets._s3_runs import mark_retired, new_run_id, orphan_grace, remove_orphans
 from ducksets.errors import (
@@ -122,10 +115,7 @@ def export_to_s3(
                 progress(failure)
         return S3ExportResult((), failed, None)
     grace = orphan_grace()
-    import_s3fs()
-    from ducksets._s3_hashing import HashingS3FileSystem  # needs s3fs
-
-    store = ObjectStore(target, HashingS3FileSystem(**filesystem_options()))
+    store = open_store(target)
     listing = store.list_objects()
     live = store.read_text(MANIFEST_NAME) if MANIFEST_NAME in listing else None
     live_entries = entries_of_package(live[0], target.url_of(MANIFEST_NAME)) if live else []

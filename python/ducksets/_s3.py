@@ -156,6 +156,20 @@ def filesystem_options() -> dict[str, Any]:
     return options
 
 
+def open_store(target: S3Target) -> ObjectStore:
+    """An ``ObjectStore`` for ``target`` with a client from the AWS environment.
+
+    Raises
+    ------
+    MissingExtraError
+        ``s3fs`` is not installed.
+    """
+    import_s3fs()
+    from ducksets._s3_hashing import HashingS3FileSystem  # needs s3fs
+
+    return ObjectStore(target, HashingS3FileSystem(**filesystem_options()))
+
+
 class ObjectStore:
     """The requests an S3 export makes, on one ``s3fs`` file system, errors translated."""
 
