@@ -647,9 +647,9 @@ def test_show_matches_columns_as_duckdb_folds_names(
     code, out, _ = cli(capsys, "show", str(path), "t", "--format", "csv")
     assert code == 0
     assert out.splitlines() == [
-        "column,declared_type,actual_type",
-        "Ä,INTEGER,INTEGER",
-        "ä,VARCHAR,VARCHAR",
+        "column,declared_type,actual_type,description",
+        "Ä,INTEGER,INTEGER,",
+        "ä,VARCHAR,VARCHAR,",
     ]
 
 

@@ -123,7 +123,8 @@ def datasets(args: argparse.Namespace) -> int:
     from ducksets.registry import load_dataset_registry
 
     with connect(args.db, read_only=True) as con:
-        registry = load_dataset_registry(con, pack_schema=args.pack_schema)
+        # The listing shows no descriptions: skip the scan of every relation's comment.
+        registry = load_dataset_registry(con, pack_schema=args.pack_schema, descriptions=False)
         datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
         counts = count_datasets(con, datasets) if args.counts else ()
     columns = ["name", "table_key", "kind", "jsonl_filename", "parquet_filename"]

@@ -19,13 +19,6 @@ from ducksets.errors import InvalidTableKeyError
 from ducksets.keys import TableKey
 from ducksets.registry import Dataset, load_dataset_registry
 
-# The comment of every relation (COMMENT ON TABLE/VIEW): the dataset's description.
-_COMMENTS = (
-    "SELECT database_name, schema_name, table_name, comment FROM duckdb_tables() "
-    "UNION ALL SELECT database_name, schema_name, view_name, comment FROM duckdb_views() "
-    "WHERE NOT internal"
-)
-
 
 def listed_datasets(cursor: duckdb.DuckDBPyConnection, pack_schema: str) -> list[dict[str, Any]]:
     """Every dataset by name: name, table_key, kind, rows (base tables), description."""
@@ -35,7 +28,6 @@ def listed_datasets(cursor: duckdb.DuckDBPyConnection, pack_schema: str) -> list
         datasets = sorted(registry.by_name.values(), key=lambda d: d.name)
         keys = {d.name: _key(d) for d in datasets}
         relations = find_relations(cursor, [k for k in keys.values() if k is not None])
-        comments = {tuple(r[:3]): r[3] for r in cursor.execute(_COMMENTS).fetchall()}
         listed = []
         for dataset in datasets:
             key = keys[dataset.name]
@@ -46,7 +38,7 @@ def listed_datasets(cursor: duckdb.DuckDBPyConnection, pack_schema: str) -> list
                     "table_key": dataset.table_key,
                     "kind": dataset.kind,
                     "rows": _table_rows(cursor, relation),
-                    "description": _comment(comments, relation),
+                    "description": dataset.description,
                 }
             )
     return listed
@@ -57,13 +49,6 @@ def _key(dataset: Dataset) -> TableKey | None:
         return dataset.key
     except InvalidTableKeyError:
         return None  # names nothing; catalog_drift reports it
-
-
-def _comment(comments: dict[tuple[Any, ...], Any], relation: Relation | None) -> str | None:
-    if relation is None:
-        return None
-    comment = comments.get((relation.database, relation.schema, relation.name))
-    return str(comment) if comment else None
 
 
 def _table_rows(cursor: duckdb.DuckDBPyConnection, relation: Relation | None) -> int | None:
