@@ -344,7 +344,7 @@ def _publish(
             if name not in entries and info is not None and info.size == entry.get("bytes"):
                 entries[name] = entry
         text = package_text(sorted(entries.values(), key=lambda e: str(e["file"])), version)
-        if store.write_text(MANIFEST_NAME, text, replacing=live[1] if live else None):
+        if _committed(store, text, replacing=live[1] if live else None):
             kept = {str(entry["file"]) for entry in entries.values()}
             return [str(e["file"]) for e in earlier if e["file"] not in kept]
         live = store.read_text(MANIFEST_NAME)  # another run committed: merge its package
@@ -353,6 +353,23 @@ def _publish(
         "other exports write the same prefix: export again"
     )
     raise ExportError(msg)
+
+
+def _committed(store: ObjectStore, text: str, *, replacing: str | None) -> bool:
+    """Write the package; False when another run's came first.
+
+    A request that failed may still have been applied (the reply was lost): the
+    package is read back, and when it is this text the run has committed (its
+    objects must then stay).
+    """
+    try:
+        return store.write_text(MANIFEST_NAME, text, replacing=replacing)
+    except ObjectStoreError:
+        with contextlib.suppress(ObjectStoreError):
+            now = store.read_text(MANIFEST_NAME)
+            if now is not None and now[0] == text:
+                return True
+        raise
 
 
 def export_to_url(
