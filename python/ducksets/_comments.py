@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from ducksets._introspect import _FIND_RELATIONS
+from ducksets._introspect import _FIND_RELATIONS, chosen_rows, key_parameters
 from ducksets._key_index import joined_form, key_or_none
 from ducksets._names import SQL_ASCII_FOLD, fold_name
 from ducksets.keys import TableKey
@@ -121,23 +121,8 @@ def relation_comments(
     found: dict[TableKey, Comments] = dict.fromkeys(unique, NO_COMMENTS)
     if not unique:
         return found
-    folded = [[None if k.database is None else fold_name(k.database) for k in unique]]
-    folded += [[fold_name(k.schema) for k in unique], [fold_name(k.name) for k in unique]]
-    seen: set[int] = set()
-    exact: set[int] = set()
-    for row in con.execute(_RELATION_COMMENTS, folded).fetchall():
-        i, database_name, schema_name, relation_name, _kind, default_database = row[:6]
-        key = unique[i]
-        spelled = (key.database or default_database, key.schema, key.name)
-        # find_relations' pick: one row per key, the exact spelling should a
-        # catalog ever hold two that fold alike.
-        if i in exact:
-            continue
-        if (database_name, schema_name, relation_name) == spelled:
-            exact.add(i)
-        elif i in seen:
-            continue
-        seen.add(i)
+    rows = con.execute(_RELATION_COMMENTS, key_parameters(unique)).fetchall()
+    for key, row in chosen_rows(unique, rows).items():
         found[key] = _comments(row[6], row[7])
     return found
 

@@ -12,9 +12,9 @@ exports agree.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 
@@ -104,23 +104,46 @@ def find_relations(
     found: dict[TableKey, Relation | None] = dict.fromkeys(unique)
     if not unique:
         return found
-    folded = [[None if k.database is None else fold_name(k.database) for k in unique]]
-    folded += [[fold_name(k.schema) for k in unique], [fold_name(k.name) for k in unique]]
-    rows = con.execute(_FIND_RELATIONS, folded).fetchall()
+    rows = con.execute(_FIND_RELATIONS, key_parameters(unique)).fetchall()
+    for key, row in chosen_rows(unique, rows).items():
+        found[key] = Relation(row[1], row[2], row[3], row[4])
+    return found
+
+
+def key_parameters(keys: Sequence[TableKey]) -> list[list[str | None]]:
+    """``_FIND_RELATIONS``' parameters $1-$3 for ``keys``: their folded parts."""
+    folded: list[list[str | None]] = [
+        [None if k.database is None else fold_name(k.database) for k in keys]
+    ]
+    folded += [[fold_name(k.schema) for k in keys], [fold_name(k.name) for k in keys]]
+    return folded
+
+
+def chosen_rows(
+    keys: Sequence[TableKey], rows: Iterable[Sequence[Any]]
+) -> dict[TableKey, Sequence[Any]]:
+    """The one row per key of a result that starts with ``_FIND_RELATIONS``' columns.
+
+    DuckDB refuses two names that differ only in ASCII case, so one row per
+    key is the rule; an exact spelling wins should a catalog ever hold both.
+    """
+    chosen: dict[TableKey, Sequence[Any]] = {}
     exact: set[int] = set()
-    for i, database_name, schema_name, relation_name, kind, default_database in rows:
-        key = unique[i]
-        spelled = (key.database or default_database, key.schema, key.name)
-        # DuckDB refuses two names that differ only in ASCII case, so one row
-        # per key is the rule; an exact spelling wins should a catalog ever hold both.
+    for row in rows:
+        i, database_name, schema_name, relation_name, _kind, default_database = row[:6]
+        key = keys[i]
         if i in exact:
             continue
-        if (database_name, schema_name, relation_name) == spelled:
+        if (database_name, schema_name, relation_name) == (
+            key.database or default_database,
+            key.schema,
+            key.name,
+        ):
             exact.add(i)
-        elif found[key] is not None:
+        elif key in chosen:
             continue
-        found[key] = Relation(database_name, schema_name, relation_name, kind)
-    return found
+        chosen[key] = row
+    return chosen
 
 
 def relation_kind(con: duckdb.DuckDBPyConnection, key: TableKey) -> RelationKind | None:
