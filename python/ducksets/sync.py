@@ -11,8 +11,9 @@ import duckdb
 
 from ducksets._args import require_connection, require_str
 from ducksets._catalog_check import require_catalog
+from ducksets._catalog_lock import write_catalog
 from ducksets._names import SQL_ASCII_FOLD, fold_name
-from ducksets.catalog import CatalogRow, catalog_row, write_catalog, write_rows
+from ducksets.catalog import CatalogRow, catalog_row, write_rows
 from ducksets.errors import (
     ArgumentTypeError,
     DucksetsError,

@@ -35,7 +35,8 @@ from ducksets import (
     sync_catalog,
     unregister_dataset,
 )
-from ducksets.catalog import CatalogRow, write_catalog, write_rows
+from ducksets._catalog_lock import write_catalog
+from ducksets.catalog import CatalogRow, write_rows
 
 # One process's work: attach the lake, wait for the common start, register
 # keys every process registers (the same key) and keys of its own that want
