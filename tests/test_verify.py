@@ -715,3 +715,23 @@ def test_a_file_the_package_does_not_list_in_a_folder_is_named(parted: Path) -> 
     report = verify_exports(parted)
     assert codes(report) == {("items.parquet", "file_unlisted")}
     assert stray.relative_to(parted).as_posix() in report.problems[0].message
+
+
+def test_a_stray_file_in_another_partition_of_a_one_partition_folder_is_named(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    # Every listed file sits in part=7, but the folder is items.parquet: a file
+    # in part=8 is read by read_parquet('items.parquet/**') all the same.
+    gateway.con.execute("ALTER TABLE main.items ADD COLUMN part INTEGER")
+    gateway.con.execute("UPDATE main.items SET part = 7")
+    gateway.refresh()
+    directory = tmp_path / "one-partition"
+    result = export_datasets(gateway, directory, ("parquet",), partition_by={"items": ["part"]})
+    assert result.ok and verify_exports(directory).ok
+    (listed,) = (directory / "items.parquet").rglob("*.parquet")
+    stray = directory / "items.parquet" / "part=8" / "data_0.parquet"
+    stray.parent.mkdir()
+    stray.write_bytes(listed.read_bytes())
+    report = verify_exports(directory)
+    assert codes(report) == {("items.parquet", "file_unlisted")}
+    assert "items.parquet/part=8/data_0.parquet" in report.problems[0].message

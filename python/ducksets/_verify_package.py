@@ -10,7 +10,6 @@ directory through a symlink.
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -200,11 +199,15 @@ def _listed(index: int, resource: object) -> Listed | PackageProblem:
 
 
 def _folder(paths: list[Any]) -> str | None:
-    """The folder holding every path of a folder resource; ``None`` when there is none."""
+    """The folder of a folder resource: the first segment every path shares; else ``None``.
+
+    Not the paths' common prefix: when every file sits in one partition
+    (``items.parquet/part=7/...``) the folder readers read is still ``items.parquet``.
+    """
     if not paths or not all(isinstance(p, str) and "/" in p for p in paths):
         return None
-    common = posixpath.commonpath(paths) if len(paths) > 1 else posixpath.dirname(paths[0])
-    return common or None
+    folder = paths[0].split("/", 1)[0]
+    return folder if folder and all(p.startswith(f"{folder}/") for p in paths) else None
 
 
 def _parts(resource: Listed, paths: list[str], files: object) -> tuple[Listed, ...] | str:
