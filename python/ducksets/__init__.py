@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ducksets.catalog import bootstrap_metadata_datasets, register_dataset, unregister_dataset
     from ducksets.counts import RowCount, count_dataset_rows, count_datasets
     from ducksets.describe import DatasetDescription, describe_dataset
-    from ducksets.drift import DriftItem, DriftReport, catalog_drift
+    from ducksets.drift import DRIFT_CODES, DriftCode, DriftItem, DriftReport, catalog_drift
     from ducksets.ducklake import attach_ducklake
     from ducksets.errors import (
         ArgumentTypeError,
@@ -101,7 +101,7 @@ _MODULES: dict[str, str] = {
     "catalog": "bootstrap_metadata_datasets register_dataset unregister_dataset",
     "counts": "RowCount count_dataset_rows count_datasets",
     "describe": "DatasetDescription describe_dataset",
-    "drift": "DriftItem DriftReport catalog_drift",
+    "drift": "DRIFT_CODES DriftCode DriftItem DriftReport catalog_drift",
     "ducklake": "attach_ducklake",
     "errors": (
         "ArgumentTypeError CatalogConflictError CatalogMissingError CatalogShapeError ConfigError "
@@ -164,6 +164,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DRIFT_CODES",
     "PACK_SCHEMA",
     "ArgumentTypeError",
     "BackendLimits",
@@ -181,6 +182,7 @@ __all__ = [
     "DatasetUnreadableError",
     "DemoBuildError",
     "Diagnostic",
+    "DriftCode",
     "DriftItem",
     "DriftReport",
     "DucksetsError",

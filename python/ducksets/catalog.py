@@ -410,24 +410,16 @@ def _register_described(
     two-part key never reaches another database), by its real kind.
     """
     require_catalog(con, pack_schema)
-    datasets = catalog_table(pack_schema, "datasets")
-    columns = catalog_table(pack_schema, "dataset_columns")
 
     def upsert_and_comment() -> str:
         relation = _introspect.find_relation(con, key)
         if relation is None:
             msg = f"no table or view {key} to describe; create it first, or leave description out"
             raise RelationMissingError(msg, table_key=str(key))
-        # upsert_rows' own write, repeated: it opens its own transaction, and
-        # the comment must commit or roll back with the row.
-        existing = con.execute(f"SELECT table_key, name FROM {datasets}").fetchall()
-        checked = _reuse_spelling([row], existing)
-        _check_names(checked, existing)
-        present = {str(k) for k, _ in existing}
-        with_columns = [r for r in checked if r.schema is not None]
-        _write_catalog_rows(con, checked, present, with_columns, (datasets, columns))
+        # The comment commits or rolls back with the row: one write_catalog transaction.
+        table_key = write_rows(con, [row], pack_schema)[0]
         comment = quote_literal(description) if description else "NULL"
         con.execute(f"COMMENT ON {relation.kind.upper()} {relation.sql()} IS {comment}")
-        return checked[0].table_key
+        return table_key
 
     return write_catalog(con, pack_schema, upsert_and_comment, subject=f"the catalog row of {key}")
