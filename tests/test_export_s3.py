@@ -419,3 +419,19 @@ def test_objects_dropped_recently_wait_out_the_grace_however_old(
     left = {k for k in objects(moto_s3, s3_bucket, "p/") if not k.endswith(RETIRED)}
     left.discard(f"p/{MANIFEST_NAME}")
     assert left == live | {f"p/{f.path}" for f in third.written}  # third: dropped just now
+
+
+def test_a_file_name_duckdb_would_glob_fails_its_dataset(
+    moto_s3: MotoServer, s3_bucket: str
+) -> None:
+    # DuckDB expands * ? [ in an s3:// URL it reads: such an object could not be read back.
+    with open_memory_gateway(
+        tables={"core.items": ITEMS, "core.odd": ITEMS},
+        parquet={"core.items": "items.parquet", "core.odd": "odd[1].parquet"},
+    ) as gateway:
+        result = export_all_parquet(gateway, f"s3://{s3_bucket}/p")
+    assert [f.dataset_name for f in result.failed] == ["odd"]
+    assert "odd[1].parquet" in result.failed[0].reason
+    assert "parquet_filename" in result.failed[0].reason
+    stored = objects(moto_s3, s3_bucket, "p/")
+    assert set(stored) == {f"p/{MANIFEST_NAME}", f"p/{result.written[0].path}"}

@@ -28,6 +28,7 @@ whose objects the new package dropped get a ``RETIRED`` marker.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -65,6 +66,7 @@ from ducksets.pack import installed_version
 from ducksets.sqltext import qualified_name, quote_literal
 
 _COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
+_GLOB = re.compile(r"[*?\[]")
 _PUBLISH_TRIES = 5
 # DuckDB refuses a second file system for one protocol: runs that register take turns.
 _REGISTRATION = threading.RLock()
@@ -241,6 +243,13 @@ class _Copier:
             raise _DatasetFailedError(f"{first_line(key)}; fix its row in metadata.datasets")
         if self.relations.get(job.table_key) is None:
             msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
+            raise _DatasetFailedError(msg)
+        if _GLOB.search(job.filename):
+            msg = (
+                f"file name {job.filename!r} holds a character DuckDB expands in an s3:// URL "
+                f"(* ? [), so the object could not be read back; give it another "
+                f"{job.fmt}_filename in metadata.datasets"
+            )
             raise _DatasetFailedError(msg)
         relative = f"{self.run_id}/{job.filename}"
         url = self.store.target.url_of(relative)
