@@ -189,3 +189,24 @@ def test_closing_while_threads_read_is_safe(db_path: Path) -> None:
         reader.join(timeout=60)
     assert set(outcomes) <= {"page", "closed"}, set(outcomes) - {"page", "closed"}
     assert outcomes.count("closed") == 4
+
+
+def test_a_gateway_on_a_connection_that_used_another_database_reads_there(
+    tmp_path: Path,
+) -> None:
+    # A cursor starts in the database's default catalog, not where the
+    # connection's USE moved it: how a DuckLake attached and USEd looks.
+    from ducksets.gateway import Gateway
+    from ducksets.pack import install_macros
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{tmp_path / 'other.duckdb'}' AS other")
+    con.execute("USE other")
+    install_macros(con)
+    con.execute("CREATE TABLE items AS SELECT range AS id FROM range(3)")
+    con.execute("INSERT INTO metadata.datasets VALUES ('main.items', 'items', false, NULL, NULL)")
+    with Gateway(StorageConfig(), con) as gateway:
+        page = DatasetQueryService(gateway).read_dataset_rows(dataset_name="items", limit=10)
+        assert [row["id"] for row in page.rows] == [0, 1, 2]
+        with gateway.cursor() as cursor:
+            assert cursor.execute("SELECT current_database()").fetchone() == ("other",)

@@ -96,6 +96,7 @@ class Gateway:
         self.con = con
         self.closed = False
         """``close()`` was called: a read failing from now on failed because of it."""
+        self._use = _cursor_use(con)
         # open_gateway has checked the whole pack, the catalog tables with it.
         self.datasets: DatasetRegistry = self._load(checked=_checked)
 
@@ -129,10 +130,13 @@ class Gateway:
             The gateway was closed.
         """
         try:
-            return self.con.cursor()
+            cursor = self.con.cursor()
         except duckdb.ConnectionException as exc:
             msg = f"the gateway on {self.config.path} is closed; open a new one with open_gateway"
             raise GatewayClosedError(msg) from exc
+        if self._use is not None:
+            cursor.execute(self._use)
+        return cursor
 
     def close(self) -> None:
         """Close the connection; safe while other threads read through the gateway.
@@ -181,6 +185,21 @@ class Gateway:
             )
         finally:
             cursor.close()
+
+
+def _cursor_use(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The ``USE`` that puts a new cursor where ``con`` is, if ``con`` moved.
+
+    A cursor starts in the database's default catalog and schema, not where a
+    ``USE`` on the connection went (a DuckLake attached and ``USE``d, say).
+    """
+    where = "SELECT current_database(), current_schema()"
+    here = con.execute(where).fetchone()
+    with con.cursor() as fresh:
+        there = fresh.execute(where).fetchone()
+    if here is None or here == there:
+        return None
+    return f"USE {quote_identifier(here[0])}.{quote_identifier(here[1])}"
 
 
 def open_gateway(config: StorageConfig) -> Gateway:
