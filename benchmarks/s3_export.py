@@ -31,7 +31,7 @@ from ducksets._s3 import ObjectStore, filesystem_options, parse_s3_url
 from ducksets.export import export_datasets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from moto import MotoServer, moto_server  # tests/moto.py, not the moto package
+from s3_server import MotoServer, moto_server
 
 SCHEMA = TableSchema(
     (

@@ -81,11 +81,11 @@ def codeintel(
     return con, tables, views
 
 
-# S3 through moto (tests/moto.py): one server per session, started on first use.
+# S3 through moto (tests/s3_server.py): one server per session, started on first use.
 @pytest.fixture(scope="session")
 def moto_s3() -> Iterator[Any]:
     """A running ``moto.MotoServer`` (an S3 endpoint on a free loopback port)."""
-    from moto import moto_server
+    from s3_server import moto_server
 
     with moto_server() as server:
         yield server

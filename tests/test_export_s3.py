@@ -32,10 +32,11 @@ from ducksets.export import (
     export_all_parquet,
     export_dataset_to_parquet,
     export_datasets,
+    write_dataset_manifest,
 )
 from ducksets.gateway import Gateway, StorageConfig, open_gateway, open_memory_gateway
 from ducksets.schema import Column, TableSchema
-from moto import MotoServer, free_port
+from s3_server import MotoServer, free_port
 
 ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))
 BIN = Path(sys.executable).parent
@@ -435,3 +436,24 @@ def test_a_file_name_duckdb_would_glob_fails_its_dataset(
     assert "parquet_filename" in result.failed[0].reason
     stored = objects(moto_s3, s3_bucket, "p/")
     assert set(stored) == {f"p/{MANIFEST_NAME}", f"p/{result.written[0].path}"}
+
+
+def test_a_path_made_from_a_url_is_refused_not_written_as_a_local_folder(
+    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Path("s3://bucket/p") is the local path s3:/bucket/p: it used to export there.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgumentError, match="pass the URL as a str") as caught:
+        export_all_parquet(gateway, Path("s3://bucket/p"))
+    assert caught.value.parameter == "output_dir"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_dataset_manifest_refuses_a_url(
+    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgumentError, match="writes its own package") as caught:
+        write_dataset_manifest("s3://bucket/p", [], gateway=gateway)
+    assert caught.value.parameter == "output_dir"
+    assert list(tmp_path.iterdir()) == []

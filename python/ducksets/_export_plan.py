@@ -12,16 +12,18 @@ macOS and Windows file systems ignore case.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import duckdb
 
 from ducksets._args import require_bool, require_instance, require_path, require_str
 from ducksets._export_parts import PartOptions
 from ducksets._export_results import FORMATS, ExportFailure, ExportFormat
+from ducksets._s3 import is_url
 from ducksets.errors import (
     ArgumentTypeError,
     InvalidArgumentError,
@@ -31,6 +33,9 @@ from ducksets.filenames import MANIFEST_NAME, check_filename
 from ducksets.gateway import Gateway
 from ducksets.manifest import manifest_entries
 from ducksets.registry import catalog_table, unknown_dataset
+
+# The first part of Path('s3://b/p'): 's3:'.
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ def check_arguments(
 ) -> tuple[tuple[ExportFormat, ...], Path, list[str] | None]:
     """The checked arguments of an export: formats, directory, dataset names (a str is one)."""
     require_instance("gateway", gateway, Gateway, how="open_gateway(...)")
-    directory = Path(require_path("output_dir", output_dir, hint="give the export directory"))
+    directory = export_directory(output_dir, urls=True)
     require_bool("checksums", checksums)
     if progress is not None and not callable(progress):
         msg = f"progress must be callable or None, not {type(progress).__name__}"
@@ -74,6 +79,28 @@ def check_arguments(
         for name in names:
             require_str("datasets", name, what="a dataset name")
     return _check_formats(fmt), directory, names
+
+
+def export_directory(output_dir: object, *, urls: bool) -> Path:
+    """``output_dir`` as a local directory; an ``s3://`` URL only where ``urls`` (it is sent on).
+
+    ``Path("s3://bucket/p")`` is the local path ``s3:/bucket/p`` (a path folds
+    ``//``): refused with the fix rather than written as a local folder ``s3:``.
+    """
+    if not urls and is_url(output_dir):
+        msg = (
+            f"{output_dir} is a URL, and this writes a local directory's datapackage.json; "
+            "an export to s3:// writes its own package"
+        )
+        raise InvalidArgumentError(msg, parameter="output_dir", value=output_dir)
+    directory = Path(require_path("output_dir", output_dir, hint="give the export directory"))
+    if isinstance(output_dir, PurePath) and _URL_SCHEME.fullmatch(directory.parts[0]):
+        msg = (
+            f"output_dir {str(output_dir)!r} is a path made from a URL (a path folds '//' "
+            "into '/'); pass the URL as a str, such as 's3://bucket/prefix'"
+        )
+        raise InvalidArgumentError(msg, parameter="output_dir", value=output_dir)
+    return directory
 
 
 def _check_formats(fmt: object) -> tuple[ExportFormat, ...]:

@@ -43,10 +43,17 @@ from typing import Any, Protocol
 
 import duckdb
 
-from ducksets._args import require_instance, require_path, require_str
+from ducksets._args import require_instance, require_str
 from ducksets._export_copy import DatasetFailedError, Finish, Stager
 from ducksets._export_parts import apply_parts, check_part_options, check_partition_columns
-from ducksets._export_plan import Job, check_arguments, check_claims, check_targets, plan_run
+from ducksets._export_plan import (
+    Job,
+    check_arguments,
+    check_claims,
+    check_targets,
+    export_directory,
+    plan_run,
+)
 from ducksets._export_results import (
     FORMATS,
     ExportedFile,
@@ -279,7 +286,7 @@ def write_dataset_manifest(
     ExportError
         An existing ``datapackage.json`` is not one ducksets wrote.
     """
-    directory = Path(require_path("output_dir", output_dir, hint="give the export directory"))
+    directory = export_directory(output_dir, urls=False)
     fresh = _manifest_entries_of(directory, files)
     require_instance("gateway", gateway, Gateway, how="open_gateway(...)")
     cursor = gateway.cursor()

@@ -21,7 +21,7 @@ from ducksets import install_macros, register_dataset
 from ducksets.export import MANIFEST_NAME, export_datasets
 from ducksets.gateway import Gateway, StorageConfig, open_memory_gateway
 from ducksets.schema import Column, TableSchema
-from moto import MotoServer
+from s3_server import MotoServer
 
 ITEMS = TableSchema((Column("id", "BIGINT", nullable=False), Column("label", "VARCHAR")), ("id",))
 

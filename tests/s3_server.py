@@ -7,9 +7,8 @@ stops it on exit. The fixtures in ``tests/conftest.py`` wrap it: ``moto_s3``
 AWS environment variables pointing at the server). Use them from any test
 directory below ``tests/`` (``tests/scale`` too).
 
-Note: this module shadows the ``moto`` package for code that runs in the test
-process (``tests/`` is on ``sys.path``); the server runs in its own process,
-and nothing in the tests imports the real package.
+Named ``s3_server``, not ``moto``: ``tests/`` is on ``sys.path``, and a
+``moto.py`` here would shadow the real package in the test process.
 """
 
 from __future__ import annotations
