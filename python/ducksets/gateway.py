@@ -194,10 +194,11 @@ def _cursor_use(con: duckdb.DuckDBPyConnection) -> str | None:
     ``USE`` on the connection went (a DuckLake attached and ``USE``d, say).
     """
     where = "SELECT current_database(), current_schema()"
-    here = con.execute(where).fetchone()
+    # fetchall: DuckDB 2.0 refuses other work on a connection holding an unfinished result.
+    [here] = con.execute(where).fetchall()
     with con.cursor() as fresh:
-        there = fresh.execute(where).fetchone()
-    if here is None or here == there:
+        [there] = fresh.execute(where).fetchall()
+    if here == there:
         return None
     return f"USE {quote_identifier(here[0])}.{quote_identifier(here[1])}"
 
