@@ -213,7 +213,7 @@ def test_a_file_replaced_by_a_rename(hasher: ThreadPoolExecutor, tmp_path: Path)
         os.write(fd, b"abandoned\n" * 100_000)
         time.sleep(MATURE)
         other = tmp_path / "tmp_replaced.jsonl"
-        other.write_bytes(b"the real file\n" * 50_000)
+        other.write_bytes(b"the real file\n" * 100_000)  # over SMALL_FILE: not hashed inline
         other.replace(target)
 
     assert tail_of(hasher, target, script).rehashed_from == 0

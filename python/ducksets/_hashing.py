@@ -47,7 +47,7 @@ Digest = tuple[int, str]
 CHUNK = 1 << 20
 """Bytes read and hashed at a time (one buffer per hash, reused)."""
 SMALL_FILE = 1 << 20
-"""Files up to this size are hashed at once when hashed after the fact: cheaper than a hand-off."""
+"""Files up to this size are hashed at once when their ``COPY`` returns: cheaper than a hand-off."""
 POLL = 0.005
 """Seconds the tail waits for the writer to write more (it wakes at once when the COPY returns)."""
 MATURE = 0.05
@@ -126,19 +126,27 @@ class Tail:
         return tail
 
     def writer_done(self) -> None:
-        """The ``COPY`` returned: the file is complete."""
-        self._done.set()
-        if self.tailing:
-            return
+        """The ``COPY`` returned: the file is complete.
+
+        A small file is hashed here and now (its tail, if any, is dropped): for
+        many tiny datasets, waiting for the thread costs more than the hash.
+        """
         try:
-            small = self.path.stat().st_size <= SMALL_FILE
+            status = self.path.stat()
+            small = stat.S_ISREG(status.st_mode) and status.st_size <= SMALL_FILE
         except OSError:
             small = False
         digest = _digest_now(self.path) if small else None
-        self._future = digest or self.executor.submit(file_digest, self.path)
+        if digest is not None:
+            self.cancel()
+            self._future = digest
+        elif self.tailing:
+            self._done.set()
+        else:
+            self._future = self.executor.submit(file_digest, self.path)
 
     def cancel(self) -> None:
-        """The ``COPY`` failed: stop hashing; ``result`` must not be called."""
+        """Stop the tail (the ``COPY`` failed: ``result`` must not be called)."""
         self._cancelled = True
         self._done.set()
 
