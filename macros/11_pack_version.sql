@@ -5,4 +5,4 @@
 -- Parameters: none.
 -- Example:
 --   SELECT metadata.pack_version();
-CREATE OR REPLACE MACRO metadata.pack_version() AS ('0.6.0');
+CREATE OR REPLACE MACRO metadata.pack_version() AS ('0.7.0');

@@ -36,7 +36,7 @@ RELEASED = sorted(FIXTURES.glob("pack-*.sql"))
 
 def test_every_release_before_this_one_is_frozen() -> None:
     versions = [p.stem.removeprefix("pack-") for p in RELEASED]
-    assert {"0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0", "0.6.0"} <= set(versions)
+    assert {"0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0", "0.6.0", "0.7.0"} <= set(versions)
     assert pack_version() not in versions or pack_version() == max(versions)
 
 
