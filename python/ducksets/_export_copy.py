@@ -155,7 +155,7 @@ class Stager:
             copy_sql = self._verified_copy(job, key)
             if self.hasher is not None:
                 digest = Tail.start(self.hasher, produced)
-            rows = _rows_written(self.cursor.execute(copy_sql).fetchall())
+            rows = rows_written(self.cursor.execute(copy_sql).fetchall())
             columns = self.table_columns.get(relation) or _columns(self.cursor, key)
         except BaseException as exc:
             if digest is not None:
@@ -205,32 +205,52 @@ class Stager:
 
     def _verified_copy(self, job: Job, key: TableKey) -> str:
         """The pack's COPY statement for ``job``, run only when it is exactly the one expected."""
-        staged = f"{self.files.as_posix()}/{job.filename}"
-        expected = (
-            f"COPY (SELECT * FROM {key.sql()}) TO {quote_literal(staged)} "
-            f"(FORMAT {_COPY_FORMAT[job.fmt]})"
-        )
         if (job.name, job.fmt) in self.statements:
             statement = self.statements[job.name, job.fmt]
         else:
-            row = fetch_one(
-                self.cursor,
-                f"SELECT {self.macro}(?, fmt := ?, output_dir := ?)",
-                [job.name, job.fmt, self.files.as_posix()],
-            )
-            statement = None if row is None else row[0]
-        if statement == expected:
-            return expected
-        repair = f"ducksets install {database_path(self.cursor)}"
-        if statement is None:
-            msg = f"{self.macro} returned no statement; run `{repair}` to repair the pack"
-        else:
-            msg = (
-                f"{self.macro} returned a statement other than this dataset's COPY into the "
-                f"staging directory, so nothing was run; the pack object was changed: "
-                f"`{repair}` repairs it"
-            )
-        raise DatasetFailedError(msg)
+            statement = pack_statement(self.cursor, self.macro, job, self.files.as_posix())
+        staged = f"{self.files.as_posix()}/{job.filename}"
+        return checked_copy(self.cursor, self.macro, statement, job, key, staged)
+
+
+def pack_statement(
+    cursor: duckdb.DuckDBPyConnection, macro: str, job: Job, output_dir: str
+) -> str | None:
+    """What the pack's ``dataset_export_sql`` returns for ``job`` into ``output_dir``."""
+    row = fetch_one(
+        cursor, f"SELECT {macro}(?, fmt := ?, output_dir := ?)", [job.name, job.fmt, output_dir]
+    )
+    return None if row is None else row[0]
+
+
+def checked_copy(
+    cursor: duckdb.DuckDBPyConnection,
+    macro: str,
+    statement: str | None,
+    job: Job,
+    key: TableKey,
+    target: str,
+) -> str:
+    """``statement`` when it is exactly ``job``'s COPY of ``key`` to ``target``.
+
+    The exporter runs only SQL it built itself, and builds it again here to
+    compare: a changed pack macro makes the dataset fail, and nothing runs.
+    """
+    expected = (
+        f"COPY (SELECT * FROM {key.sql()}) TO {quote_literal(target)} "
+        f"(FORMAT {_COPY_FORMAT[job.fmt]})"
+    )
+    if statement == expected:
+        return expected
+    repair = f"ducksets install {database_path(cursor)}"
+    if statement is None:
+        msg = f"{macro} returned no statement; run `{repair}` to repair the pack"
+    else:
+        msg = (
+            f"{macro} returned a statement other than this dataset's COPY to {target}, "
+            f"so nothing was run; the pack object was changed: `{repair}` repairs it"
+        )
+    raise DatasetFailedError(msg)
 
 
 def _regular_file_size(path: Path) -> int | None:
@@ -253,7 +273,7 @@ def _file_facts(produced: Path, digest: Tail | None) -> tuple[int, str | None, i
         raise DatasetFailedError(f"cannot read back {produced}: {exc}") from exc
 
 
-def _rows_written(result: list[tuple[Any, ...]]) -> int:
+def rows_written(result: list[tuple[Any, ...]]) -> int:
     # COPY ... TO returns one row whose first column is the number of rows
     # written (DuckDB 1.2 and later; RETURN_STATS would add more columns).
     if not result or not isinstance(result[0][0], int):

@@ -266,7 +266,7 @@ def check_partition_columns(cursor: duckdb.DuckDBPyConnection, jobs: Sequence[Jo
 
 def stage_parts(stager: Stager, job: Job, key: TableKey, relation: Relation) -> Finish:
     """Run the verified ``COPY`` of ``job`` with its split options into a staged directory."""
-    from ducksets._export_copy import DatasetFailedError, _columns, _rows_written
+    from ducksets._export_copy import DatasetFailedError, _columns, rows_written
 
     start = time.perf_counter()
     assert job.parts is not None
@@ -278,7 +278,7 @@ def stage_parts(stager: Stager, job: Job, key: TableKey, relation: Relation) -> 
         if not statement.endswith(_SUFFIX):
             raise DatasetFailedError(f"unexpected COPY statement {statement!r}")
         options = job.parts.copy_options([name for name, _ in columns])
-        rows = _rows_written(cursor.execute(f"{statement[:-1]}{options})").fetchall())
+        rows = rows_written(cursor.execute(f"{statement[:-1]}{options})").fetchall())
         paths = list_parts(produced)
         if not paths and rows == 0:
             # DuckDB writes no file for no rows: one empty file keeps the schema.

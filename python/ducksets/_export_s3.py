@@ -38,6 +38,7 @@ from typing import Any
 
 import duckdb
 
+from ducksets._export_copy import DatasetFailedError, checked_copy, pack_statement, rows_written
 from ducksets._export_plan import Job, check_claims, plan_run
 from ducksets._export_results import (
     ExportedFile,
@@ -46,7 +47,7 @@ from ducksets._export_results import (
     ExportOutcome,
     ExportResult,
 )
-from ducksets._introspect import Relation, database_path, find_relations
+from ducksets._introspect import Relation, find_relations
 from ducksets._query import fetch_one
 from ducksets._s3 import ObjectStore, S3Target, is_s3_url, open_store, parse_s3_url
 from ducksets._s3_package import entries_of_package, package_text
@@ -63,9 +64,8 @@ from ducksets.gateway import Gateway
 from ducksets.keys import TableKey, parse_table_key
 from ducksets.manifest import describe_entries
 from ducksets.pack import installed_version
-from ducksets.sqltext import qualified_name, quote_literal
+from ducksets.sqltext import qualified_name
 
-_COPY_FORMAT = {"jsonl": "JSON", "parquet": "PARQUET"}
 _GLOB = re.compile(r"[*?\[]")
 _PUBLISH_TRIES = 5
 # DuckDB refuses a second file system for one protocol: runs that register take turns.
@@ -215,7 +215,7 @@ class _Copier:
                 else:
                     try:
                         outcome = self._write(item)
-                    except _DatasetFailedError as exc:
+                    except DatasetFailedError as exc:
                         outcome = ExportFailure(item.name, item.fmt, str(exc))
                 if isinstance(outcome, S3ExportedFile):
                     written.append(outcome)
@@ -240,22 +240,22 @@ class _Copier:
         start = time.perf_counter()
         key = self.keys[job.table_key]
         if isinstance(key, InvalidTableKeyError):
-            raise _DatasetFailedError(f"{first_line(key)}; fix its row in metadata.datasets")
+            raise DatasetFailedError(f"{first_line(key)}; fix its row in metadata.datasets")
         if self.relations.get(job.table_key) is None:
             msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
-            raise _DatasetFailedError(msg)
+            raise DatasetFailedError(msg)
         if _GLOB.search(job.filename):
             msg = (
                 f"file name {job.filename!r} holds a character DuckDB expands in an s3:// URL "
                 f"(* ? [), so the object could not be read back; give it another "
                 f"{job.fmt}_filename in metadata.datasets"
             )
-            raise _DatasetFailedError(msg)
+            raise DatasetFailedError(msg)
         relative = f"{self.run_id}/{job.filename}"
         url = self.store.target.url_of(relative)
         try:
             copy_sql = self._verified_copy(job, key, url)
-            rows = _rows_written(self.cursor.execute(copy_sql).fetchall())
+            rows = rows_written(self.cursor.execute(copy_sql).fetchall())
             bound = self.cursor.sql(f"SELECT * FROM {key.sql()} LIMIT 0")
             columns = tuple(zip(bound.columns, (str(t) for t in bound.types), strict=True))
         except duckdb.Error as exc:
@@ -266,7 +266,7 @@ class _Copier:
                 self.store.fs.take_digest(url)
             with contextlib.suppress(ObjectStoreError):
                 self.store.delete([relative])
-            raise _DatasetFailedError(first_line(exc)) from exc
+            raise DatasetFailedError(first_line(exc)) from exc
         size, sha256 = self._facts(relative, url)
         return S3ExportedFile(
             dataset_name=job.name,
@@ -296,37 +296,9 @@ class _Copier:
 
     def _verified_copy(self, job: Job, key: TableKey, url: str) -> str:
         """The pack's COPY for ``job`` into the run, run only when exactly the one expected."""
-        expected = (
-            f"COPY (SELECT * FROM {key.sql()}) TO {quote_literal(url)} "
-            f"(FORMAT {_COPY_FORMAT[job.fmt]})"
-        )
-        row = fetch_one(
-            self.cursor,
-            f"SELECT {self.macro}(?, fmt := ?, output_dir := ?)",
-            [job.name, job.fmt, self.run_url],
-        )
-        statement = None if row is None else row[0]
-        if statement == expected:
-            return expected
-        repair = f"ducksets install {database_path(self.cursor)}"
-        if statement is None:
-            msg = f"{self.macro} returned no statement; run `{repair}` to repair the pack"
-        else:
-            msg = (
-                f"{self.macro} returned a statement other than this dataset's COPY to "
-                f"{url}, so nothing was run; the pack object was changed: `{repair}` repairs it"
-            )
-        raise _DatasetFailedError(msg)
+        statement = pack_statement(self.cursor, self.macro, job, self.run_url)
+        return checked_copy(self.cursor, self.macro, statement, job, key, url)
 
-
-class _DatasetFailedError(Exception):
-    """One dataset could not be written; the message is the reason shown to the user."""
-
-
-def _rows_written(result: list[tuple[Any, ...]]) -> int:
-    if not result or not isinstance(result[0][0], int):
-        raise _DatasetFailedError(f"unexpected COPY result {result!r}")
-    return int(result[0][0])
 
 
 def _publish(
