@@ -735,3 +735,22 @@ def test_a_stray_file_in_another_partition_of_a_one_partition_folder_is_named(
     report = verify_exports(directory)
     assert codes(report) == {("items.parquet", "file_unlisted")}
     assert "items.parquet/part=8/data_0.parquet" in report.problems[0].message
+
+
+def test_a_connection_that_used_another_database_is_checked_there(tmp_path: Path) -> None:
+    # verify's cursor starts where the caller's USE put the connection (a
+    # DuckLake attached and USEd looks like this), not in the default catalog.
+    from ducksets import Gateway, StorageConfig, install_macros
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{tmp_path / 'other.duckdb'}' AS other")
+    con.execute("USE other")
+    install_macros(con)
+    con.execute("CREATE TABLE items AS SELECT range AS id FROM range(5)")
+    con.execute(
+        "INSERT INTO metadata.datasets VALUES ('main.items', 'items', false, NULL, 'items.parquet')"
+    )
+    with Gateway(StorageConfig(), con) as gateway:
+        assert export_datasets(gateway, tmp_path / "out", "parquet").ok
+        assert verify_exports(tmp_path / "out", database=gateway).ok
+        assert verify_exports(tmp_path / "out", database=con).ok

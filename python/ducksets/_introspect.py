@@ -146,6 +146,31 @@ def chosen_rows(
     return chosen
 
 
+def use_statement(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The ``USE`` that puts a new cursor of ``con`` where ``con`` is, if ``con`` moved.
+
+    A cursor starts in the database's default catalog and schema, not where a
+    ``USE`` on the connection went (a DuckLake attached and ``USE``d, say).
+    """
+    where = "SELECT current_database(), current_schema()"
+    # fetchall: DuckDB 2.0 refuses other work on a connection holding an unfinished result.
+    [here] = con.execute(where).fetchall()
+    with con.cursor() as fresh:
+        [there] = fresh.execute(where).fetchall()
+    if here == there:
+        return None
+    return f"USE {quote_identifier(here[0])}.{quote_identifier(here[1])}"
+
+
+def placed_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new cursor of ``con`` in ``con``'s current database and schema."""
+    use = use_statement(con)
+    cursor = con.cursor()
+    if use is not None:
+        cursor.execute(use)
+    return cursor
+
+
 def relation_kind(con: duckdb.DuckDBPyConnection, key: TableKey) -> RelationKind | None:
     """``table``, ``view``, or ``None`` when ``key`` names no relation."""
     relation = find_relation(con, key)

@@ -15,6 +15,7 @@ import duckdb
 from ducksets._args import require_bool, require_path, require_str
 from ducksets._catalog_check import require_intact_pack
 from ducksets._connect import connect
+from ducksets._introspect import use_statement
 from ducksets._transaction import transaction
 from ducksets.catalog import bootstrap_metadata_datasets
 from ducksets.errors import ArgumentTypeError, GatewayClosedError, SchemaError, first_line
@@ -96,7 +97,7 @@ class Gateway:
         self.con = con
         self.closed = False
         """``close()`` was called: a read failing from now on failed because of it."""
-        self._use = _cursor_use(con)
+        self._use = use_statement(con)
         # open_gateway has checked the whole pack, the catalog tables with it.
         self.datasets: DatasetRegistry = self._load(checked=_checked)
 
@@ -185,22 +186,6 @@ class Gateway:
             )
         finally:
             cursor.close()
-
-
-def _cursor_use(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The ``USE`` that puts a new cursor where ``con`` is, if ``con`` moved.
-
-    A cursor starts in the database's default catalog and schema, not where a
-    ``USE`` on the connection went (a DuckLake attached and ``USE``d, say).
-    """
-    where = "SELECT current_database(), current_schema()"
-    # fetchall: DuckDB 2.0 refuses other work on a connection holding an unfinished result.
-    [here] = con.execute(where).fetchall()
-    with con.cursor() as fresh:
-        [there] = fresh.execute(where).fetchall()
-    if here == there:
-        return None
-    return f"USE {quote_identifier(here[0])}.{quote_identifier(here[1])}"
 
 
 def open_gateway(config: StorageConfig) -> Gateway:

@@ -268,7 +268,9 @@ def _connection(database: object) -> duckdb.DuckDBPyConnection | None:
     if isinstance(database, Gateway):
         return database.cursor()
     if isinstance(database, duckdb.DuckDBPyConnection):
-        return database.cursor()
+        from ducksets._introspect import placed_cursor
+
+        return placed_cursor(database)  # where the caller's USE put it
     msg = (
         "database must be a Gateway (open_gateway) or a duckdb connection, "
         f"not {type(database).__name__} {database!r}"
