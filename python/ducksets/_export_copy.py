@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import stat
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -89,12 +89,7 @@ class Stager:
         self.files = files
         self.hasher = hasher
         self.statements = self._statements(jobs)
-        self.keys: dict[str, TableKey | InvalidTableKeyError] = {}
-        for job in jobs:
-            try:
-                self.keys[job.table_key] = parse_table_key(job.table_key)
-            except InvalidTableKeyError as exc:
-                self.keys[job.table_key] = exc
+        self.keys = parsed_keys(jobs)
         self.relations: dict[str, Relation | None] = {}
         """The relation each table key (as the catalog spells it) names, in this snapshot."""
         self.table_columns: dict[Relation, Columns] = {}
@@ -115,10 +110,9 @@ class Stager:
     def _snapshot(self) -> None:
         """Begin the transaction; resolve every key and read every table's columns in it."""
         self.cursor.execute("BEGIN TRANSACTION")
-        keys = {text: k for text, k in self.keys.items() if isinstance(k, TableKey)}
-        found = find_relations(self.cursor, keys.values())
-        self.relations = {text: found[key] for text, key in keys.items()}
-        tables = [r for r in found.values() if r is not None and r.kind == "table"]
+        self.relations = resolved_keys(self.cursor, self.keys)
+        relations = self.relations.values()
+        tables = list(dict.fromkeys(r for r in relations if r is not None and r.kind == "table"))
         self.table_columns = dict.fromkeys(tables, ())
         if tables:
             names = [[r.database for r in tables], [r.schema for r in tables]]
@@ -137,14 +131,7 @@ class Stager:
     def stage(self, job: Job) -> Finish:
         """Run the verified ``COPY`` of ``job``; the returned call completes it."""
         start = time.perf_counter()
-        key = self.keys[job.table_key]
-        if isinstance(key, InvalidTableKeyError):
-            msg = f"{first_line(key)}; fix its row in metadata.datasets"
-            raise DatasetFailedError(msg) from key
-        relation = self.relations.get(job.table_key)
-        if relation is None:
-            msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
-            raise DatasetFailedError(msg)
+        key, relation = job_relation(job, self.keys, self.relations)
         if job.parts is not None:  # H8 hook: a directory of Parquet files (_export_parts)
             from ducksets._export_parts import stage_parts
 
@@ -156,7 +143,7 @@ class Stager:
             if self.hasher is not None:
                 digest = Tail.start(self.hasher, produced)
             rows = rows_written(self.cursor.execute(copy_sql).fetchall())
-            columns = self.table_columns.get(relation) or _columns(self.cursor, key)
+            columns = self.table_columns.get(relation) or columns_now(self.cursor, key)
         except BaseException as exc:
             if digest is not None:
                 digest.cancel()  # else its thread would wait for the COPY forever
@@ -211,6 +198,43 @@ class Stager:
             statement = pack_statement(self.cursor, self.macro, job, self.files.as_posix())
         staged = f"{self.files.as_posix()}/{job.filename}"
         return checked_copy(self.cursor, self.macro, statement, job, key, staged)
+
+
+def parsed_keys(jobs: Sequence[Job]) -> dict[str, TableKey | InvalidTableKeyError]:
+    """Each job's table key (as the catalog spells it), parsed, or why it does not parse."""
+    keys: dict[str, TableKey | InvalidTableKeyError] = {}
+    for job in jobs:
+        try:
+            keys[job.table_key] = parse_table_key(job.table_key)
+        except InvalidTableKeyError as exc:
+            keys[job.table_key] = exc
+    return keys
+
+
+def resolved_keys(
+    cursor: duckdb.DuckDBPyConnection, keys: Mapping[str, TableKey | InvalidTableKeyError]
+) -> dict[str, Relation | None]:
+    """The relation each parsed key names now (one catalog query), by its catalog spelling."""
+    parsed = {text: key for text, key in keys.items() if isinstance(key, TableKey)}
+    found = find_relations(cursor, parsed.values())
+    return {text: found[key] for text, key in parsed.items()}
+
+
+def job_relation(
+    job: Job,
+    keys: Mapping[str, TableKey | InvalidTableKeyError],
+    relations: Mapping[str, Relation | None],
+) -> tuple[TableKey, Relation]:
+    """``job``'s key and the relation it names in the run's snapshot; else the dataset fails."""
+    key = keys[job.table_key]
+    if isinstance(key, InvalidTableKeyError):
+        msg = f"{first_line(key)}; fix its row in metadata.datasets"
+        raise DatasetFailedError(msg) from key
+    relation = relations.get(job.table_key)
+    if relation is None:
+        msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
+        raise DatasetFailedError(msg)
+    return key, relation
 
 
 def pack_statement(
@@ -281,7 +305,7 @@ def rows_written(result: list[tuple[Any, ...]]) -> int:
     return int(result[0][0])
 
 
-def _columns(cursor: duckdb.DuckDBPyConnection, key: TableKey) -> Columns:
+def columns_now(cursor: duckdb.DuckDBPyConnection, key: TableKey) -> Columns:
     """Column names and types as DuckDB binds the relation now (a view's catalog entry may lag)."""
     relation = cursor.sql(f"SELECT * FROM {key.sql()} LIMIT 0")
     return tuple(zip(relation.columns, (str(t) for t in relation.types), strict=True))

@@ -266,7 +266,7 @@ def check_partition_columns(cursor: duckdb.DuckDBPyConnection, jobs: Sequence[Jo
 
 def stage_parts(stager: Stager, job: Job, key: TableKey, relation: Relation) -> Finish:
     """Run the verified ``COPY`` of ``job`` with its split options into a staged directory."""
-    from ducksets._export_copy import DatasetFailedError, _columns, rows_written
+    from ducksets._export_copy import DatasetFailedError, columns_now, rows_written
 
     start = time.perf_counter()
     assert job.parts is not None
@@ -274,7 +274,7 @@ def stage_parts(stager: Stager, job: Job, key: TableKey, relation: Relation) -> 
     cursor = stager.cursor
     try:
         statement = stager._verified_copy(job, key)
-        columns = stager.table_columns.get(relation) or _columns(cursor, key)
+        columns = stager.table_columns.get(relation) or columns_now(cursor, key)
         if not statement.endswith(_SUFFIX):
             raise DatasetFailedError(f"unexpected COPY statement {statement!r}")
         options = job.parts.copy_options([name for name, _ in columns])

@@ -38,7 +38,16 @@ from typing import Any
 
 import duckdb
 
-from ducksets._export_copy import DatasetFailedError, checked_copy, pack_statement, rows_written
+from ducksets._export_copy import (
+    DatasetFailedError,
+    checked_copy,
+    columns_now,
+    job_relation,
+    pack_statement,
+    parsed_keys,
+    resolved_keys,
+    rows_written,
+)
 from ducksets._export_plan import Job, check_claims, plan_run
 from ducksets._export_results import (
     ExportedFile,
@@ -47,7 +56,7 @@ from ducksets._export_results import (
     ExportOutcome,
     ExportResult,
 )
-from ducksets._introspect import Relation, find_relations
+from ducksets._introspect import Relation
 from ducksets._query import fetch_one
 from ducksets._s3 import ObjectStore, S3Target, is_s3_url, open_store, parse_s3_url
 from ducksets._s3_package import entries_of_package, package_text
@@ -55,13 +64,12 @@ from ducksets._s3_runs import mark_retired, new_run_id, orphan_grace, remove_orp
 from ducksets.errors import (
     ExportError,
     InvalidArgumentError,
-    InvalidTableKeyError,
     ObjectStoreError,
     first_line,
 )
 from ducksets.filenames import MANIFEST_NAME
 from ducksets.gateway import Gateway
-from ducksets.keys import TableKey, parse_table_key
+from ducksets.keys import TableKey
 from ducksets.manifest import describe_entries
 from ducksets.pack import installed_version
 from ducksets.sqltext import qualified_name
@@ -192,12 +200,7 @@ class _Copier:
         self.run_url = store.target.url_of(run)
         self.hashed = hashed
         self.checksums = checksums
-        self.keys: dict[str, TableKey | InvalidTableKeyError] = {}
-        for job in jobs:
-            try:
-                self.keys[job.table_key] = parse_table_key(job.table_key)
-            except InvalidTableKeyError as exc:
-                self.keys[job.table_key] = exc
+        self.keys = parsed_keys(jobs)
         self.relations: dict[str, Relation | None] = {}
 
     def run(
@@ -232,18 +235,11 @@ class _Copier:
 
     def _begin(self) -> None:
         self.cursor.execute("BEGIN TRANSACTION")
-        keys = {text: k for text, k in self.keys.items() if isinstance(k, TableKey)}
-        found = find_relations(self.cursor, keys.values())
-        self.relations = {text: found[key] for text, key in keys.items()}
+        self.relations = resolved_keys(self.cursor, self.keys)
 
     def _write(self, job: Job) -> S3ExportedFile:
         start = time.perf_counter()
-        key = self.keys[job.table_key]
-        if isinstance(key, InvalidTableKeyError):
-            raise DatasetFailedError(f"{first_line(key)}; fix its row in metadata.datasets")
-        if self.relations.get(job.table_key) is None:
-            msg = f"table key {job.table_key!r} names no table or view; create it or fix its row"
-            raise DatasetFailedError(msg)
+        key, _ = job_relation(job, self.keys, self.relations)
         if _GLOB.search(job.filename):
             msg = (
                 f"file name {job.filename!r} holds a character DuckDB expands in an s3:// URL "
@@ -256,8 +252,7 @@ class _Copier:
         try:
             copy_sql = self._verified_copy(job, key, url)
             rows = rows_written(self.cursor.execute(copy_sql).fetchall())
-            bound = self.cursor.sql(f"SELECT * FROM {key.sql()} LIMIT 0")
-            columns = tuple(zip(bound.columns, (str(t) for t in bound.types), strict=True))
+            columns = columns_now(self.cursor, key)
         except duckdb.Error as exc:
             self.cursor.execute("ROLLBACK")
             self._begin()
