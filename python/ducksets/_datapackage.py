@@ -22,9 +22,12 @@ JSONL schema states the format instead: ``any`` (ISO 8601 with a space).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from ducksets.errors import ExportError
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 FORMAT = 2
@@ -174,6 +177,32 @@ def is_ours(document: object) -> bool:
         and isinstance(document.get("ducksets:format"), int)
         and isinstance(document.get("resources"), list)
     )
+
+
+def parsed_document(text: str, where: object, hint: str) -> dict[str, Any]:
+    """The ducksets data package in ``text`` (read from ``where``).
+
+    Raises
+    ------
+    ExportError
+        ``text`` is not a data package ducksets wrote, or a newer ducksets wrote it;
+        names ``where`` and ends with ``hint`` (what to do).
+    """
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        msg = f"{where} is not a data package ducksets wrote ({exc}); {hint}"
+        raise ExportError(msg) from exc
+    if not is_ours(document):
+        msg = f"{where} is not a data package ducksets wrote (no ducksets:format); {hint}"
+        raise ExportError(msg)
+    if document["ducksets:format"] > FORMAT:
+        msg = (
+            f"{where} was written by a newer ducksets (ducksets:format "
+            f"{document['ducksets:format']}); upgrade ducksets or export elsewhere"
+        )
+        raise ExportError(msg)
+    return dict(document)
 
 
 def document_entries(document: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -8,12 +8,10 @@ becomes the resource's relative ``path``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ducksets import manifest
-from ducksets._datapackage import FORMAT, document_entries, is_ours
-from ducksets.errors import ExportError
+from ducksets._datapackage import document_entries, parsed_document
 
 
 def package_text(entries: list[dict[str, Any]], installed_pack_version: str | None) -> str:
@@ -30,15 +28,4 @@ def entries_of_package(text: str, url: str) -> list[dict[str, Any]]:
         The document is not one ducksets wrote, or a newer ducksets wrote it.
     """
     hint = "move it away or export to another prefix (ducksets replaces its own package)"
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        msg = f"{url} is not a data package ducksets wrote ({exc}); {hint}"
-        raise ExportError(msg) from exc
-    if not is_ours(document):
-        msg = f"{url} is not a data package ducksets wrote (no ducksets:format); {hint}"
-        raise ExportError(msg)
-    if document["ducksets:format"] > FORMAT:
-        msg = f"{url} was written by a newer ducksets; upgrade ducksets or export elsewhere"
-        raise ExportError(msg)
-    return document_entries(document)
+    return document_entries(parsed_document(text, url, hint))

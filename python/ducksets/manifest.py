@@ -34,7 +34,12 @@ from typing import Any
 import duckdb
 
 from ducksets._comments import relation_comments
-from ducksets._datapackage import FORMAT, document_entries, is_ours, package_document
+from ducksets._datapackage import (
+    FORMAT,
+    document_entries,
+    package_document,
+    parsed_document,
+)
 from ducksets.errors import ExportError, InvalidFilenameError, InvalidTableKeyError, first_line
 from ducksets.filenames import LEGACY_MANIFEST_NAME, MANIFEST_NAME, check_filename
 from ducksets.keys import TableKey, parse_table_key
@@ -64,20 +69,11 @@ def read_manifest(output_dir: str | Path) -> Mapping[str, Any] | None:
     try:
         if path.is_symlink() or not path.is_file():
             raise ValueError("not a regular file")
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:
         msg = f"{path} is not a data package ducksets wrote ({exc}); {hint}"
         raise ExportError(msg) from exc
-    if not is_ours(document):
-        msg = f"{path} is not a data package ducksets wrote (no ducksets:format); {hint}"
-        raise ExportError(msg)
-    if document["ducksets:format"] > FORMAT:
-        msg = (
-            f"{path} was written by a newer ducksets (ducksets:format "
-            f"{document['ducksets:format']}); upgrade ducksets or export elsewhere"
-        )
-        raise ExportError(msg)
-    return dict(document)
+    return parsed_document(text, path, hint)
 
 
 def legacy_entries(directory: Path) -> list[dict[str, Any]] | None:
