@@ -231,18 +231,10 @@ class ObjectStore:
 
         False when another writer changed it since it was read (nothing written).
         """
-        url = self.target.url_of(relative)
         condition = {"IfMatch": replacing} if replacing else {"IfNoneMatch": "*"}
-        with self.translating(url, "write"):
+        with self.translating(self.target.url_of(relative), "write"):
             try:
-                self.fs.call_s3(
-                    "put_object",
-                    Bucket=self.target.bucket,
-                    Key=self.target.key(relative),
-                    Body=text.encode("utf-8"),
-                    ContentType="application/json",
-                    **condition,
-                )
+                self._put(relative, text, condition)
             except OSError as exc:
                 if _code(exc) in {"PreconditionFailed", "ConditionalRequestConflict"}:
                     return False
@@ -251,15 +243,19 @@ class ObjectStore:
 
     def write_marker(self, relative: str, text: str) -> None:
         """Write a small object unconditionally (a marker of ducksets' own)."""
-        url = self.target.url_of(relative)
-        with self.translating(url, "write"):
-            self.fs.call_s3(
-                "put_object",
-                Bucket=self.target.bucket,
-                Key=self.target.key(relative),
-                Body=text.encode("utf-8"),
-                ContentType="application/json",
-            )
+        with self.translating(self.target.url_of(relative), "write"):
+            self._put(relative, text, {})
+
+    def _put(self, relative: str, text: str, condition: dict[str, str]) -> None:
+        """One ``PutObject`` of ``text`` (JSON) with ``condition`` (``IfMatch``, ...)."""
+        self.fs.call_s3(
+            "put_object",
+            Bucket=self.target.bucket,
+            Key=self.target.key(relative),
+            Body=text.encode("utf-8"),
+            ContentType="application/json",
+            **condition,
+        )
 
     def delete(self, relatives: Iterable[str]) -> None:
         """Delete these objects (missing ones are no error)."""
