@@ -477,3 +477,46 @@ def test_names_with_double_quotes_read_their_own_rows(con: duckdb.DuckDBPyConnec
     con.execute("SET preserve_insertion_order = false")  # tables are sorted too then
     gateway.refresh()
     assert query.read_dataset_rows(dataset_name="quoted_table").rows == ({"what": "quoted table"},)
+
+
+def test_a_table_page_is_the_scan_in_order_at_any_depth(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's one statement (page, catalog keys, setting) keeps the scan's order and rows.
+
+    Several row groups and two threads: the page is a derived table crossed
+    with the catalog's one row, so a plan that let the page's rows through out
+    of order, or that repeated or dropped them, would differ from the bare scan.
+    Every page here is served by that statement, not by the checked path.
+    """
+
+    def checked_path(*args: object) -> None:
+        raise AssertionError("a registered table's page took the checked path")
+
+    monkeypatch.setattr(DatasetQueryService, "_checked_page", checked_path)
+    con.execute("SET threads = 2")
+    con.execute(
+        "CREATE TABLE main.wide AS SELECT hash(range) % 1000 AS k, range AS id FROM range(300000)"
+    )
+    register_dataset(con, "main.wide")
+    query = DatasetQueryService(Gateway(StorageConfig(), con))
+    for offset in (0, 122_800, 245_700, 299_950):
+        page = query.read_dataset_rows(dataset_name="wide", limit=200, offset=offset)
+        bare = con.execute("SELECT * FROM main.wide LIMIT 200 OFFSET ?", [offset]).fetchall()
+        assert [(row["k"], row["id"]) for row in page.rows] == bare, offset
+        assert page.meta.truncated == (offset + 200 < 300_000)
+
+
+def test_columns_named_like_the_page_statement_keep_their_names(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A table's own ``rowid`` and names the statement uses come back as the table has them."""
+    con.execute(
+        'CREATE TABLE main.odd AS SELECT 5 AS "rowid", 6 AS table_keys, 7 AS ducksets_page, '
+        "8 AS ducksets_named"
+    )
+    register_dataset(con, "main.odd")
+    query = DatasetQueryService(Gateway(StorageConfig(), con))
+    page = query.read_dataset_rows(dataset_name="odd")
+    assert page.columns == ("rowid", "table_keys", "ducksets_page", "ducksets_named")
+    assert page.rows == ({"rowid": 5, "table_keys": 6, "ducksets_page": 7, "ducksets_named": 8},)

@@ -58,6 +58,26 @@ _NO_CONTEXT: Mapping[str, Any] = MappingProxyType({})
 
 _ORDERED = "current_setting('preserve_insertion_order')"
 
+# A base table's page, with the catalog's keys for the dataset and the setting
+# in front: one statement, so one snapshot and no BEGIN/COMMIT round trips.
+# The page is a derived table of its own, so DuckDB still skips to the offset
+# in the scan (a scalar subquery beside it in the SELECT would cost that), and
+# it holds the table's columns alone, so none is renamed. The catalog side is
+# one row (an aggregate), so the cross product neither repeats nor drops page
+# rows, and it is the build side, so the page streams through in scan order.
+# ``rowid`` binds only for a base table (qualified: a bare one would bind to
+# the catalog's own); LIMIT 0 makes that check free.
+_SCANNED_PAGE = f"""
+    SELECT ducksets_named.table_keys, {_ORDERED}, ducksets_page.*
+    FROM (SELECT * FROM {{table}} LIMIT $1 OFFSET $2) AS ducksets_page,
+        (
+            SELECT list(table_key) AS table_keys FROM {{catalog}}
+            WHERE name = $3 AND NOT EXISTS (
+                SELECT ducksets_table.rowid FROM {{table}} AS ducksets_table LIMIT 0
+            )
+        ) AS ducksets_named
+"""
+
 
 @dataclass(frozen=True)
 class BackendLimits:
@@ -360,17 +380,17 @@ class DatasetQueryService:
         """A base table's page as the bare scan, or ``None``: then ``_checked_page`` serves it.
 
         The dataset's key and kind come from the gateway's registry, so the
-        page is one statement: the table, by its fully quoted three-part name
-        (only a relation answers it; DuckDB never reads a file for it), with
-        two leading columns that cost nothing: ``preserve_insertion_order``,
-        which says whether scan order holds, and ``rowid``, which only a base
-        table has (a view put in the table's place fails to bind). In the
-        same transaction the catalog must still name the registry's key for
-        the dataset: the registry is a snapshot, the catalog is the truth.
-        Anything else (a name the registry does not know, a view, a key that
-        does not parse, a missing relation, the setting off, a catalog row
-        changed since, a cursor made for another key) is left to the checked
-        path, which reads the catalog as it is now and says what is wrong.
+        page is one statement (``_SCANNED_PAGE``, one snapshot): the table, by
+        its fully quoted three-part name (only a relation answers it; DuckDB
+        never reads a file for it), beside the keys the catalog names for the
+        dataset now (the registry is a snapshot, the catalog is the truth) and
+        ``preserve_insertion_order``, which says whether scan order holds. Its
+        ``rowid`` is bound too: only a base table has one, so a view put in
+        the table's place fails. Anything else (a name the registry does not
+        know, a view, a key that does not parse, a missing relation, the
+        setting off, a catalog row changed since, a cursor made for another
+        key, an empty page) is left to the checked path, which reads the
+        catalog as it is now and says what is wrong.
         """
         dataset = self.gateway.datasets.by_name.get(dataset_name)
         if dataset is None or dataset.is_view:
@@ -379,29 +399,21 @@ class DatasetQueryService:
         if key is None or (start is not None and start.cursor.table_key != dataset.table_key):
             return None
         database = key.database or self._database(cursor)
-        table = Relation(database, key.schema, key.name, "table")
+        table = Relation(database, key.schema, key.name, "table").sql()
         catalog = catalog_table(self.gateway.config.pack_schema, "datasets")
         try:
-            # One transaction: the key the catalog names now is the table read.
-            # (A subquery in the page's SELECT would cost the scan its offset skip.)
-            with snapshot(cursor):
-                named_now = cursor.execute(
-                    f"SELECT table_key FROM {catalog} WHERE name = ?", [dataset_name]
-                ).fetchall()
-                if named_now != [(dataset.table_key,)]:
-                    return None
-                result = cursor.execute(
-                    f"SELECT {_ORDERED}, rowid, * FROM {table.sql()} LIMIT ? OFFSET ?",
-                    [row_limit, row_offset],
-                )
-                rows = result.fetchall()
-                columns = tuple(d[0] for d in result.description or ())[2:]  # before COMMIT
+            result = cursor.execute(
+                _SCANNED_PAGE.format(table=table, catalog=catalog),
+                [row_limit, row_offset, dataset_name],
+            )
+            rows = result.fetchall()
+            columns = tuple(d[0] for d in result.description or ())[2:]
         except duckdb.ConnectionException:
             raise
         except duckdb.Error:
             return None  # the checked path reads again and explains
-        if rows and not rows[0][0]:
-            return None  # preserve_insertion_order is off: only a sort gives an order
+        if not rows or rows[0][0] != [dataset.table_key] or not rows[0][1]:
+            return None
         return Page(columns, [row[2:] for row in rows], dataset.table_key)
 
     def _database(self, cursor: duckdb.DuckDBPyConnection) -> str:
