@@ -58,24 +58,28 @@ _NO_CONTEXT: Mapping[str, Any] = MappingProxyType({})
 
 _ORDERED = "current_setting('preserve_insertion_order')"
 
-# A base table's page, with the catalog's keys for the dataset and the setting
-# in front: one statement, so one snapshot and no BEGIN/COMMIT round trips.
-# The page is a derived table of its own, so DuckDB still skips to the offset
-# in the scan (a scalar subquery beside it in the SELECT would cost that), and
-# it holds the table's columns alone, so none is renamed. The catalog side is
-# one row (an aggregate), so the cross product neither repeats nor drops page
-# rows, and it is the build side, so the page streams through in scan order.
-# ``rowid`` binds only for a base table (qualified: a bare one would bind to
-# the catalog's own); LIMIT 0 makes that check free.
+# A base table's page, with one value in front that says whether the catalog
+# names the dataset's registered key now and scan order holds: one statement,
+# so one snapshot and no BEGIN/COMMIT round trips. The page is a derived table
+# of its own, so DuckDB still skips to the offset in the scan (a scalar
+# subquery beside it in the SELECT would cost that), and it holds the table's
+# columns alone, so none is renamed. Its filter binds ``rowid``, which only a
+# base table has (a view put in the table's place fails), and is folded away
+# before it runs. The catalog side is one row (an aggregate), so the cross
+# product neither repeats nor drops page rows, and it is the build side, so
+# the page streams through in scan order. ``bool_and`` is NULL without a
+# catalog row and false when duplicate rows disagree (DuckLake has no keys).
 _SCANNED_PAGE = f"""
-    SELECT ducksets_named.table_keys, {_ORDERED}, ducksets_page.*
-    FROM (SELECT * FROM {{table}} LIMIT $1 OFFSET $2) AS ducksets_page,
-        (
-            SELECT list(table_key) AS table_keys FROM {{catalog}}
-            WHERE name = $3 AND NOT EXISTS (
-                SELECT ducksets_table.rowid FROM {{table}} AS ducksets_table LIMIT 0
-            )
-        ) AS ducksets_named
+    SELECT ducksets_named.page_holds, ducksets_page.*
+    FROM (
+        SELECT * FROM {{table}} AS ducksets_table
+        WHERE true OR ducksets_table.rowid IS NULL
+        LIMIT $1 OFFSET $2
+    ) AS ducksets_page,
+    (
+        SELECT bool_and(table_key = $4) AND {_ORDERED} AS page_holds
+        FROM {{catalog}} WHERE name = $3
+    ) AS ducksets_named
 """
 
 
@@ -382,15 +386,15 @@ class DatasetQueryService:
         The dataset's key and kind come from the gateway's registry, so the
         page is one statement (``_SCANNED_PAGE``, one snapshot): the table, by
         its fully quoted three-part name (only a relation answers it; DuckDB
-        never reads a file for it), beside the keys the catalog names for the
-        dataset now (the registry is a snapshot, the catalog is the truth) and
-        ``preserve_insertion_order``, which says whether scan order holds. Its
-        ``rowid`` is bound too: only a base table has one, so a view put in
-        the table's place fails. Anything else (a name the registry does not
-        know, a view, a key that does not parse, a missing relation, the
-        setting off, a catalog row changed since, a cursor made for another
-        key, an empty page) is left to the checked path, which reads the
-        catalog as it is now and says what is wrong.
+        never reads a file for it), beside whether the catalog names the
+        registry's key for the dataset now (the registry is a snapshot, the
+        catalog is the truth) and ``preserve_insertion_order`` is on (scan
+        order holds). Its ``rowid`` is bound too: only a base table has one,
+        so a view put in the table's place fails. Anything else (a name the
+        registry does not know, a view, a key that does not parse, a missing
+        relation, the setting off, a catalog row changed since, a cursor made
+        for another key, an empty page) is left to the checked path, which
+        reads the catalog as it is now and says what is wrong.
         """
         dataset = self.gateway.datasets.by_name.get(dataset_name)
         if dataset is None or dataset.is_view:
@@ -404,17 +408,17 @@ class DatasetQueryService:
         try:
             result = cursor.execute(
                 _SCANNED_PAGE.format(table=table, catalog=catalog),
-                [row_limit, row_offset, dataset_name],
+                [row_limit, row_offset, dataset_name, dataset.table_key],
             )
             rows = result.fetchall()
-            columns = tuple(d[0] for d in result.description or ())[2:]
+            columns = tuple(d[0] for d in result.description or ())[1:]
         except duckdb.ConnectionException:
             raise
         except duckdb.Error:
             return None  # the checked path reads again and explains
-        if not rows or rows[0][0] != [dataset.table_key] or not rows[0][1]:
+        if not rows or not rows[0][0]:
             return None
-        return Page(columns, [row[2:] for row in rows], dataset.table_key)
+        return Page(columns, [row[1:] for row in rows], dataset.table_key)
 
     def _database(self, cursor: duckdb.DuckDBPyConnection) -> str:
         """The database two-part keys name: a cursor's default one, the same for every cursor."""
