@@ -60,9 +60,18 @@ class TableKey:
     name: str
 
     def _folded(self) -> tuple[str, ...]:
-        return tuple(fold_name(part) for part in self.parts)
+        # Folded once per key: a key is hashed and compared many times (dicts,
+        # lookups), and folding each time cost more than the lookups.
+        try:
+            return self.__dict__["_fold"]  # type: ignore[no-any-return]
+        except KeyError:
+            folded = tuple(fold_name(part) for part in self.parts)
+            object.__setattr__(self, "_fold", folded)
+            return folded
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if not isinstance(other, TableKey):
             return NotImplemented
         return self._folded() == other._folded()
