@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from ducksets import install_macros
-from ducksets._comments import NO_COMMENTS, Comments, relation_comments
+from ducksets._comments import NO_COMMENTS, Comments, described_relations, relation_comments
+from ducksets._introspect import find_relations
 from ducksets.catalog import register_dataset
 from ducksets.cli import main
 from ducksets.describe import describe_dataset
@@ -69,6 +70,35 @@ def test_keys_resolve_as_duckdb_resolves_them(fresh_con: duckdb.DuckDBPyConnecti
     assert found[keys[3]] is NO_COMMENTS
     assert found[keys[4]] is NO_COMMENTS
     assert relation_comments(fresh_con, []) == {}
+
+
+def test_described_relations_agree_with_find_relations_and_relation_comments(
+    fresh_con: duckdb.DuckDBPyConnection,
+) -> None:
+    _build(fresh_con)
+    fresh_con.execute("INSERT INTO core.\"Goids\" VALUES (1, 'a', 2), (2, 'b', 3)")
+    fresh_con.execute("ATTACH ':memory:' AS other")
+    fresh_con.execute("CREATE TABLE other.main.t (a INTEGER)")
+    texts = ("core.goids", 'memory.CORE."GOIDS"', "core.v", "core.bare", "other.main.t", "other.t")
+    keys = [parse_table_key(k) for k in (*texts, "core.missing", 'core."goidß"')]
+    described = described_relations(fresh_con, keys)
+    relations, comments = find_relations(fresh_con, keys), relation_comments(fresh_con, keys)
+    assert list(described) == list(relations) == list(comments)  # equal keys share one entry
+    for key, found in described.items():
+        if found is None:
+            assert relations[key] is None
+            continue
+        assert found.relation == relations[key]
+        assert found.comments == comments[key]
+    goids = described[keys[0]]
+    assert goids is not None
+    assert goids.columns == (("id", "INTEGER"), ('odd "name"', "VARCHAR"), ("plain", "INTEGER"))
+    assert goids.estimated_rows == 2
+    view = described[keys[2]]
+    assert view is not None
+    assert view.columns == (("x", "INTEGER"), ("y", "INTEGER"))
+    assert view.estimated_rows is None  # a view has no size to estimate
+    assert described_relations(fresh_con, []) == {}
 
 
 def test_a_file_named_like_a_key_is_not_a_relation(

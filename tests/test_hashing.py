@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from ducksets import Column, StorageConfig, TableSchema, open_gateway
+from ducksets._export_copy import SMALL_TABLE_ROWS
 from ducksets._hashing import CHUNK, MATURE, ZERO_RUN, Tail, file_digest
 from ducksets.export import export_datasets
 
@@ -299,3 +300,46 @@ def test_a_fifo_in_the_files_place_is_refused_without_blocking(
     with pytest.raises(OSError, match="not a regular file"):
         tail.result()
     hasher.submit(lambda: None).result(timeout=10)  # the thread is free again
+
+
+def test_big_tables_and_views_are_hashed_while_written_small_tables_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = TableSchema((Column("id", "BIGINT"), Column("label", "VARCHAR")))
+    config = StorageConfig(
+        tmp_path / "db.duckdb",
+        tables={"main.big": schema, "main.small": schema},
+        views={"main.tiny_view": "SELECT * FROM main.small"},
+        jsonl={"main.big": "big.jsonl", "main.small": "small.jsonl", "main.tiny_view": "v.jsonl"},
+    )
+    tailed: dict[str, bool] = {}
+    start = Tail.start
+
+    def spy(executor: ThreadPoolExecutor, path: Path, *, tail: bool = True) -> Tail:
+        started = start(executor, path, tail=tail)
+        tailed[path.name] = started.tailing
+        return started
+
+    monkeypatch.setattr(Tail, "start", spy)
+    with open_gateway(config) as gateway:
+        rows = "SELECT range, md5(range::VARCHAR) FROM range(?)"
+        gateway.con.execute(f"INSERT INTO main.big {rows}", [SMALL_TABLE_ROWS + 1])
+        gateway.con.execute(f"INSERT INTO main.small {rows}", [2])
+        result = export_datasets(gateway, tmp_path / "out", "jsonl")
+    # A view's size is unknown until it runs: it is tailed however small.
+    assert tailed == {"big.jsonl": True, "small.jsonl": False, "v.jsonl": True}
+    assert not result.failed
+    for exported in result.written:
+        assert (exported.bytes, exported.sha256) == sha256_of(exported.path)
+
+
+def test_a_fifo_where_a_small_file_was_expected_is_refused_without_blocking(
+    hasher: ThreadPoolExecutor, tmp_path: Path
+) -> None:
+    target = tmp_path / "fifo.jsonl"
+    tail = Tail.start(hasher, target, tail=False)
+    assert not tail.tailing
+    os.mkfifo(target)
+    tail.writer_done()
+    with pytest.raises(OSError, match="not a regular file"):
+        tail.result()

@@ -21,6 +21,7 @@ from ducksets.export import (
     LOCK_NAME,
     MANIFEST_NAME,
     TEMP_PREFIX,
+    ExportOutcome,
     export_all_jsonl,
     export_all_parquet,
     export_datasets,
@@ -509,6 +510,30 @@ def test_write_dataset_manifest_migrates_and_describes(
     assert items["description"] == "All the items"
     assert items["schema"]["fields"][0]["description"] == "the key"
     assert "description" not in small  # kept from the legacy manifest as it was
+
+
+def test_the_package_describes_each_relation_as_the_exported_snapshot_held_it(
+    items_gateway: Gateway, tmp_path: Path
+) -> None:
+    items_gateway.con.execute("COMMENT ON TABLE core.items IS 'as exported'")
+    items_gateway.con.execute("COMMENT ON COLUMN core.items.id IS 'the key as exported'")
+    other = items_gateway.con.cursor()  # another connection, committing during the run
+
+    def progress(outcome: ExportOutcome) -> None:
+        other.execute("COMMENT ON TABLE core.items IS 'changed later'")
+        other.execute("COMMENT ON COLUMN core.items.id IS 'changed later'")
+        other.execute("COMMENT ON TABLE core.small IS 'added later'")
+
+    assert export_all_jsonl(items_gateway, tmp_path, progress=progress).ok
+    items, small = json.loads((tmp_path / MANIFEST_NAME).read_text())["resources"]
+    assert items["description"] == "as exported"
+    assert items["schema"]["fields"][0]["description"] == "the key as exported"
+    assert "description" not in small
+    # The comments did change, after the snapshot the files were written from.
+    now = items_gateway.con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE schema_name = 'core' ORDER BY table_name"
+    )
+    assert now.fetchall() == [("changed later",), ("added later",)]
 
 
 def test_the_manifest_names_are_reserved() -> None:

@@ -17,7 +17,13 @@ from typing import Any
 
 import duckdb
 
-from ducksets._introspect import _FIND_RELATIONS, chosen_rows, key_parameters
+from ducksets._introspect import (
+    _FIND_RELATIONS,
+    _FIND_RELATIONS_AND,
+    Relation,
+    chosen_rows,
+    key_parameters,
+)
 from ducksets._key_index import joined_form, key_or_none
 from ducksets._names import SQL_ASCII_FOLD, fold_name
 from ducksets.keys import TableKey
@@ -124,6 +130,74 @@ def relation_comments(
     rows = con.execute(_RELATION_COMMENTS, key_parameters(unique)).fetchall()
     for key, row in chosen_rows(unique, rows).items():
         found[key] = _comments(row[6], row[7])
+    return found
+
+
+@dataclass(frozen=True)
+class DescribedRelation:
+    """A relation found in one catalog state, with its comments and what an export records."""
+
+    relation: Relation
+    comments: Comments
+    columns: tuple[tuple[str, str], ...]
+    """(name, DuckDB type) of each column as the catalog lists it, in column order
+    (a view's entry may lag its query: bind the view to know its columns)"""
+    estimated_rows: int | None
+    """``duckdb_tables().estimated_size`` of a table of a DuckDB database; ``None`` otherwise"""
+
+
+# ``_introspect``'s key resolution, each relation's comment, a DuckDB table's
+# estimated row count, and the name, type and comment of every column, one
+# row per column (gathered in Python: a list aggregate cost more than the
+# rest of the query): one statement, so one catalog state. Columns are joined
+# to the relations found, so the cost follows the keys asked for.
+_FOUND_WITH_SIZE = _FIND_RELATIONS_AND.format(more=", relations.comment, relations.estimated_size")
+_RELATION_DETAILS = f"""
+    WITH found AS ({_FOUND_WITH_SIZE})
+    SELECT found.*, CASE WHEN databases.type = 'duckdb' THEN found.estimated_size END,
+        columns.column_name, columns.data_type, columns.comment
+    FROM found
+    LEFT JOIN duckdb_databases() AS databases ON databases.database_name = found.database_name
+    LEFT JOIN duckdb_columns() AS columns
+        ON columns.database_name = found.database_name
+        AND columns.schema_name = found.schema_name
+        AND columns.table_name = found.relation_name
+    ORDER BY found.i, found.database_name, found.schema_name, found.relation_name,
+        columns.column_index
+"""
+
+
+def described_relations(
+    con: duckdb.DuckDBPyConnection, keys: Sequence[TableKey]
+) -> dict[TableKey, DescribedRelation | None]:
+    """The relation each key names, with comments, columns and size, in one catalog query.
+
+    Keys resolve as ``_introspect.find_relations`` resolves them; a key that
+    names nothing gets ``None``. Keys equal by DuckDB's rule share one entry.
+    """
+    unique = list(dict.fromkeys(keys))
+    found: dict[TableKey, DescribedRelation | None] = dict.fromkeys(unique)
+    if not unique:
+        return found
+    relations: dict[tuple[Any, ...], Sequence[Any]] = {}
+    columns: dict[tuple[Any, ...], list[tuple[str, str, str | None]]] = {}
+    for row in con.execute(_RELATION_DETAILS, key_parameters(unique)).fetchall():
+        head = row[:4]
+        if head not in relations:
+            relations[head] = row
+            columns[head] = []
+        if row[9] is not None:
+            columns[head].append(row[9:])
+    for key, chosen in chosen_rows(unique, relations.values()).items():
+        row = tuple(chosen)
+        listed = columns[row[:4]]
+        commented = [[name, comment] for name, _, comment in listed if comment]
+        found[key] = DescribedRelation(
+            Relation(row[1], row[2], row[3], row[4]),
+            _comments(row[6], commented),
+            tuple((name, data_type) for name, data_type, _ in listed),
+            row[8],
+        )
     return found
 
 

@@ -4,18 +4,23 @@ The pack's ``metadata.dataset_export_sql`` builds each ``COPY``. A run asks it
 for every job's statement in one query, and runs a statement only after
 finding it text-equal to the one rebuilt here (the key with every part
 quoted, the staged path as a literal), so a tampered pack cannot run other
-SQL. The staging runs in one transaction: every key is resolved by
-``find_relations`` in one catalog query, and each ``COPY`` reads the very
-relation found, from the same snapshot, even while other connections drop or
-replace tables. A file's SHA-256 is computed in a thread while its own
+SQL. The staging runs in one transaction: one catalog query in it resolves every
+key (``find_relations``' rule) and reads each relation's comments, a table's
+columns and its estimated size (``_comments.described_relations``), so each
+``COPY`` reads the very relation found, and the package describes it as it
+was, from the same snapshot, even while other connections drop, replace or
+comment on tables. A file's SHA-256 is computed in a thread while its own
 ``COPY`` writes it (``_hashing.Tail``: ``hashlib`` and file reads release the
 GIL), and what is left of it once the ``COPY`` returns while the next ``COPY``
-runs.
+runs. A table of at most ``SMALL_TABLE_ROWS`` rows (by DuckDB's estimate) is
+not tailed: its file is hashed once its ``COPY`` returns, since starting and
+stopping a thread costs more than the hash of a small file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,6 +30,7 @@ from typing import Any
 
 import duckdb
 
+from ducksets._comments import NO_COMMENTS, Comments, described_relations
 from ducksets._export_plan import Job
 from ducksets._export_results import ExportedFile
 from ducksets._hashing import Tail
@@ -40,15 +46,11 @@ Finish = Callable[[], ExportedFile]
 """Completes a staged job (waits for its checksum); raises ``DatasetFailedError``."""
 Columns = tuple[tuple[str, str], ...]
 
-# Column names and types of the given base tables (exact names), in column order.
-_TABLE_COLUMNS = """
-    SELECT c.database_name, c.schema_name, c.table_name, c.column_name, c.data_type
-    FROM duckdb_columns() AS c
-    JOIN (
-        SELECT unnest($1::VARCHAR[]) AS d, unnest($2::VARCHAR[]) AS s, unnest($3::VARCHAR[]) AS n
-    ) AS t ON c.database_name = t.d AND c.schema_name = t.s AND c.table_name = t.n
-    ORDER BY c.database_name, c.schema_name, c.table_name, c.column_index
-"""
+SMALL_TABLE_ROWS = 10_000
+"""A table of at most this many rows (DuckDB's estimate) is hashed after its COPY, not tailed.
+
+A view, a table of another kind of database (no estimate), or a bigger table is
+tailed. The estimate only decides how the file is hashed, never whether."""
 
 
 class DatasetFailedError(Exception):
@@ -93,6 +95,13 @@ class Stager:
         self.relations: dict[str, Relation | None] = {}
         """The relation each table key (as the catalog spells it) names, in this snapshot."""
         self.table_columns: dict[Relation, Columns] = {}
+        self.comments: dict[str, Comments] = {}
+        """The comments of the relation each table key names, in this snapshot."""
+        self.small: set[Relation] = set()
+        """The tables of this snapshot not worth tailing (``SMALL_TABLE_ROWS``)."""
+        self.descriptions: dict[str, Comments] = {}
+        """By file name, the comments of each staged dataset's relation, read in the
+        snapshot its ``COPY`` read: what the package describes it with."""
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Stager]:
@@ -108,20 +117,23 @@ class Stager:
         self.cursor.execute("COMMIT")
 
     def _snapshot(self) -> None:
-        """Begin the transaction; resolve every key and read every table's columns in it."""
+        """Begin the transaction; in it, resolve every key and read comments, columns, sizes."""
         self.cursor.execute("BEGIN TRANSACTION")
-        self.relations = resolved_keys(self.cursor, self.keys)
-        relations = self.relations.values()
-        tables = list(dict.fromkeys(r for r in relations if r is not None and r.kind == "table"))
-        self.table_columns = dict.fromkeys(tables, ())
-        if tables:
-            names = [[r.database for r in tables], [r.schema for r in tables]]
-            names.append([r.name for r in tables])
-            for database, schema, name, column, data_type in self.cursor.execute(
-                _TABLE_COLUMNS, names
-            ).fetchall():
-                relation = Relation(database, schema, name, "table")
-                self.table_columns[relation] += ((column, data_type),)
+        parsed = {text: key for text, key in self.keys.items() if isinstance(key, TableKey)}
+        found = described_relations(self.cursor, list(parsed.values()))
+        self.relations, self.comments, self.table_columns, self.small = {}, {}, {}, set()
+        for text, key in parsed.items():
+            described = found[key]
+            if described is None:
+                self.relations[text] = None
+                continue
+            relation = self.relations[text] = described.relation
+            self.comments[text] = described.comments
+            if relation.kind == "table":
+                self.table_columns[relation] = described.columns
+                rows = described.estimated_rows
+                if rows is not None and rows <= SMALL_TABLE_ROWS:
+                    self.small.add(relation)
 
     def _recover(self) -> None:
         """After a failed statement: a new transaction (the failed one is aborted)."""
@@ -132,6 +144,8 @@ class Stager:
         """Run the verified ``COPY`` of ``job``; the returned call completes it."""
         start = time.perf_counter()
         key, relation = job_relation(job, self.keys, self.relations)
+        # The package describes the relation as the snapshot this COPY reads holds it.
+        self.descriptions[job.filename] = self.comments.get(job.table_key, NO_COMMENTS)
         if job.parts is not None:  # H8 hook: a directory of Parquet files (_export_parts)
             from ducksets._export_parts import stage_parts
 
@@ -141,7 +155,7 @@ class Stager:
         try:
             copy_sql = self._verified_copy(job, key)
             if self.hasher is not None:
-                digest = Tail.start(self.hasher, produced)
+                digest = Tail.start(self.hasher, produced, tail=relation not in self.small)
             rows = rows_written(self.cursor.execute(copy_sql).fetchall())
             columns = self.table_columns.get(relation) or columns_now(self.cursor, key)
         except BaseException as exc:
@@ -153,11 +167,14 @@ class Stager:
             raise DatasetFailedError(first_line(exc)) from exc
         if digest is not None:
             digest.writer_done()
-        if _regular_file_size(produced) is None:
+        # The file is complete: its size and mtime now are those it is published with.
+        status = digest.status if digest is not None else None
+        status = status or _regular_status(produced)
+        if status is None:
             raise DatasetFailedError(f"DuckDB wrote no file {job.filename!r}")
 
         def finish() -> ExportedFile:
-            size, sha256, mtime_ns = _file_facts(produced, digest)
+            size, sha256 = _file_digest(produced, digest, status)
             return ExportedFile(
                 dataset_name=job.name,
                 table_key=job.table_key,
@@ -169,7 +186,7 @@ class Stager:
                 sha256=sha256,
                 seconds=time.perf_counter() - start,
                 columns=columns,
-                mtime_ns=mtime_ns,
+                mtime_ns=status.st_mtime_ns,
             )
 
         return finish
@@ -277,22 +294,23 @@ def checked_copy(
     raise DatasetFailedError(msg)
 
 
-def _regular_file_size(path: Path) -> int | None:
-    """The size of the regular file at ``path``; ``None`` when there is none."""
+def _regular_status(path: Path) -> os.stat_result | None:
+    """The status of the regular file at ``path``; ``None`` when there is none."""
     try:
         status = path.stat()
     except OSError:
         return None
-    return status.st_size if stat.S_ISREG(status.st_mode) else None
+    return status if stat.S_ISREG(status.st_mode) else None
 
 
-def _file_facts(produced: Path, digest: Tail | None) -> tuple[int, str | None, int]:
-    """Size, SHA-256 (``None`` without a checksum) and ``st_mtime_ns`` of a staged file."""
+def _file_digest(
+    produced: Path, digest: Tail | None, status: os.stat_result
+) -> tuple[int, str | None]:
+    """Size and SHA-256 (``None`` without a checksum) of a staged file whose status is known."""
+    if digest is None:
+        return status.st_size, None
     try:
-        hashed = digest.result() if digest is not None else None
-        status = produced.stat()
-        size, sha256 = hashed if hashed is not None else (status.st_size, None)
-        return size, sha256, status.st_mtime_ns
+        return digest.result()
     except OSError as exc:
         raise DatasetFailedError(f"cannot read back {produced}: {exc}") from exc
 

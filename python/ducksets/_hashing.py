@@ -65,6 +65,7 @@ TAILING = True
 
 # O_NONBLOCK: opening a FIFO put in the file's place must not block the thread.
 _TAIL_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+_READ_FLAGS = _TAIL_FLAGS | getattr(os, "O_BINARY", 0)
 
 
 def file_digest(path: Path) -> Digest:
@@ -73,13 +74,17 @@ def file_digest(path: Path) -> Digest:
     Raises
     ------
     OSError
-        The file cannot be opened or read.
+        The file cannot be opened or read, or is not a regular file (a FIFO
+        is refused, never waited on).
     """
     sha = hashlib.sha256()
     size = 0
-    with path.open("rb", buffering=0) as file:
+    with os.fdopen(os.open(path, _READ_FLAGS), "rb", buffering=0) as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(f"{path} is not a regular file")
         # No bigger than the file: a run of many small files should not pay for 1 MiB each.
-        buf = bytearray(max(1, min(CHUNK, os.fstat(file.fileno()).st_size + 1)))
+        buf = bytearray(max(1, min(CHUNK, status.st_size + 1)))
         view = memoryview(buf)
         while n := file.readinto(buf):
             sha.update(view[:n])
@@ -87,11 +92,30 @@ def file_digest(path: Path) -> Digest:
     return size, sha.hexdigest()
 
 
-def _digest_now(path: Path) -> Digest | None:
+def _small_digest(path: Path) -> tuple[Digest, os.stat_result] | None:
+    """Digest and status of ``path`` when it is a regular file of at most ``SMALL_FILE`` bytes.
+
+    One open, one ``fstat``, one read (the whole file and one byte more, to see
+    its end). ``None`` when it is bigger, not a regular file, grew while read
+    or cannot be read: the caller hashes it otherwise, and reports any error
+    from there.
+    """
     try:
-        return file_digest(path)
+        fd = os.open(path, _READ_FLAGS)
     except OSError:
-        return None  # the caller hashes again, in the thread, and reports the error from there
+        return None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > SMALL_FILE:
+            return None
+        data = os.read(fd, status.st_size + 1)
+        if len(data) != status.st_size:
+            return None
+        return (len(data), hashlib.sha256(data).hexdigest()), status
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 class Tail:
@@ -100,30 +124,36 @@ class Tail:
     Call ``start`` just before the ``COPY``, then ``writer_done`` once it has
     returned (or ``cancel`` when it failed); ``result`` waits for the digest.
     When the path exists already (a ``COPY`` would then write a temporary file
-    and rename it), or off POSIX, the file is hashed after the ``COPY``
-    instead, in ``executor`` (at once when it is small).
+    and rename it), off POSIX, or when the caller knows the file will be small
+    (``tail=False``), the file is hashed after the ``COPY`` instead, in
+    ``executor`` (at once when it is small).
     """
 
-    def __init__(self, executor: Executor, path: Path) -> None:
+    def __init__(self, executor: Executor, path: Path, *, tail: bool = True) -> None:
         self.executor = executor
         self.path = path
-        self._done = threading.Event()
         self._cancelled = False
         self._future: Future[Digest | None] | Digest | None = None
+        self.status: os.stat_result | None = None
+        """The complete file's status, when ``writer_done`` hashed it at once (else ``None``)."""
         self.rechecked = 0
         """Bytes read a second time to check them (zero bytes seen before the COPY returned)."""
         self.rehashed_from: int | None = None
         """Offset from which the file was hashed again after the COPY (0: all of it); ``None``."""
         # os.preadv: POSIX only (and a hole reading as zeros is POSIX's promise).
-        self.tailing = TAILING and hasattr(os, "preadv") and not os.path.lexists(path)
+        self.tailing = tail and TAILING and hasattr(os, "preadv") and not os.path.lexists(path)
+        self._done = threading.Event()
 
     @classmethod
-    def start(cls, executor: Executor, path: Path) -> Tail:
-        """Begin hashing ``path`` (a file not written yet) in ``executor``."""
-        tail = cls(executor, path)
-        if tail.tailing:
-            tail._future = executor.submit(tail._run)
-        return tail
+    def start(cls, executor: Executor, path: Path, *, tail: bool = True) -> Tail:
+        """Begin hashing ``path`` (a file not written yet) in ``executor``.
+
+        ``tail=False``: the caller expects a small file; it is hashed after the ``COPY``.
+        """
+        started = cls(executor, path, tail=tail)
+        if started.tailing:
+            started._future = executor.submit(started._run)
+        return started
 
     def writer_done(self) -> None:
         """The ``COPY`` returned: the file is complete.
@@ -131,15 +161,10 @@ class Tail:
         A small file is hashed here and now (its tail, if any, is dropped): for
         many tiny datasets, waiting for the thread costs more than the hash.
         """
-        try:
-            status = self.path.stat()
-            small = stat.S_ISREG(status.st_mode) and status.st_size <= SMALL_FILE
-        except OSError:
-            small = False
-        digest = _digest_now(self.path) if small else None
-        if digest is not None:
+        small = _small_digest(self.path)
+        if small is not None:
             self.cancel()
-            self._future = digest
+            self._future, self.status = small
         elif self.tailing:
             self._done.set()
         else:

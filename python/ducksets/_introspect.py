@@ -58,14 +58,17 @@ def current_database(con: duckdb.DuckDBPyConnection) -> str:
 # The relations ``$1``/``$2``/``$3`` (parallel lists of folded database,
 # schema and name; a NULL database is the current one) name, with the index of
 # the key each row answers: one catalog scan for any number of keys.
-_FIND_RELATIONS = f"""
+# ``{more}`` adds columns of ``relations`` to the result (``comment``, and a
+# table's ``estimated_size``) for callers that read them in the same scan.
+_FIND_RELATIONS_AND = f"""
     SELECT wanted.i, relations.database_name, relations.schema_name,
-        relations.relation_name, relations.kind, current_database()
+        relations.relation_name, relations.kind, current_database(){{more}}
     FROM (
-        SELECT database_name, schema_name, table_name AS relation_name, 'table' AS kind
+        SELECT database_name, schema_name, table_name AS relation_name, 'table' AS kind,
+            comment, estimated_size
         FROM duckdb_tables()
         UNION ALL
-        SELECT database_name, schema_name, view_name, 'view'
+        SELECT database_name, schema_name, view_name, 'view', comment, NULL
         FROM duckdb_views()
         WHERE NOT internal
     ) AS relations
@@ -78,6 +81,7 @@ _FIND_RELATIONS = f"""
         AND {SQL_ASCII_FOLD.format("relations.schema_name")} = wanted.s
         AND {SQL_ASCII_FOLD.format("relations.relation_name")} = wanted.n
 """
+_FIND_RELATIONS = _FIND_RELATIONS_AND.format(more="")
 
 
 def find_relation(con: duckdb.DuckDBPyConnection, key: TableKey) -> Relation | None:

@@ -75,6 +75,7 @@ from ducksets.filenames import LEGACY_MANIFEST_NAME, LOCK_NAME, MANIFEST_NAME, T
 from ducksets.gateway import Gateway
 from ducksets.manifest import (
     describe_entries,
+    described_entries,
     legacy_entries,
     manifest_text,
     merge_entries,
@@ -407,7 +408,8 @@ def _run(
             done = {(f.dataset_name, f.format) for f in staged.written}
             jobs = [j for j in plan if isinstance(j, Job) and (j.name, j.fmt) in done]
             check_targets(cursor, directory, jobs)
-            fresh = describe_entries(cursor, {f.path.name: f.to_dict() for f in staged.written})
+            entries = {f.path.name: f.to_dict() for f in staged.written}
+            fresh = described_entries(entries, stager.descriptions)  # read in the run's snapshot
             target = _publish(directory, staging, fresh, version, keep_existing=True)
         return ExportResult(staged.written, staged.failed, target)
     finally:

@@ -33,7 +33,7 @@ from typing import Any
 
 import duckdb
 
-from ducksets._comments import relation_comments
+from ducksets._comments import NO_COMMENTS, Comments, relation_comments
 from ducksets._datapackage import (
     FORMAT,
     document_entries,
@@ -255,9 +255,28 @@ def describe_entries(
     except duckdb.Error as exc:
         msg = f"cannot read the datasets' comments for the manifest: {first_line(exc)}"
         raise ExportError(msg) from exc
+    return described_entries(
+        entries,
+        {
+            name: comments.get(keys[entry["table_key"]], NO_COMMENTS)
+            if entry["table_key"] in keys
+            else NO_COMMENTS
+            for name, entry in entries.items()
+        },
+    )
+
+
+def described_entries(
+    entries: Mapping[str, Mapping[str, Any]], comments: Mapping[str, Comments]
+) -> dict[str, dict[str, Any]]:
+    """``entries`` with the comments given by file name as ``description``s.
+
+    An export reads the comments in the snapshot it exported
+    (``_export_copy.Stager.descriptions``); ``describe_entries`` reads them now.
+    """
     described = {}
     for name, entry in entries.items():
-        found = comments.get(keys[entry["table_key"]]) if entry["table_key"] in keys else None
+        found = comments.get(name, NO_COMMENTS)
         copy = dict(entry)
         if found:
             if found.table is not None:
