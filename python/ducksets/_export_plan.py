@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -24,6 +23,7 @@ from ducksets._args import require_bool, require_instance, require_path, require
 from ducksets._export_parts import PartOptions
 from ducksets._export_results import FORMATS, ExportFailure, ExportFormat
 from ducksets._s3 import is_url
+from ducksets._staging import fs_fold
 from ducksets.errors import (
     ArgumentTypeError,
     InvalidArgumentError,
@@ -194,7 +194,7 @@ def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequ
     base = f"{directory.resolve()}{os.sep}"
     for job in jobs:
         target = directory / job.filename
-        if present is None or _fs_fold(job.filename) in present:
+        if present is None or fs_fold(job.filename) in present:
             why = _forbidden(target, protected, listed, folders)
         else:
             # Nothing by that name (a dangling symlink is listed too): only the
@@ -226,16 +226,11 @@ def _present_names(directory: Path) -> set[str] | None:
     """Every name in ``directory`` (symlinks included), casefolded; ``None``: cannot be listed."""
     try:
         with os.scandir(directory) as entries:
-            return {_fs_fold(entry.name) for entry in entries}
+            return {fs_fold(entry.name) for entry in entries}
     except FileNotFoundError:
         return set()
     except OSError:
         return None  # every target gets the full check
-
-
-def _fs_fold(name: str) -> str:
-    """``name`` as a file system that ignores case and Unicode normalization may compare it."""
-    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
 
 
 def _protected(resolved: str, protected: Sequence[tuple[Path, str]]) -> str | None:

@@ -44,6 +44,7 @@ import secrets
 import shutil
 import stat
 import sys
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -297,25 +298,31 @@ def publish(
     journal_temp = staging.path / f"{JOURNAL}.tmp"
     # A directory of Parquet files (or a file it replaces, or that replaces it)
     # cannot be hard-linked aside: the old one is renamed into old/ just before.
-    dirs = [n for n in filenames if _is_dir(staging.files / n) or _is_dir(directory / n)]
+    dirs = _directory_targets(directory, staging.files, filenames)
     try:
         record = {"publish": names, "remove": list(remove), "dirs": dirs}
         journal_temp.write_text(json.dumps(record), encoding="utf-8")
         journal_temp.replace(journal)
-        files, backups = staging.files, staging.path / BACKUPS
-        for name in names:
-            if name == MANIFEST_NAME:
-                for gone in remove:  # atomic moves: the file is either here or in old/
-                    if os.path.lexists(directory / gone):
-                        (directory / gone).replace(backups / gone)
-            source = staging.manifest if name == MANIFEST_NAME else files / name
-            target = directory / name
-            if name in dirs:
+        # A data file moves by plain strings: a Path per file and step cost a
+        # third of each rename, and a run may publish thousands of small files.
+        files, backups, here = (
+            f"{p}{os.sep}" for p in (staging.files, staging.path / BACKUPS, directory)
+        )
+        directories = set(dirs)
+        for name in filenames:
+            target = here + name
+            if name in directories:
                 if os.path.lexists(target):
-                    target.replace(backups / name)
+                    Path(target).replace(backups + name)
+                Path(files + name).replace(target)
             else:
-                _backup(target, backups / name)
-            source.replace(target)
+                _backup(target, backups + name)
+                os.replace(files + name, target)  # noqa: PTH105 - see above
+        for gone in remove:  # atomic moves: the file is either here or in old/
+            if os.path.lexists(here + gone):
+                Path(here + gone).replace(backups + gone)
+        _backup(here + MANIFEST_NAME, backups + MANIFEST_NAME)
+        staging.manifest.replace(directory / MANIFEST_NAME)
     except BaseException as exc:
         if not isinstance(exc, OSError):
             rollback(directory, staging.path)  # interrupted: undo, then let it through
@@ -354,14 +361,61 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _backup(target: Path, backup: Path) -> None:
-    """Keep the old ``target`` reachable at ``backup`` (a hard link; a copy where links fail)."""
-    if not target.exists():
-        return
+def _backup(target: str, backup: str) -> None:
+    """Keep the old ``target`` reachable at ``backup`` (a hard link; a copy where links fail).
+
+    Linking is the existence check too: nothing at ``target`` (or a dangling
+    symlink) needs no backup, and no other call can see it in between.
+    """
     try:
         os.link(target, backup)
+    except FileNotFoundError:
+        return
     except OSError:
-        shutil.copy2(target, backup)
+        if Path(target).exists():
+            shutil.copy2(target, backup)
+
+
+def _directory_targets(directory: Path, files: Path, filenames: Sequence[str]) -> list[str]:
+    """The names whose staged source or current target is a real directory (not a symlink).
+
+    Each folder is listed once; a target is looked at itself only when the
+    listing of ``directory`` holds its name as a file system that ignores
+    case may compare it (or when a folder cannot be listed).
+    """
+    staged, present = _listed(files), _listed(directory)
+
+    def is_dir(name: str) -> bool:
+        if staged is None:
+            if _is_dir(files / name):
+                return True
+        elif staged.get(name):
+            return True
+        return (present is None or fs_fold(name) in present) and _is_dir(directory / name)
+
+    return [name for name in filenames if is_dir(name)]
+
+
+def _listed(folder: Path) -> dict[str, bool] | None:
+    """Each name in ``folder`` (and its folded form), and whether it is a real directory.
+
+    ``None`` when ``folder`` cannot be listed.
+    """
+    listed: dict[str, bool] = {}
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                listed.setdefault(fs_fold(entry.name), is_dir)
+                listed[entry.name] = is_dir
+    except OSError:
+        return None
+    return listed
+
+
+def fs_fold(name: str) -> str:
+    """``name`` as a file system that ignores case and Unicode normalization may compare it."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
 
 
 def rollback(directory: Path, staging_path: Path) -> bool:
