@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from ducksets.errors import ExportError
@@ -64,6 +66,12 @@ def field_type(duckdb_type: str, fmt: str) -> dict[str, str]:
     >>> field_type("DECIMAL(18,3)", "jsonl"), field_type("INTEGER[]", "parquet")
     ({'type': 'number'}, {'type': 'any'})
     """
+    return dict(_field_type(duckdb_type, fmt))
+
+
+@lru_cache(maxsize=4096)
+def _field_type(duckdb_type: str, fmt: str) -> Mapping[str, str]:
+    """``field_type``, computed once per type and format: a package repeats a few types."""
     text = duckdb_type.strip()
     upper = text.upper()
     if upper.endswith("]"):
@@ -82,13 +90,13 @@ def field_type(duckdb_type: str, fmt: str) -> dict[str, str]:
             # INTERVAL is written "1 day 02:00:00", no ISO 8601 duration; UNION, user types: any
             kind = _SCALARS.get(base, "any")
     if fmt == "parquet" and base in _PARQUET_ANY:
-        return {"type": "any"}
+        return MappingProxyType({"type": "any"})
     typed = {"type": kind}
     if kind == "datetime" and fmt == "jsonl":
         typed["format"] = "any"  # "2024-01-02 03:04:05[.f][+hh]": a space, not Table Schema's T
     elif base == "UUID" and fmt == "jsonl":
         typed["format"] = "uuid"
-    return typed
+    return MappingProxyType(typed)
 
 
 def package_document(
@@ -159,7 +167,7 @@ def _part(folder: str, part: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _field(column: Mapping[str, Any], fmt: str) -> dict[str, Any]:
-    typed = field_type(str(column["type"]), fmt)
+    typed = _field_type(str(column["type"]), fmt)
     field: dict[str, Any] = {"name": column["name"], **typed}
     if fmt == "parquet" and typed["type"] == "integer":
         # pandas reads an integer column holding NULL as floats, NULL as nan

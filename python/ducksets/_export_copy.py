@@ -89,6 +89,7 @@ class Stager:
         self.macro = f"{qualified_name(pack_schema)}.dataset_export_sql"
         self.directory = directory
         self.files = files
+        self._files_text = files.as_posix()  # as the pack's statements spell it
         self.hasher = hasher
         self.statements = self._statements(jobs)
         self.keys = parsed_keys(jobs)
@@ -201,7 +202,7 @@ class Stager:
             rows = self.cursor.execute(
                 f"SELECT n, f, {self.macro}(n, fmt := f, output_dir := $1) "
                 "FROM (SELECT unnest($2::VARCHAR[]) AS n, unnest($3::VARCHAR[]) AS f)",
-                [self.files.as_posix(), [j.name for j in jobs], [j.fmt for j in jobs]],
+                [self._files_text, [j.name for j in jobs], [j.fmt for j in jobs]],
             ).fetchall()
         except duckdb.Error:
             return {}
@@ -212,8 +213,8 @@ class Stager:
         if (job.name, job.fmt) in self.statements:
             statement = self.statements[job.name, job.fmt]
         else:
-            statement = pack_statement(self.cursor, self.macro, job, self.files.as_posix())
-        staged = f"{self.files.as_posix()}/{job.filename}"
+            statement = pack_statement(self.cursor, self.macro, job, self._files_text)
+        staged = f"{self._files_text}/{job.filename}"
         return checked_copy(self.cursor, self.macro, statement, job, key, staged)
 
 

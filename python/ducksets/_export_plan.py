@@ -190,19 +190,22 @@ def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequ
     # A directory of Parquet files (``parts``) is replaced only when listed as one.
     folders = {e["file"].casefold() for e in entries if e.get("parts")}
     protected = _protected_paths(cursor)
+    folded: dict[str, str] = {}  # compared ignoring case: macOS and Windows ignore it
+    for path, what in protected:
+        folded.setdefault(str(path).casefold(), what)
     present = _present_names(directory)
     base = f"{directory.resolve()}{os.sep}"
     for job in jobs:
-        target = directory / job.filename
         if present is None or fs_fold(job.filename) in present:
-            why = _forbidden(target, protected, listed, folders)
+            why = _forbidden(directory / job.filename, protected, folded, listed, folders)
         else:
             # Nothing by that name (a dangling symlink is listed too): only the
             # path itself can be forbidden; it resolves beside the directory.
-            why = _protected(base + job.filename, protected) if protected else None
+            why = folded.get((base + job.filename).casefold()) if folded else None
         if why is not None:
             msg = (
-                f"dataset {job.name!r} ({job.fmt}) would overwrite {target}, which {why}; "
+                f"dataset {job.name!r} ({job.fmt}) would overwrite {directory / job.filename}, "
+                f"which {why}; "
                 f"nothing was exported. Give it another {job.fmt}_filename in "
                 "metadata.datasets, or export to another directory"
             )
@@ -233,17 +236,18 @@ def _present_names(directory: Path) -> set[str] | None:
         return None  # every target gets the full check
 
 
-def _protected(resolved: str, protected: Sequence[tuple[Path, str]]) -> str | None:
-    """What ``resolved`` is, when it is a protected path (compared ignoring case); else None."""
-    folded = resolved.casefold()
-    return next((what for path, what in protected if folded == str(path).casefold()), None)
-
-
 def _forbidden(
-    target: Path, protected: Sequence[tuple[Path, str]], listed: dict[str, str], folders: set[str]
+    target: Path,
+    protected: Sequence[tuple[Path, str]],
+    folded: dict[str, str],
+    listed: dict[str, str],
+    folders: set[str],
 ) -> str | None:
-    """Why ``target`` may not be written, or ``None`` when it may."""
-    why = _protected(str(target.resolve()), protected)
+    """Why ``target`` may not be written, or ``None`` when it may.
+
+    ``folded`` holds what each of the ``protected`` paths is, by its casefolded text.
+    """
+    why = folded.get(str(target.resolve()).casefold())
     if why is not None:
         return why
     for path, what in protected:

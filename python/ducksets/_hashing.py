@@ -142,7 +142,8 @@ class Tail:
         """Offset from which the file was hashed again after the COPY (0: all of it); ``None``."""
         # os.preadv: POSIX only (and a hole reading as zeros is POSIX's promise).
         self.tailing = tail and TAILING and hasattr(os, "preadv") and not os.path.lexists(path)
-        self._done = threading.Event()
+        # Set when the COPY returned or failed; only a tailing thread waits on it.
+        self._done = threading.Event() if self.tailing else None
 
     @classmethod
     def start(cls, executor: Executor, path: Path, *, tail: bool = True) -> Tail:
@@ -165,7 +166,7 @@ class Tail:
         if small is not None:
             self.cancel()
             self._future, self.status = small
-        elif self.tailing:
+        elif self._done is not None:
             self._done.set()
         else:
             self._future = self.executor.submit(file_digest, self.path)
@@ -173,7 +174,8 @@ class Tail:
     def cancel(self) -> None:
         """Stop the tail (the ``COPY`` failed: ``result`` must not be called)."""
         self._cancelled = True
-        self._done.set()
+        if self._done is not None:
+            self._done.set()
 
     def result(self) -> Digest:
         """Size and SHA-256 of the complete file (waits for the thread).
@@ -189,13 +191,15 @@ class Tail:
         return digest
 
     def _run(self) -> Digest | None:
-        fd = self._open()
+        done = self._done
+        assert done is not None  # only a tailing Tail runs
+        fd = self._open(done)
         if fd is None:
             return None
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError(f"{self.path} is not a regular file")  # reported by the caller
-            reader = _Reader(fd, self._done, lambda: self._cancelled)
+            reader = _Reader(fd, done, lambda: self._cancelled)
             digest = reader.digest()
             self.rechecked = sum(region[1] for region in reader.recheck)
             self.rehashed_from = reader.rehashed_from
@@ -208,16 +212,16 @@ class Tail:
         finally:
             os.close(fd)
 
-    def _open(self) -> int | None:
+    def _open(self, done: threading.Event) -> int | None:
         """The file, opened once the ``COPY`` has created it; ``None`` when cancelled."""
         while not self._cancelled:
-            complete = self._done.is_set()
+            complete = done.is_set()
             try:
                 return os.open(self.path, _TAIL_FLAGS)
             except FileNotFoundError:
                 if complete:
                     raise  # the COPY returned without writing it: reported by the caller
-            self._done.wait(POLL)
+            done.wait(POLL)
         return None
 
 

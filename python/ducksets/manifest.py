@@ -46,6 +46,8 @@ from ducksets.keys import TableKey, parse_table_key
 from ducksets.pack import pack_version
 
 MANIFEST_FORMAT = FORMAT
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""``json.dumps(..., ensure_ascii=False)`` made once: dumps makes an encoder per call."""
 _CHUNK = 1 << 20
 _FORMATS = ("jsonl", "parquet")
 
@@ -216,7 +218,7 @@ def manifest_text(entries: list[dict[str, Any]], installed_pack_version: str | N
     # indented encoder (pure Python) took longer than the COPYs of tiny datasets.
     head = json.dumps({**document, "resources": []}, indent=2, ensure_ascii=False)
     head = head[: -len("[]\n}")]
-    lines = ",\n".join(f"    {json.dumps(r, ensure_ascii=False)}" for r in resources)
+    lines = ",\n".join(f"    {_ENCODER.encode(r)}" for r in resources)
     return f"{head}[\n{lines}\n  ]\n}}\n" if resources else f"{head}[]\n}}\n"
 
 
