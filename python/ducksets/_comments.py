@@ -147,23 +147,22 @@ class DescribedRelation:
 
 
 # ``_introspect``'s key resolution, each relation's comment, a DuckDB table's
-# estimated row count, and the name, type and comment of every column, one
-# row per column (gathered in Python: a list aggregate cost more than the
-# rest of the query): one statement, so one catalog state. Columns are joined
-# to the relations found, so the cost follows the keys asked for.
+# estimated row count, and the position, name, type and comment of every
+# column, one row per column (gathered and ordered in Python: a list aggregate
+# or an ORDER BY cost more than the rest of the query): one statement, so one
+# catalog state. Columns are joined to the relations found, so the cost
+# follows the keys asked for.
 _FOUND_WITH_SIZE = _FIND_RELATIONS_AND.format(more=", relations.comment, relations.estimated_size")
 _RELATION_DETAILS = f"""
     WITH found AS ({_FOUND_WITH_SIZE})
     SELECT found.*, CASE WHEN databases.type = 'duckdb' THEN found.estimated_size END,
-        columns.column_name, columns.data_type, columns.comment
+        columns.column_index, columns.column_name, columns.data_type, columns.comment
     FROM found
     LEFT JOIN duckdb_databases() AS databases ON databases.database_name = found.database_name
     LEFT JOIN duckdb_columns() AS columns
         ON columns.database_name = found.database_name
         AND columns.schema_name = found.schema_name
         AND columns.table_name = found.relation_name
-    ORDER BY found.i, found.database_name, found.schema_name, found.relation_name,
-        columns.column_index
 """
 
 
@@ -180,22 +179,23 @@ def described_relations(
     if not unique:
         return found
     relations: dict[tuple[Any, ...], Sequence[Any]] = {}
-    columns: dict[tuple[Any, ...], list[tuple[str, str, str | None]]] = {}
+    columns: dict[tuple[Any, ...], list[tuple[int, str, str, str | None]]] = {}
     for row in con.execute(_RELATION_DETAILS, key_parameters(unique)).fetchall():
-        head = row[:4]
-        if head not in relations:
+        head = row[:4]  # the key's index and the relation: one row per column
+        listed = columns.get(head)
+        if listed is None:
             relations[head] = row
-            columns[head] = []
+            listed = columns[head] = []
         if row[9] is not None:
-            columns[head].append(row[9:])
+            listed.append(row[9:])
     for key, chosen in chosen_rows(unique, relations.values()).items():
         row = tuple(chosen)
-        listed = columns[row[:4]]
-        commented = [[name, comment] for name, _, comment in listed if comment]
+        listed = sorted(columns[row[:4]])  # by column_index
+        commented = [[name, comment] for _, name, _, comment in listed if comment]
         found[key] = DescribedRelation(
             Relation(row[1], row[2], row[3], row[4]),
             _comments(row[6], commented),
-            tuple((name, data_type) for name, data_type, _ in listed),
+            tuple((name, data_type) for _, name, data_type, _ in listed),
             row[8],
         )
     return found
