@@ -198,9 +198,13 @@ class Stager:
         One dataset whose row makes the macro raise fails the whole query: each
         job then asks alone (``_verified_copy``) and gets its own error.
         """
+        formats = {j.fmt for j in jobs}
+        # One format (the usual run) is passed as a constant: DuckDB then plans
+        # the macro for that format only, about a millisecond less.
+        fmt = f"{quote_literal(next(iter(formats)))}::VARCHAR" if len(formats) == 1 else "f"
         try:
             rows = self.cursor.execute(
-                f"SELECT n, f, {self.macro}(n, fmt := f, output_dir := $1) "
+                f"SELECT n, f, {self.macro}(n, fmt := {fmt}, output_dir := $1) "
                 "FROM (SELECT unnest($2::VARCHAR[]) AS n, unnest($3::VARCHAR[]) AS f)",
                 [self._files_text, [j.name for j in jobs], [j.fmt for j in jobs]],
             ).fetchall()
