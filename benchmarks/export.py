@@ -15,7 +15,8 @@ one running the bare COPY, interleaved (goal <= 1.05x). Last, the table is
 exported again under ``memory_limit = '64MB'`` to show the export streams.
 
 Run: .venv/bin/python benchmarks/export.py [ROWS] [RUNS]   (default 5,000,000 rows, 5 runs)
-Only part of it: ``... export.py tiny [RUNS]`` (200 tiny datasets),
+Only part of it: ``... export.py tiny [RUNS]`` (200 tiny datasets; ``phases [RUNS]``: where
+that run spends its time, by monkeypatched timers),
 ``... export.py multi [ROWS] [RUNS]`` (several datasets, with vs without checksums),
 ``... export.py one [ROWS] [RUNS]`` (one large dataset, with vs without checksums, and
 the peak memory).
@@ -204,6 +205,13 @@ def multi_dataset(gateway: Gateway, root: Path, parts: int = 8) -> None:
         )
 
 
+def bare_copy_loop(cursor: duckdb.DuckDBPyConnection, keys: list[str], out: Path) -> None:
+    """The baseline of the tiny runs: one bare COPY per table, to ``<key>.parquet``."""
+    for key in keys:
+        target = (out / f"{key}.parquet").as_posix()
+        run_sql(cursor, f"COPY (SELECT * FROM {key}) TO '{target}' (FORMAT PARQUET)")
+
+
 def many_tiny(root: Path, count: int = 200) -> None:
     """``count`` two-row datasets: one ducksets run against a loop of bare COPYs."""
     schema = TableSchema((Column("id", "BIGINT"), Column("label", "VARCHAR")))
@@ -217,23 +225,91 @@ def many_tiny(root: Path, count: int = 200) -> None:
         for key in keys:
             gateway.con.execute(f"INSERT INTO {key} VALUES (1, 'a'), (2, 'b')")
         cursor = gateway.con.cursor()
-
-        def bare(out: Path) -> None:
-            for key in keys:
-                target = (out / f"{key}.parquet").as_posix()
-                run_sql(cursor, f"COPY (SELECT * FROM {key}) TO '{target}' (FORMAT PARQUET)")
-
         sides: dict[str, Callable[[Path], object]] = {
-            "bare COPY loop": bare,
+            "bare COPY loop": partial(bare_copy_loop, cursor, keys),
             "ducksets": lambda out: export_datasets(gateway, out, "parquet"),
         }
         times = interleaved(root, sides, RUNS)
         per = statistics.median(times["ducksets"]) - statistics.median(times["bare COPY loop"])
         print(
             f"parquet  {count} tiny datasets: ratio to a bare COPY loop (goal <= 1.2): "
-            f"{ratio(times, 'ducksets', 'bare COPY loop')}; "
-            f"fixed cost {per / count * 1000:.1f} ms per dataset (medians)"
+            f"{ratio(times, 'ducksets', 'bare COPY loop')}; fixed cost {per * 1000:.1f} ms "
+            f"a run, {per / count * 1e6:.0f} us per dataset (medians)"
         )
+
+
+# What ``tiny_phases`` times: (module, owner in it or None, function, label).
+_PHASES = (
+    ("ducksets.export", None, "plan_run", "plan_run (catalog rows, file names)"),
+    ("ducksets.export", None, "check_targets", "check_targets (before, and under the lock)"),
+    ("ducksets.export", None, "open_staging", "open_staging"),
+    ("ducksets._export_copy", "Stager", "_statements", "the pack's statements (one query)"),
+    ("ducksets._export_copy", "Stager", "_snapshot", "BEGIN + snapshot query (keys, comments)"),
+    ("ducksets.export", None, "_outcomes", "staging: every COPY and its file"),
+    ("ducksets._hashing", "Tail", "writer_done", "  of which: hashing small files at once"),
+    ("ducksets.export", None, "installed_version", "installed_version"),
+    ("ducksets.export", None, "_publish", "publish (manifest, renames)"),
+    ("ducksets.export", None, "manifest_text", "  of which: manifest_text"),
+    ("ducksets.export", None, "write_new", "  of which: write_new (fsync)"),
+    ("ducksets.export", None, "publish", "  of which: the renames"),
+    ("ducksets._staging", "Staging", "close", "Staging.close"),
+)
+
+
+def tiny_phases(root: Path, count: int = 200) -> None:
+    """Where a run of ``count`` tiny datasets spends its time: monkeypatched timers, medians."""
+    import importlib
+
+    spent: dict[str, float] = {}
+
+    def timer(function: Callable[..., object], label: str) -> Callable[..., object]:
+        def timed_call(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+
+        return timed_call
+
+    for module_name, owner_name, name, label in _PHASES:
+        module = importlib.import_module(module_name)
+        owner = getattr(module, owner_name) if owner_name else module
+        setattr(owner, name, timer(getattr(owner, name), label))
+    schema = TableSchema((Column("id", "BIGINT"), Column("label", "VARCHAR")))
+    keys = [f"tiny.t{i:03d}" for i in range(count)]
+    config = StorageConfig(
+        root / "many-tiny.duckdb",
+        tables=dict.fromkeys(keys, schema),
+        parquet={key: f"{key}.parquet" for key in keys},
+    )
+    runs: list[dict[str, float]] = []
+    with open_gateway(config) as gateway:
+        for key in keys:
+            gateway.con.execute(f"INSERT INTO {key} VALUES (1, 'a'), (2, 'b')")
+        cursor = gateway.con.cursor()
+        for _ in range(RUNS):
+            out = fresh_dir(root, "out")
+            spent.clear()
+            bare = timed(partial(bare_copy_loop, cursor, keys, out))
+            out = fresh_dir(root, "out")
+            total = timed(lambda out=out: export_datasets(gateway, out, "parquet"))
+            staging = spent["staging: every COPY and its file"]
+            hashing = spent["  of which: hashing small files at once"]
+            runs.append(
+                {
+                    **spent,
+                    "bare COPY loop": bare,
+                    "ducksets, whole run": total,
+                    "  of which: not COPY nor hash (~Python)": staging - bare - hashing,
+                }
+            )
+    shutil.rmtree(root / "out", ignore_errors=True)
+    print(f"parquet  {count} tiny datasets, ms per run (medians of {RUNS}; timers add a little):")
+    labels = [phase[3] for phase in _PHASES]
+    labels.insert(labels.index("installed_version"), "  of which: not COPY nor hash (~Python)")
+    for label in ("bare COPY loop", "ducksets, whole run", *labels):
+        print(f"  {label:<45} {statistics.median(r.get(label, 0.0) for r in runs) * 1000:7.2f}")
 
 
 def overhead(con: duckdb.DuckDBPyConnection, root: Path) -> None:
@@ -393,21 +469,24 @@ def only_one(rows: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def only_tiny() -> None:
+def only_tiny(measure: Callable[[Path], None] = many_tiny) -> None:
     root = Path(tempfile.mkdtemp(prefix="ducksets-bench-export-"))
     try:
         print(f"duckdb {duckdb.__version__}; {RUNS} interleaved runs")
-        many_tiny(root)
+        measure(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    part = args.pop(0) if args and args[0] in ("tiny", "multi", "one") else None
+    part = args.pop(0) if args and args[0] in ("tiny", "phases", "multi", "one") else None
     if part == "tiny":
         RUNS = int(args[0]) if args else RUNS
         only_tiny()
+    elif part == "phases":
+        RUNS = int(args[0]) if args else RUNS
+        only_tiny(tiny_phases)
     else:
         RUNS = int(args[1]) if len(args) > 1 else RUNS
         rows = int(args[0]) if args else 5_000_000
