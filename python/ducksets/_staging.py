@@ -383,6 +383,8 @@ def _directory_targets(directory: Path, files: Path, filenames: Sequence[str]) -
     listing of ``directory`` holds its name as a file system that ignores
     case may compare it (or when a folder cannot be listed).
     """
+    if not filenames:
+        return []  # the manifest alone: nothing to list
     staged, present = _listed(files), _listed(directory)
 
     def is_dir(name: str) -> bool:
