@@ -512,6 +512,45 @@ def test_an_export_never_overwrites_a_database_or_its_wal(tmp_path: Path, filena
         assert gateway.con.execute("SELECT count(*) FROM core.items").fetchall() == [(2,)]
 
 
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("symlink to the database", "is an attached database"),
+        ("hard link to the database", "is an attached database"),
+        ("symlink to the wal", "is the write-ahead log of an attached database"),
+        ("symlink elsewhere", "is a symbolic link"),
+        (
+            "foreign file",
+            "exists and is not listed in this directory's datapackage.json (not a ducksets file)",
+        ),
+        ("directory", "is a directory or other non-file"),
+    ],
+)
+def test_each_refused_target_says_what_it_is(tmp_path: Path, kind: str, reason: str) -> None:
+    out = tmp_path / "out"
+    with file_database(tmp_path) as gateway:
+        assert export_datasets(gateway, out, "parquet").ok  # items.parquet is listed now
+        (out / "items.parquet").unlink()
+        target = out / "items.parquet"
+        database = tmp_path / "prod.duckdb"
+        if kind == "symlink to the database":
+            target.symlink_to(database)
+        elif kind == "hard link to the database":
+            os.link(database, target)
+        elif kind == "symlink to the wal":
+            target.symlink_to(tmp_path / "prod.duckdb.wal")  # it need not exist
+        elif kind == "symlink elsewhere":
+            target.symlink_to(tmp_path / "nowhere")
+        elif kind == "foreign file":
+            (out / "datapackage.json").unlink()  # items.parquet is listed no more
+            target.write_bytes(b"mine")
+        else:
+            target.mkdir()
+        with pytest.raises(InvalidFilenameError, match="dataset 'items' \\(parquet\\)") as refused:
+            export_datasets(gateway, out, "parquet")
+    assert f"which {reason};" in str(refused.value)
+
+
 def test_the_cli_refuses_to_export_over_its_database(tmp_path: Path) -> None:
     with file_database(tmp_path) as gateway:
         gateway.con.execute("UPDATE metadata.datasets SET parquet_filename = 'prod.duckdb'")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -189,19 +190,16 @@ def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequ
     listed = {e["file"].casefold(): e["file"] for e in entries}
     # A directory of Parquet files (``parts``) is replaced only when listed as one.
     folders = {e["file"].casefold() for e in entries if e.get("parts")}
-    protected = _protected_paths(cursor)
-    folded: dict[str, str] = {}  # compared ignoring case: macOS and Windows ignore it
-    for path, what in protected:
-        folded.setdefault(str(path).casefold(), what)
+    protected = _Protected(_protected_paths(cursor))
     present = _present_names(directory)
     base = f"{directory.resolve()}{os.sep}"
     for job in jobs:
         if present is None or fs_fold(job.filename) in present:
-            why = _forbidden(directory / job.filename, protected, folded, listed, folders)
+            why = _forbidden(directory / job.filename, base, protected, listed, folders)
         else:
             # Nothing by that name (a dangling symlink is listed too): only the
             # path itself can be forbidden; it resolves beside the directory.
-            why = folded.get((base + job.filename).casefold()) if folded else None
+            why = protected.by_text.get((base + job.filename).casefold())
         if why is not None:
             msg = (
                 f"dataset {job.name!r} ({job.fmt}) would overwrite {directory / job.filename}, "
@@ -210,6 +208,24 @@ def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequ
                 "metadata.datasets, or export to another directory"
             )
             raise InvalidFilenameError(msg, filename=job.filename)
+
+
+class _Protected:
+    """The attached database files and logs of a check, looked at once for all its targets."""
+
+    def __init__(self, paths: list[tuple[Path, str]]) -> None:
+        self.paths = paths
+        self.by_text: dict[str, str] = {}
+        """What each is, by its resolved path casefolded (macOS and Windows ignore case)."""
+        self.by_id: dict[tuple[int, int], str] = {}
+        """What each existing one is, by device and inode."""
+        for path, what in paths:
+            self.by_text.setdefault(str(path).casefold(), what)
+            try:
+                status = path.stat()
+            except OSError:
+                continue
+            self.by_id.setdefault((status.st_dev, status.st_ino), what)
 
 
 def _protected_paths(cursor: duckdb.DuckDBPyConnection) -> list[tuple[Path, str]]:
@@ -237,36 +253,42 @@ def _present_names(directory: Path) -> set[str] | None:
 
 
 def _forbidden(
-    target: Path,
-    protected: Sequence[tuple[Path, str]],
-    folded: dict[str, str],
-    listed: dict[str, str],
-    folders: set[str],
+    target: Path, base: str, protected: _Protected, listed: dict[str, str], folders: set[str]
 ) -> str | None:
-    """Why ``target`` may not be written, or ``None`` when it may.
+    """Why ``target`` (in the directory resolved as ``base``) may not be written, or ``None``.
 
-    ``folded`` holds what each of the ``protected`` paths is, by its casefolded text.
+    One ``lstat`` answers for a target that is not a symlink (a re-export
+    checks every file it replaces, twice); a symlink, or a target that cannot
+    be looked at, is resolved and compared path by path.
     """
-    why = folded.get(str(target.resolve()).casefold())
+    try:
+        status = target.lstat()
+    except OSError:
+        status = None
+    if status is None or stat.S_ISLNK(status.st_mode):
+        # Where it leads comes first: a link to the database is named as the database.
+        why = protected.by_text.get(str(target.resolve()).casefold())
+        if why is None:
+            why = next((what for path, what in protected.paths if _same_file(target, path)), None)
+        if why is None and status is not None:
+            why = "is a symbolic link"
+        return why
+    why = protected.by_text.get((base + target.name).casefold())
     if why is not None:
         return why
-    for path, what in protected:
-        if _same_file(target, path):
-            return what
-    if target.is_symlink():
-        return "is a symbolic link"
-    if not target.exists():
-        return None
-    if target.is_dir() and target.name.casefold() in folders:
-        return (
-            None
-            if _same_file(target, target.with_name(listed[target.name.casefold()]))
-            else ("is a directory not listed in this directory's " + MANIFEST_NAME)
-        )
-    if not target.is_file():
-        return "is a directory or other non-file"
+    why = protected.by_id.get((status.st_dev, status.st_ino))
+    if why is not None:
+        return why
     spelled = listed.get(target.name.casefold())
-    if spelled is None or not _same_file(target, target.with_name(spelled)):
+    # The manifest may spell the name in another case (a file system ignoring case).
+    same = spelled is not None and (
+        spelled == target.name or _same_file(target, target.with_name(spelled))
+    )
+    if stat.S_ISDIR(status.st_mode) and target.name.casefold() in folders:
+        return None if same else ("is a directory not listed in this directory's " + MANIFEST_NAME)
+    if not stat.S_ISREG(status.st_mode):
+        return "is a directory or other non-file"
+    if not same:
         return f"exists and is not listed in this directory's {MANIFEST_NAME} (not a ducksets file)"
     return None
 
