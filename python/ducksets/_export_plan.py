@@ -17,6 +17,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any
 
 import duckdb
 
@@ -181,12 +182,18 @@ def check_claims(jobs: Sequence[Job]) -> None:
             raise InvalidFilenameError(msg, filename=job.filename)
 
 
-def check_targets(cursor: duckdb.DuckDBPyConnection, directory: Path, jobs: Sequence[Job]) -> None:
+def check_targets(
+    cursor: duckdb.DuckDBPyConnection,
+    directory: Path,
+    jobs: Sequence[Job],
+    entries: list[dict[str, Any]] | None = None,
+) -> None:
     """Refuse the run when a target is not a file this export may replace.
 
     Also refuses a ``datapackage.json`` that ducksets did not write (``ExportError``).
+    ``entries``: the directory's ``manifest_entries``, when the caller has just read them.
     """
-    entries = manifest_entries(directory)
+    entries = manifest_entries(directory) if entries is None else entries
     listed = {e["file"].casefold(): e["file"] for e in entries}
     # A directory of Parquet files (``parts``) is replaced only when listed as one.
     folders = {e["file"].casefold() for e in entries if e.get("parts")}

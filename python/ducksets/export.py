@@ -77,6 +77,7 @@ from ducksets.manifest import (
     describe_entries,
     described_entries,
     legacy_entries,
+    manifest_entries,
     manifest_text,
     merge_entries,
     read_manifest,
@@ -325,13 +326,15 @@ def _publish(
     version: str | None,
     *,
     keep_existing: bool,
+    earlier: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Merge and stage the manifest, then publish it with ``staging``'s files; lock held.
 
     ``fresh`` holds the new entries; their files are published too when staged.
     A legacy ``manifest.json`` ducksets wrote goes in the same publish.
+    ``earlier``: the directory's manifest entries, read under this same lock.
     """
-    entries = merge_entries(directory, fresh, keep_existing=keep_existing)
+    entries = merge_entries(directory, fresh, keep_existing=keep_existing, earlier=earlier)
     target = directory / MANIFEST_NAME
     write_new(staging.manifest, manifest_text(entries, version), target=target)
     present = {entry.name for entry in os.scandir(staging.files)}
@@ -407,10 +410,13 @@ def _run(
             # Another process may have published since the first check.
             done = {(f.dataset_name, f.format) for f in staged.written}
             jobs = [j for j in plan if isinstance(j, Job) and (j.name, j.fmt) in done]
-            check_targets(cursor, directory, jobs)
+            earlier = manifest_entries(directory)  # read once for the check and the merge
+            check_targets(cursor, directory, jobs, earlier)
             entries = {f.path.name: f.to_dict() for f in staged.written}
             fresh = described_entries(entries, stager.descriptions)  # read in the run's snapshot
-            target = _publish(directory, staging, fresh, version, keep_existing=True)
+            target = _publish(
+                directory, staging, fresh, version, keep_existing=True, earlier=earlier
+            )
         return ExportResult(staged.written, staged.failed, target)
     finally:
         staging.close()

@@ -194,13 +194,20 @@ def _parts_still_exact(directory: Path, entry: Mapping[str, Any]) -> dict[str, A
 
 
 def merge_entries(
-    directory: Path, fresh: Mapping[str, Mapping[str, Any]], *, keep_existing: bool
+    directory: Path,
+    fresh: Mapping[str, Mapping[str, Any]],
+    *,
+    keep_existing: bool,
+    earlier: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The fresh entries plus the earlier ones still exact, sorted by file name."""
+    """The fresh entries plus the earlier ones still exact, sorted by file name.
+
+    ``earlier``: the directory's ``manifest_entries``, when the caller has just read them.
+    """
     entries = {file: dict(entry) for file, entry in fresh.items()}
     if keep_existing:
         taken = {file.casefold() for file in entries}
-        for entry in manifest_entries(directory):
+        for entry in manifest_entries(directory) if earlier is None else earlier:
             if entry["file"].casefold() in taken:
                 continue
             kept = still_exact(directory, entry)
