@@ -295,7 +295,6 @@ class _Copier:
         return checked_copy(self.cursor, self.macro, statement, job, key, url)
 
 
-
 def _publish(
     store: ObjectStore,
     fresh: dict[str, dict[str, Any]],
