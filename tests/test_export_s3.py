@@ -457,3 +457,36 @@ def test_write_dataset_manifest_refuses_a_url(
         write_dataset_manifest("s3://bucket/p", [], gateway=gateway)
     assert caught.value.parameter == "output_dir"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_package_describes_each_relation_as_the_exported_snapshot_held_it(
+    gateway: Gateway, moto_s3: MotoServer, s3_bucket: str
+) -> None:
+    gateway.con.execute("COMMENT ON TABLE core.items IS 'as exported'")
+    gateway.con.execute("COMMENT ON COLUMN core.items.id IS 'the key as exported'")
+    gateway.con.execute("COMMENT ON VIEW docs.v_items IS 'the view as exported'")
+    other = gateway.con.cursor()  # another connection, committing during the run
+
+    def progress(outcome: ExportOutcome) -> None:
+        other.execute("COMMENT ON TABLE core.items IS 'changed later'")
+        other.execute("COMMENT ON COLUMN core.items.id IS 'changed later'")
+        other.execute("COMMENT ON VIEW docs.v_items IS 'changed later'")
+        other.execute("COMMENT ON TABLE core.small IS 'added later'")
+
+    result = export_datasets(
+        gateway, f"s3://{s3_bucket}/p", ("jsonl", "parquet"), progress=progress
+    )
+    assert result.ok and len(result.written) == 4
+    resources = {
+        r["path"].rsplit("/", 1)[-1]: r for r in package(moto_s3, s3_bucket, "p")["resources"]
+    }
+    for name in ("items.jsonl", "items.parquet"):
+        assert resources[name]["description"] == "as exported"
+        assert resources[name]["schema"]["fields"][0]["description"] == "the key as exported"
+    assert resources["v_items.parquet"]["description"] == "the view as exported"
+    assert "description" not in resources["small.jsonl"]
+    # The comments did change, after the snapshot the objects were written from.
+    now = gateway.con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE schema_name = 'core' ORDER BY table_name"
+    )
+    assert now.fetchall() == [("changed later",), ("added later",)]

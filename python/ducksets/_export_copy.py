@@ -25,6 +25,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from ducksets._comments import NO_COMMENTS, Comments, described_relations
 from ducksets._export_plan import Job
 from ducksets._export_results import ExportedFile
 from ducksets._hashing import Tail
-from ducksets._introspect import Relation, database_path, find_relations
+from ducksets._introspect import Relation, database_path
 from ducksets._query import fetch_one
 from ducksets.errors import InvalidTableKeyError, first_line
 from ducksets.keys import TableKey, parse_table_key
@@ -120,21 +121,9 @@ class Stager:
     def _snapshot(self) -> None:
         """Begin the transaction; in it, resolve every key and read comments, columns, sizes."""
         self.cursor.execute("BEGIN TRANSACTION")
-        parsed = {text: key for text, key in self.keys.items() if isinstance(key, TableKey)}
-        found = described_relations(self.cursor, list(parsed.values()))
-        self.relations, self.comments, self.table_columns, self.small = {}, {}, {}, set()
-        for text, key in parsed.items():
-            described = found[key]
-            if described is None:
-                self.relations[text] = None
-                continue
-            relation = self.relations[text] = described.relation
-            self.comments[text] = described.comments
-            if relation.kind == "table":
-                self.table_columns[relation] = described.columns
-                rows = described.estimated_rows
-                if rows is not None and rows <= SMALL_TABLE_ROWS:
-                    self.small.add(relation)
+        found = described_keys(self.cursor, self.keys)
+        self.relations, self.comments = found.relations, found.comments
+        self.table_columns, self.small = found.table_columns, found.small
 
     def _recover(self) -> None:
         """After a failed statement: a new transaction (the failed one is aborted)."""
@@ -233,13 +222,44 @@ def parsed_keys(jobs: Sequence[Job]) -> dict[str, TableKey | InvalidTableKeyErro
     return keys
 
 
-def resolved_keys(
+@dataclass(frozen=True)
+class Described:
+    """What one catalog query found for a run's keys (``described_keys``), by catalog spelling."""
+
+    relations: dict[str, Relation | None]
+    """The relation each parsed table key names (``None``: none)."""
+    comments: dict[str, Comments]
+    """The comments of the relation each table key names (absent: it names none)."""
+    table_columns: dict[Relation, Columns]
+    """Each table's columns as the catalog lists them (a view is bound instead: ``columns_now``)."""
+    small: set[Relation]
+    """The tables not worth tailing (``SMALL_TABLE_ROWS``)."""
+
+
+def described_keys(
     cursor: duckdb.DuckDBPyConnection, keys: Mapping[str, TableKey | InvalidTableKeyError]
-) -> dict[str, Relation | None]:
-    """The relation each parsed key names now (one catalog query), by its catalog spelling."""
+) -> Described:
+    """Resolve every parsed key now and read its relation's comments, columns and size.
+
+    One catalog query (``_comments.described_relations``): in a run's
+    transaction, all of it is that snapshot's, like the ``COPY`` statements.
+    """
     parsed = {text: key for text, key in keys.items() if isinstance(key, TableKey)}
-    found = find_relations(cursor, parsed.values())
-    return {text: found[key] for text, key in parsed.items()}
+    found = described_relations(cursor, list(parsed.values()))
+    described = Described({}, {}, {}, set())
+    for text, key in parsed.items():
+        entry = found[key]
+        if entry is None:
+            described.relations[text] = None
+            continue
+        relation = described.relations[text] = entry.relation
+        described.comments[text] = entry.comments
+        if relation.kind == "table":
+            described.table_columns[relation] = entry.columns
+            rows = entry.estimated_rows
+            if rows is not None and rows <= SMALL_TABLE_ROWS:
+                described.small.add(relation)
+    return described
 
 
 def job_relation(

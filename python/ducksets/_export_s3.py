@@ -15,7 +15,11 @@ An object store has no rename, so the package document
    ``<prefix>/<run-id>/<file>``, a run id never used before, all ``COPY``
    statements in one transaction (one snapshot), through ``s3fs`` registered on
    the connection (size and SHA-256 taken as the bytes go by) or, when the
-   connection has httpfs loaded, through httpfs (then read back to hash);
+   connection has httpfs loaded, through httpfs (then read back to hash); one
+   catalog query in that transaction resolves every key and reads each
+   relation's comments and a table's columns (``_export_copy.described_keys``,
+   as a local run does), so the package describes each relation as the
+   snapshot its object was written from held it;
 4. writes the package only if it is still the one read (``If-Match``), merging
    the earlier entries whose objects still exist with their recorded size;
    another run's package in between is merged in, not overwritten.
@@ -38,14 +42,16 @@ from typing import Any
 
 import duckdb
 
+from ducksets._comments import NO_COMMENTS, Comments
 from ducksets._export_copy import (
+    Columns,
     DatasetFailedError,
     checked_copy,
     columns_now,
+    described_keys,
     job_relation,
     pack_statement,
     parsed_keys,
-    resolved_keys,
     rows_written,
 )
 from ducksets._export_plan import Job, check_claims, plan_run
@@ -70,7 +76,7 @@ from ducksets.errors import (
 from ducksets.filenames import MANIFEST_NAME
 from ducksets.gateway import Gateway
 from ducksets.keys import TableKey
-from ducksets.manifest import describe_entries
+from ducksets.manifest import described_entries
 from ducksets.pack import installed_version
 from ducksets.sqltext import qualified_name
 
@@ -140,7 +146,9 @@ def export_to_s3(
             return S3ExportResult((), failed, None, removed=removed)
         version = installed_version(cursor, pack_schema=pack_schema)
         fresh = {f.path.name.casefold(): {**f.to_dict(), "file": str(f.path)} for f in written}
-        dropped = _publish(store, describe_entries(cursor, fresh), version, live)
+        # Described as the snapshot the objects were written from held each relation.
+        fresh = described_entries(fresh, copier.descriptions)
+        dropped = _publish(store, fresh, version, live)
     except BaseException:
         with contextlib.suppress(ObjectStoreError):
             store.delete(f"{run}/{job.filename}" for job in jobs)
@@ -202,6 +210,12 @@ class _Copier:
         self.checksums = checksums
         self.keys = parsed_keys(jobs)
         self.relations: dict[str, Relation | None] = {}
+        """The relation each table key (as the catalog spells it) names, in this snapshot."""
+        self.comments: dict[str, Comments] = {}
+        self.table_columns: dict[Relation, Columns] = {}
+        self.descriptions: dict[str, Comments] = {}
+        """By casefolded file name, the comments of each written dataset's relation, read
+        in the snapshot its ``COPY`` read: what the package describes it with."""
 
     def run(
         self, plan: Sequence[Job | ExportFailure], progress: Callable[[ExportOutcome], None] | None
@@ -234,12 +248,15 @@ class _Copier:
         return tuple(written), tuple(failed)
 
     def _begin(self) -> None:
+        """Begin the transaction; in it, resolve every key and read comments and columns."""
         self.cursor.execute("BEGIN TRANSACTION")
-        self.relations = resolved_keys(self.cursor, self.keys)
+        found = described_keys(self.cursor, self.keys)
+        self.relations, self.comments = found.relations, found.comments
+        self.table_columns = found.table_columns
 
     def _write(self, job: Job) -> S3ExportedFile:
         start = time.perf_counter()
-        key, _ = job_relation(job, self.keys, self.relations)
+        key, relation = job_relation(job, self.keys, self.relations)
         if _GLOB.search(job.filename):
             msg = (
                 f"file name {job.filename!r} holds a character DuckDB expands in an s3:// URL "
@@ -252,7 +269,7 @@ class _Copier:
         try:
             copy_sql = self._verified_copy(job, key, url)
             rows = rows_written(self.cursor.execute(copy_sql).fetchall())
-            columns = columns_now(self.cursor, key)
+            columns = self.table_columns.get(relation) or columns_now(self.cursor, key)
         except duckdb.Error as exc:
             self.cursor.execute("ROLLBACK")
             self._begin()
@@ -263,6 +280,7 @@ class _Copier:
                 self.store.delete([relative])
             raise DatasetFailedError(first_line(exc)) from exc
         size, sha256 = self._facts(relative, url)
+        self.descriptions[job.filename.casefold()] = self.comments.get(job.table_key, NO_COMMENTS)
         return S3ExportedFile(
             dataset_name=job.name,
             table_key=job.table_key,

@@ -1,7 +1,7 @@
 """The package document of an S3 export, as text: rendered and parsed by ``ducksets.manifest``.
 
 The S3 export keeps no layout of its own: entries are the same dicts a local
-export merges (``ExportedFile.to_dict()``, described by ``describe_entries``),
+export merges (``ExportedFile.to_dict()``, described by ``described_entries``),
 with ``file`` the object's path under the prefix (``<run-id>/<file>``), which
 becomes the resource's relative ``path``.
 """
