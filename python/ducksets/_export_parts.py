@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, TypeVar
 import duckdb
 
 from ducksets._export_results import ExportedFile, ExportedPart
+from ducksets._hashing import file_digest
 from ducksets._introspect import Relation, find_relation
 from ducksets._names import fold_name
 from ducksets.errors import (
@@ -46,7 +47,6 @@ from ducksets.errors import (
     first_line,
 )
 from ducksets.keys import TableKey, parse_table_key
-from ducksets.manifest import file_digest
 from ducksets.sqltext import quote_identifier, quote_literal
 
 if TYPE_CHECKING:

@@ -23,7 +23,6 @@ the export (``ExportError``): ducksets would replace it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import stat
@@ -40,6 +39,7 @@ from ducksets._datapackage import (
     package_document,
     parsed_document,
 )
+from ducksets._hashing import file_digest
 from ducksets.errors import ExportError, InvalidFilenameError, InvalidTableKeyError, first_line
 from ducksets.filenames import LEGACY_MANIFEST_NAME, MANIFEST_NAME, check_filename
 from ducksets.keys import TableKey, parse_table_key
@@ -48,7 +48,6 @@ from ducksets.pack import pack_version
 MANIFEST_FORMAT = FORMAT
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 """``json.dumps(..., ensure_ascii=False)`` made once: dumps makes an encoder per call."""
-_CHUNK = 1 << 20
 _FORMATS = ("jsonl", "parquet")
 
 
@@ -319,22 +318,3 @@ def write_new(path: Path, text: str, *, target: Path) -> None:
             "nothing was published, every file and the manifest are as before"
         )
         raise ExportError(msg) from exc
-
-
-def file_digest(path: Path) -> tuple[int, str]:
-    """Size and hex SHA-256 of the file at ``path``, read in 1 MiB chunks.
-
-    ``hashlib`` releases the GIL while hashing a chunk, so this runs beside a
-    ``COPY`` in another thread. No buffer is allocated up front: for the many
-    small files of a run that costs more than the hash.
-    """
-    sha = hashlib.sha256()
-    size = 0
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        while chunk := os.read(fd, _CHUNK):
-            sha.update(chunk)
-            size += len(chunk)
-    finally:
-        os.close(fd)
-    return size, sha.hexdigest()
