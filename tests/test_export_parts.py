@@ -235,7 +235,7 @@ def test_a_directory_publish_cut_short_is_rolled_back_by_the_next_export(
 
 def test_a_journal_whose_directory_is_not_published_is_not_obeyed(tmp_path: Path) -> None:
     """``dirs`` must name published targets: anything else leaves the staging alone."""
-    from ducksets._staging import rollback
+    from ducksets._publishing import rollback
 
     crashed = tmp_path / f"{TEMP_PREFIX}crashed"
     for sub in ("files", "old"):

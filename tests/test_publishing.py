@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from ducksets._staging import Staging, directory_lock, fs_fold, open_staging, publish, rollback
+from ducksets._publishing import fs_fold, publish, rollback
+from ducksets._staging import Staging, directory_lock, open_staging
 from ducksets.errors import ExportError
 from ducksets.filenames import LEGACY_MANIFEST_NAME, MANIFEST_NAME
 

@@ -24,8 +24,8 @@ import duckdb
 from ducksets._args import require_bool, require_instance, require_path, require_str
 from ducksets._export_parts import PartOptions
 from ducksets._export_results import FORMATS, ExportFailure, ExportFormat
+from ducksets._publishing import fs_fold
 from ducksets._s3 import is_url
-from ducksets._staging import fs_fold
 from ducksets.errors import (
     ArgumentTypeError,
     InvalidArgumentError,

@@ -63,8 +63,9 @@ from ducksets._export_results import (
     ExportOutcome,
     ExportResult,
 )
+from ducksets._publishing import publish
 from ducksets._s3 import is_url
-from ducksets._staging import Staging, directory_lock, open_staging, publish, remove_dead_staging
+from ducksets._staging import Staging, directory_lock, open_staging, remove_dead_staging
 from ducksets.errors import (
     ArgumentTypeError,
     ExportError,

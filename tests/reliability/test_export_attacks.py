@@ -235,10 +235,10 @@ def test_kill_9_at_random_points_never_leaves_a_half_written_file(tmp_path: Path
 
 KILL_DURING_PUBLISH = """
     import os, signal, sys
-    from ducksets import StorageConfig, open_gateway, _staging
+    from ducksets import StorageConfig, open_gateway, _publishing
     from ducksets.export import export_datasets
     db, out, at = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    backup, calls = _staging._backup, []
+    backup, calls = _publishing._backup, []
 
     def backup_then_die(target, kept):
         # Only picks the moment: the kill itself is a real SIGKILL of this process.
@@ -247,7 +247,7 @@ KILL_DURING_PUBLISH = """
         calls.append(target)
         backup(target, kept)
 
-    _staging._backup = backup_then_die
+    _publishing._backup = backup_then_die
     with open_gateway(StorageConfig(db, read_only=True)) as gateway:
         export_datasets(gateway, out, ("jsonl", "parquet"))
 """
