@@ -22,8 +22,8 @@ Nothing is lost, nothing written outside what was asked:
   named as its file (``ducksets._export_parts``), published all or nothing too.
 - A run writes everything, data files and manifest, into a staging directory
   ``.ducksets-tmp-*``, then publishes it all or nothing, manifest last (see
-  ``ducksets._staging``). Staging left by a killed process is rolled back and
-  removed by the next export into that directory.
+  ``ducksets._staging`` and ``ducksets._publishing``). Staging left by a killed
+  process is rolled back and removed by the next export into that directory.
 - Publishing and the manifest merge hold the directory lock
   ``.ducksets.lock`` (``fcntl.flock``, POSIX only; on Windows exports run
   unlocked), so concurrent exports into one directory lose no entry.
