@@ -54,9 +54,7 @@ def test_one_service_shared_by_threads_serves_each_its_own_rows(tmp_path: Path) 
     tables = {f"main.ds{i}": schema for i in range(THREADS)}
     with open_gateway(StorageConfig(tmp_path / "app.duckdb", tables=tables)) as gateway:
         for i in range(THREADS):
-            gateway.con.execute(
-                f"INSERT INTO main.ds{i} SELECT {i}, range FROM range({ROWS})"
-            )
+            gateway.con.execute(f"INSERT INTO main.ds{i} SELECT {i}, range FROM range({ROWS})")
         service = DatasetQueryService(gateway)
         outcomes: Counter[str] = Counter()
         lock = threading.Lock()
