@@ -58,17 +58,17 @@ _NO_CONTEXT: Mapping[str, Any] = MappingProxyType({})
 
 _ORDERED = "current_setting('preserve_insertion_order')"
 
-# A base table's page, with one value in front that says whether the catalog
-# names the dataset's registered key now and scan order holds: one statement,
-# so one snapshot and no BEGIN/COMMIT round trips. The page is a derived table
-# of its own, so DuckDB still skips to the offset in the scan (a scalar
-# subquery beside it in the SELECT would cost that), and it holds the table's
-# columns alone, so none is renamed. Its filter binds ``rowid``, which only a
-# base table has (a view put in the table's place fails), and is folded away
-# before it runs. The catalog side is one row (an aggregate), so the cross
-# product neither repeats nor drops page rows, and it is the build side, so
-# the page streams through in scan order. ``bool_and`` is NULL without a
-# catalog row and false when duplicate rows disagree (DuckLake has no keys).
+# A base table's page, with one value in front: whether the catalog names the
+# dataset's registered key now (the registry is a snapshot, the catalog is the
+# truth) and scan order holds. One statement: one snapshot, no BEGIN/COMMIT.
+# The page is a derived table of its own, so DuckDB still skips to the offset
+# in the scan (a scalar subquery beside it would cost that), and it holds the
+# table's columns alone, so none is renamed. Its filter binds ``rowid``, which
+# only a base table has (a view put in the table's place fails), and is folded
+# away before it runs. The catalog side is one row (an aggregate), so the
+# cross product neither repeats nor drops page rows, and as the build side it
+# lets the page stream through in scan order. ``bool_and`` is NULL without a
+# catalog row, false when duplicate rows disagree (DuckLake has no keys).
 _SCANNED_PAGE = f"""
     SELECT ducksets_named.page_holds, ducksets_page.*
     FROM (
@@ -383,18 +383,13 @@ class DatasetQueryService:
     ) -> Page | None:
         """A base table's page as the bare scan, or ``None``: then ``_checked_page`` serves it.
 
-        The dataset's key and kind come from the gateway's registry, so the
-        page is one statement (``_SCANNED_PAGE``, one snapshot): the table, by
-        its fully quoted three-part name (only a relation answers it; DuckDB
-        never reads a file for it), beside whether the catalog names the
-        registry's key for the dataset now (the registry is a snapshot, the
-        catalog is the truth) and ``preserve_insertion_order`` is on (scan
-        order holds). Its ``rowid`` is bound too: only a base table has one,
-        so a view put in the table's place fails. Anything else (a name the
-        registry does not know, a view, a key that does not parse, a missing
-        relation, the setting off, a catalog row changed since, a cursor made
-        for another key, an empty page) is left to the checked path, which
-        reads the catalog as it is now and says what is wrong.
+        The dataset's key and kind come from the gateway's registry; the
+        page is one statement, ``_SCANNED_PAGE``, on the table's fully quoted
+        three-part name (only a relation answers it, never a file). Anything
+        else (a name the registry does not know, a view, a key that does not
+        parse, a missing relation, the setting off, a catalog row changed
+        since, a cursor made for another key, an empty page) is left to the
+        checked path, which reads the catalog as it is now and explains.
         """
         dataset = self.gateway.datasets.by_name.get(dataset_name)
         if dataset is None or dataset.is_view:
