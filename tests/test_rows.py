@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from ducksets import (
     Column,
-    ConfigError,
     DatasetUnreadableError,
     Gateway,
     RelationMissingError,
@@ -254,11 +253,6 @@ def test_reprs(gateway: Gateway) -> None:
         "<DatasetRowsResponse 'empty': no rows at offset 0 (limit 100); messages: dataset_empty>"
     )
     assert "<th>goid</th>" in empty._repr_html_()
-
-
-def test_limits_must_allow_a_row() -> None:
-    with pytest.raises(ConfigError, match="at least 1"):
-        BackendLimits(max_rows_per_call=0)
 
 
 # Paging property: for any relation and page size, the pages together are the

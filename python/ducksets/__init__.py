@@ -82,14 +82,9 @@ if TYPE_CHECKING:
     )
     from ducksets.registry import Dataset, DatasetRegistry, load_dataset_registry, lookup_table_key
     from ducksets.relation import dataset_relation
+    from ducksets.responses import BackendLimits, DatasetRowsResponse, Message, ResponseMeta
     from ducksets.rowbinding import RowBinding, insert_rows
-    from ducksets.rows import (
-        BackendLimits,
-        DatasetQueryService,
-        DatasetRowsResponse,
-        Message,
-        ResponseMeta,
-    )
+    from ducksets.rows import DatasetQueryService
     from ducksets.schema import Column, TableSchema
     from ducksets.sync import SyncReport, sync_catalog
     from ducksets.verify import VerifiedFile, VerifyProblem, VerifyReport, verify_exports
@@ -128,7 +123,8 @@ _MODULES: dict[str, str] = {
     "registry": "Dataset DatasetRegistry load_dataset_registry lookup_table_key",
     "relation": "dataset_relation",
     "rowbinding": "RowBinding insert_rows",
-    "rows": "BackendLimits DatasetQueryService DatasetRowsResponse Message ResponseMeta",
+    "responses": "BackendLimits DatasetRowsResponse Message ResponseMeta",
+    "rows": "DatasetQueryService",
     "schema": "Column TableSchema",
     "sync": "SyncReport sync_catalog",
     "verify": "VerifiedFile VerifyProblem VerifyReport verify_exports",

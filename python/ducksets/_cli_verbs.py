@@ -209,7 +209,8 @@ def sync(args: argparse.Namespace) -> int:
 
 def rows(args: argparse.Namespace) -> int:
     from ducksets.gateway import StorageConfig, open_gateway
-    from ducksets.rows import BackendLimits, DatasetQueryService
+    from ducksets.responses import BackendLimits
+    from ducksets.rows import DatasetQueryService
 
     config = StorageConfig(_existing_db(args.db), read_only=True, pack_schema=args.pack_schema)
     with open_gateway(config) as gateway:

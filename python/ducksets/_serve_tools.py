@@ -24,7 +24,8 @@ from ducksets.drift import catalog_drift
 from ducksets.errors import InvalidArgumentError, ReadTimeoutError
 from ducksets.gateway import Gateway
 from ducksets.output import json_value
-from ducksets.rows import BackendLimits, DatasetQueryService, DatasetRowsResponse
+from ducksets.responses import BackendLimits, DatasetRowsResponse
+from ducksets.rows import DatasetQueryService
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds one tool call may run before its query is interrupted."""

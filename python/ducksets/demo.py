@@ -27,8 +27,9 @@ from ducksets.export import MANIFEST_NAME, export_datasets
 from ducksets.gateway import Gateway, StorageConfig, open_gateway
 from ducksets.output import render
 from ducksets.pack import pack_version
+from ducksets.responses import BackendLimits
 from ducksets.rowbinding import RowBinding, insert_rows
-from ducksets.rows import BackendLimits, DatasetQueryService
+from ducksets.rows import DatasetQueryService
 from ducksets.schema import Column, TableSchema
 
 MODULES = TableSchema(

@@ -1,4 +1,4 @@
-"""Reading datasets page by page: ``DatasetQueryService`` and its responses.
+"""Reading datasets page by page: ``DatasetQueryService`` (its responses: ``responses``).
 
 Reading ``offset = 0, limit, 2 * limit, ...`` until a page is not
 ``truncated`` yields every row of the dataset exactly once (duplicates as
@@ -20,11 +20,6 @@ are signed (``_cursor``) and bound to the dataset, its key and its columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Literal
-
 import duckdb
 
 from ducksets._args import require_instance, require_int, require_str
@@ -36,11 +31,9 @@ from ducksets._cursor import (
     encode_cursor,
     stale_cursor,
 )
-from ducksets._html import html_table
 from ducksets._introspect import Relation, current_database
 from ducksets._keyset import Given, Page, read_sorted
 from ducksets.errors import (
-    ConfigError,
     DatasetUnreadableError,
     GatewayClosedError,
     InvalidCursorError,
@@ -48,13 +41,26 @@ from ducksets.errors import (
 from ducksets.gateway import Gateway
 from ducksets.registry import catalog_table, key_or_none, lookup_table_key
 from ducksets.relation import resolve_relation, snapshot, unreadable
+from ducksets.responses import (
+    MAX_OFFSET,
+    BackendLimits,
+    DatasetRowsResponse,
+    Message,
+    ResponseMeta,
+    clamped,
+    empty_page_message,
+    offset_cursor_message,
+)
 
-Severity = Literal["info", "warning"]
-
-MAX_OFFSET = 2**63 - 1
-"""The largest offset DuckDB takes (BIGINT); larger requests are clamped to it."""
-
-_NO_CONTEXT: Mapping[str, Any] = MappingProxyType({})
+# The response types are defined in ``responses``; this module has always offered them too.
+__all__ = [
+    "MAX_OFFSET",
+    "BackendLimits",
+    "DatasetQueryService",
+    "DatasetRowsResponse",
+    "Message",
+    "ResponseMeta",
+]
 
 _ORDERED = "current_setting('preserve_insertion_order')"
 
@@ -81,101 +87,6 @@ _SCANNED_PAGE = f"""
         FROM {{catalog}} WHERE name = $3
     ) AS ducksets_named
 """
-
-
-@dataclass(frozen=True)
-class BackendLimits:
-    """What one call may return.
-
-    Parameters
-    ----------
-    max_rows_per_call
-        The largest page, ``1 .. 2**63 - 1``; a larger ``limit`` is clamped to
-        it (with a message).
-
-    Raises
-    ------
-    ArgumentTypeError
-        ``max_rows_per_call`` is not an integer (a bool or float is refused).
-    ConfigError
-        It is below 1 or above DuckDB's BIGINT range.
-    """
-
-    max_rows_per_call: int = 1000
-
-    def __post_init__(self) -> None:
-        maximum = require_int("max_rows_per_call", self.max_rows_per_call)
-        if not 1 <= maximum <= MAX_OFFSET:
-            msg = f"max_rows_per_call must be at least 1 and at most {MAX_OFFSET}, not {maximum}"
-            raise ConfigError(msg)
-        object.__setattr__(self, "max_rows_per_call", maximum)
-
-
-@dataclass(frozen=True)
-class Message:
-    """A note about how a request was served: a clamped argument, an empty page.
-
-    ``code`` is stable (``limit_clamped``, ``offset_clamped``, ``dataset_empty``);
-    ``detail`` is for people; ``context`` holds the numbers behind it.
-    """
-
-    code: str
-    severity: Severity
-    detail: str
-    context: Mapping[str, Any] = field(default_factory=lambda: _NO_CONTEXT)
-
-
-@dataclass(frozen=True)
-class ResponseMeta:
-    """What was asked, what was applied, and whether more rows follow.
-
-    ``truncated`` is True when the dataset has rows beyond this page, so the
-    page at ``applied_offset + applied_limit`` is not empty. It says nothing
-    about clamping; a clamped limit has its own message.
-    """
-
-    requested_limit: int
-    applied_limit: int
-    requested_offset: int
-    applied_offset: int
-    truncated: bool
-    messages: tuple[Message, ...] = ()
-
-
-@dataclass(frozen=True)
-class DatasetRowsResponse:
-    """One page of a dataset: rows as ``column -> value`` dicts, in the pack's order."""
-
-    dataset: str
-    limit: int
-    offset: int
-    rows: tuple[dict[str, Any], ...]
-    meta: ResponseMeta
-    columns: tuple[str, ...] = ()
-    """The column names, in order (also known when the page is empty)."""
-    next_cursor: str | None = None
-    """Pass it as ``cursor`` for the next page; ``None`` when this page is the last."""
-
-    @property
-    def next_offset(self) -> int | None:
-        """The offset of the next page, ``None`` when this page is the last."""
-        return self.offset + len(self.rows) if self.meta.truncated else None
-
-    def __repr__(self) -> str:
-        if self.rows:
-            span = f"rows {self.offset}-{self.offset + len(self.rows) - 1}"
-        else:
-            span = f"no rows at offset {self.offset}"
-        more = ", more follow" if self.meta.truncated else ""
-        notes = f"; messages: {', '.join(m.code for m in self.meta.messages)}"
-        return (
-            f"<DatasetRowsResponse {self.dataset!r}: {span} (limit {self.limit}){more}"
-            f"{notes if self.meta.messages else ''}>"
-        )
-
-    def _repr_html_(self) -> str:
-        body = (tuple(row[c] for c in self.columns) for row in self.rows)
-        return html_table(self.columns, body, caption=repr(self).strip("<>"))
 
 
 class DatasetQueryService:
@@ -284,8 +195,8 @@ class DatasetQueryService:
         offset = require_int("offset", offset)
         start = self._start(dataset_name, offset, cursor)
         messages: list[Message] = []
-        applied_limit = _clamp("limit", limit, self.limits.max_rows_per_call, messages)
-        applied_offset = _clamp("offset", offset, MAX_OFFSET, messages)
+        applied_limit = clamped("limit", limit, self.limits.max_rows_per_call, messages)
+        applied_offset = clamped("offset", offset, MAX_OFFSET, messages)
         if start is not None:
             applied_offset = start.cursor.position
         # One row more than asked tells whether the dataset goes on past this
@@ -311,9 +222,11 @@ class DatasetQueryService:
         if truncated:
             next_cursor = self._next_cursor(dataset_name, page, applied_offset + len(rows), start)
             if page.unsupported:
-                messages.append(_offset_cursor_message(dataset_name, page.unsupported))
+                messages.append(offset_cursor_message(dataset_name, page.unsupported))
         if not rows:
-            messages.append(_empty_message(dataset_name, applied_limit, applied_offset, truncated))
+            messages.append(
+                empty_page_message(dataset_name, applied_limit, applied_offset, truncated)
+            )
         meta = ResponseMeta(*asked, truncated, tuple(messages))
         return DatasetRowsResponse(
             dataset_name, applied_limit, applied_offset, rows, meta, page.columns, next_cursor
@@ -470,42 +383,3 @@ def _scan_order_holds(cursor: duckdb.DuckDBPyConnection, start: Given | None) ->
         return False
     row = cursor.execute(f"SELECT {_ORDERED}").fetchone()
     return bool(row and row[0])
-
-
-def _clamp(what: str, requested: int, maximum: int, messages: list[Message]) -> int:
-    """``requested`` within ``0 .. maximum``; a message in ``messages`` when it was not."""
-    applied = min(max(requested, 0), maximum)
-    if applied != requested:
-        reason = "is negative" if requested < 0 else f"is above the maximum {maximum}"
-        messages.append(
-            Message(
-                code=f"{what}_clamped",
-                severity="warning",
-                detail=f"{what} {requested} {reason}; using {applied}",
-                context=MappingProxyType(
-                    {"requested": requested, "applied": applied, "maximum": maximum}
-                ),
-            )
-        )
-    return applied
-
-
-def _empty_message(dataset_name: str, limit: int, offset: int, more_rows: bool) -> Message:
-    if more_rows:
-        detail = f"limit 0 asks for no rows; dataset {dataset_name!r} has rows at offset {offset}"
-    elif offset == 0:
-        detail = f"dataset {dataset_name!r} has no rows"
-    else:
-        detail = f"dataset {dataset_name!r} has no rows at offset {offset} (it ends before)"
-    context = {"dataset": dataset_name, "limit": limit, "offset": offset, "more_rows": more_rows}
-    return Message("dataset_empty", "info", detail, MappingProxyType(context))
-
-
-def _offset_cursor_message(dataset_name: str, unsupported: tuple[str, ...]) -> Message:
-    shown = ", ".join(unsupported[:3]) + (", ..." if len(unsupported) > 3 else "")
-    detail = (
-        f"dataset {dataset_name!r} has columns a cursor cannot hold exactly ({shown}); "
-        "its next_cursor holds an offset, so a deep page costs a sort, as by offset"
-    )
-    context = {"dataset": dataset_name, "columns": unsupported}
-    return Message("cursor_by_offset", "info", detail, MappingProxyType(context))

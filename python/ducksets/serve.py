@@ -21,7 +21,7 @@ from ducksets._serve_tools import DEFAULT_TIMEOUT, ServedCatalog, require_timeou
 from ducksets.errors import InvalidArgumentError, MissingExtraError
 from ducksets.gateway import StorageConfig, open_gateway
 from ducksets.pack import PACK_SCHEMA
-from ducksets.rows import BackendLimits
+from ducksets.responses import BackendLimits
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
