@@ -1,9 +1,12 @@
 """The comments (``COMMENT ON``) of tables, views and their columns: the datasets' descriptions.
 
 One place reads them, for every caller (the registry, ``ducksets show``, the
-notebook reprs, the data package): ``relation_comments`` resolves keys by
+notebook reprs, the data package): ``described_relations`` resolves keys by
 ``_introspect``'s rule (its own query, wrapped) and reads the relation's and
-its columns' comments in the same catalog query. A comment that is NULL or
+its columns' comments, with the columns and a table's size, in the same
+catalog query (``relation_comments`` keeps the comments of it);
+``catalog_comments`` reads those of the catalog's datasets for the registry,
+without parsing every key. A comment that is NULL or
 empty is no comment. dbt-duckdb's ``persist_docs`` writes exactly these
 comments, so dbt's descriptions need no extra step.
 """
@@ -18,7 +21,6 @@ from typing import Any
 import duckdb
 
 from ducksets._introspect import (
-    _FIND_RELATIONS,
     _FIND_RELATIONS_AND,
     Relation,
     chosen_rows,
@@ -93,16 +95,6 @@ _SAME_RELATION = """
         AND {0}.relation_name = {1}.relation_name
 """
 
-# ``_introspect``'s key resolution (its parameters $1-$3, its columns), with
-# each relation's comments joined on: one statement, so one catalog state.
-_RELATION_COMMENTS = f"""
-    WITH found AS ({_FIND_RELATIONS})
-    SELECT found.*, relation.comment, commented.columns
-    FROM found
-    LEFT JOIN ({_RELATIONS}) AS relation {_SAME_RELATION.format("relation", "found")}
-    LEFT JOIN ({_COMMENTED_COLUMNS}) AS commented {_SAME_RELATION.format("commented", "found")}
-"""
-
 # Every relation that has a comment or a commented column.
 _COMMENTED = f"""
     SELECT relation.database_name, relation.schema_name, relation.relation_name,
@@ -122,15 +114,10 @@ def relation_comments(
     case folding, a two-part key names the current database, only an existing
     table or view answers). A key that names nothing, or a relation without
     comments, gets ``NO_COMMENTS``. Keys equal by DuckDB's rule share one entry.
+    (``described_relations``' query, which reads the columns too.)
     """
-    unique = list(dict.fromkeys(keys))
-    found: dict[TableKey, Comments] = dict.fromkeys(unique, NO_COMMENTS)
-    if not unique:
-        return found
-    rows = con.execute(_RELATION_COMMENTS, key_parameters(unique)).fetchall()
-    for key, row in chosen_rows(unique, rows).items():
-        found[key] = _comments(row[6], row[7])
-    return found
+    found = described_relations(con, keys)
+    return {key: NO_COMMENTS if d is None else d.comments for key, d in found.items()}
 
 
 @dataclass(frozen=True)
