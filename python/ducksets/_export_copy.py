@@ -94,13 +94,8 @@ class Stager:
         self.hasher = hasher
         self.statements = self._statements(jobs)
         self.keys = parsed_keys(jobs)
-        self.relations: dict[str, Relation | None] = {}
-        """The relation each table key (as the catalog spells it) names, in this snapshot."""
-        self.table_columns: dict[Relation, Columns] = {}
-        self.comments: dict[str, Comments] = {}
-        """The comments of the relation each table key names, in this snapshot."""
-        self.small: set[Relation] = set()
-        """The tables of this snapshot not worth tailing (``SMALL_TABLE_ROWS``)."""
+        self.found = Described({}, {}, {}, set())
+        """What the run's snapshot holds for its keys: relations, comments, columns, sizes."""
         self.descriptions: dict[str, Comments] = {}
         """By file name, the comments of each staged dataset's relation, read in the
         snapshot its ``COPY`` read: what the package describes it with."""
@@ -121,9 +116,7 @@ class Stager:
     def _snapshot(self) -> None:
         """Begin the transaction; in it, resolve every key and read comments, columns, sizes."""
         self.cursor.execute("BEGIN TRANSACTION")
-        found = described_keys(self.cursor, self.keys)
-        self.relations, self.comments = found.relations, found.comments
-        self.table_columns, self.small = found.table_columns, found.small
+        self.found = described_keys(self.cursor, self.keys)
 
     def _recover(self) -> None:
         """After a failed statement: a new transaction (the failed one is aborted)."""
@@ -133,9 +126,9 @@ class Stager:
     def stage(self, job: Job) -> Finish:
         """Run the verified ``COPY`` of ``job``; the returned call completes it."""
         start = time.perf_counter()
-        key, relation = job_relation(job, self.keys, self.relations)
+        key, relation = job_relation(job, self.keys, self.found.relations)
         # The package describes the relation as the snapshot this COPY reads holds it.
-        self.descriptions[job.filename] = self.comments.get(job.table_key, NO_COMMENTS)
+        self.descriptions[job.filename] = self.found.comments.get(job.table_key, NO_COMMENTS)
         if job.parts is not None:  # H8 hook: a directory of Parquet files (_export_parts)
             from ducksets._export_parts import stage_parts
 
@@ -145,9 +138,9 @@ class Stager:
         try:
             copy_sql = self._verified_copy(job, key)
             if self.hasher is not None:
-                digest = Tail.start(self.hasher, produced, tail=relation not in self.small)
+                digest = Tail.start(self.hasher, produced, tail=relation not in self.found.small)
             rows = rows_written(self.cursor.execute(copy_sql).fetchall())
-            columns = self.table_columns.get(relation) or columns_now(self.cursor, key)
+            columns = self.found.table_columns.get(relation) or columns_now(self.cursor, key)
         except BaseException as exc:
             if digest is not None:
                 digest.cancel()  # else its thread would wait for the COPY forever

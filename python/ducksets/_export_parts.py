@@ -274,7 +274,7 @@ def stage_parts(stager: Stager, job: Job, key: TableKey, relation: Relation) -> 
     cursor = stager.cursor
     try:
         statement = stager._verified_copy(job, key)
-        columns = stager.table_columns.get(relation) or columns_now(cursor, key)
+        columns = stager.found.table_columns.get(relation) or columns_now(cursor, key)
         if not statement.endswith(_SUFFIX):
             raise DatasetFailedError(f"unexpected COPY statement {statement!r}")
         options = job.parts.copy_options([name for name, _ in columns])

@@ -44,8 +44,8 @@ import duckdb
 
 from ducksets._comments import NO_COMMENTS, Comments
 from ducksets._export_copy import (
-    Columns,
     DatasetFailedError,
+    Described,
     checked_copy,
     columns_now,
     described_keys,
@@ -62,7 +62,6 @@ from ducksets._export_results import (
     ExportOutcome,
     ExportResult,
 )
-from ducksets._introspect import Relation
 from ducksets._query import fetch_one
 from ducksets._s3 import ObjectStore, S3Target, is_s3_url, open_store, parse_s3_url
 from ducksets._s3_package import entries_of_package, package_text
@@ -209,10 +208,8 @@ class _Copier:
         self.hashed = hashed
         self.checksums = checksums
         self.keys = parsed_keys(jobs)
-        self.relations: dict[str, Relation | None] = {}
-        """The relation each table key (as the catalog spells it) names, in this snapshot."""
-        self.comments: dict[str, Comments] = {}
-        self.table_columns: dict[Relation, Columns] = {}
+        self.found = Described({}, {}, {}, set())
+        """What the run's snapshot holds for its keys: relations, comments, columns."""
         self.descriptions: dict[str, Comments] = {}
         """By casefolded file name, the comments of each written dataset's relation, read
         in the snapshot its ``COPY`` read: what the package describes it with."""
@@ -250,13 +247,11 @@ class _Copier:
     def _begin(self) -> None:
         """Begin the transaction; in it, resolve every key and read comments and columns."""
         self.cursor.execute("BEGIN TRANSACTION")
-        found = described_keys(self.cursor, self.keys)
-        self.relations, self.comments = found.relations, found.comments
-        self.table_columns = found.table_columns
+        self.found = described_keys(self.cursor, self.keys)
 
     def _write(self, job: Job) -> S3ExportedFile:
         start = time.perf_counter()
-        key, relation = job_relation(job, self.keys, self.relations)
+        key, relation = job_relation(job, self.keys, self.found.relations)
         if _GLOB.search(job.filename):
             msg = (
                 f"file name {job.filename!r} holds a character DuckDB expands in an s3:// URL "
@@ -269,7 +264,7 @@ class _Copier:
         try:
             copy_sql = self._verified_copy(job, key, url)
             rows = rows_written(self.cursor.execute(copy_sql).fetchall())
-            columns = self.table_columns.get(relation) or columns_now(self.cursor, key)
+            columns = self.found.table_columns.get(relation) or columns_now(self.cursor, key)
         except duckdb.Error as exc:
             self.cursor.execute("ROLLBACK")
             self._begin()
@@ -280,7 +275,9 @@ class _Copier:
                 self.store.delete([relative])
             raise DatasetFailedError(first_line(exc)) from exc
         size, sha256 = self._facts(relative, url)
-        self.descriptions[job.filename.casefold()] = self.comments.get(job.table_key, NO_COMMENTS)
+        self.descriptions[job.filename.casefold()] = self.found.comments.get(
+            job.table_key, NO_COMMENTS
+        )
         return S3ExportedFile(
             dataset_name=job.name,
             table_key=job.table_key,
